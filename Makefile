@@ -1,0 +1,33 @@
+# Dozor: `make run` starts the whole system on embedded defaults; `make test` runs the suite on real parts.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PYTHON ?= python3
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint venv system-deps clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml setup.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV) || (bash scripts/system-deps.sh venv && $(PYTHON) -m venv $(VENV))
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+system-deps:
+	bash scripts/system-deps.sh test
+
+run: venv
+	$(VENV)/bin/dozor demo
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+test: venv system-deps lint
+	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: venv system-deps
+	$(PY) -m pytest -q -p no:cacheprovider -s tests/bench $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

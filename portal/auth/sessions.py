@@ -1,0 +1,75 @@
+"""Login sessions: create, resolve a bearer token or cookie to a principal, revoke."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.auth.passwords import new_token, token_hash
+from portal.models import Contract, LoginSession, Operator, utcnow
+
+SESSION_COOKIE = "dozor_session"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a subscriber's contract or an operator, and the session they came with."""
+
+    session_id: int
+    contract_id: int | None = None
+    operator_id: int | None = None
+
+    @property
+    def is_operator(self) -> bool:
+        return self.operator_id is not None
+
+
+def open_session(
+    db: Session,
+    *,
+    contract: Contract | None = None,
+    operator: Operator | None = None,
+    lifetime: timedelta,
+    kind: str = "web",
+    ip: str = "",
+    user_agent: str = "",
+) -> tuple[str, LoginSession]:
+    """Store a new session and return its bearer token (shown once, stored hashed)."""
+    token = new_token()
+    now = utcnow()
+    row = LoginSession(
+        token_hash=token_hash(token),
+        contract_id=contract.id if contract else None,
+        operator_id=operator.id if operator else None,
+        kind=kind,
+        ip=ip,
+        user_agent=user_agent[:300],
+        created_at=now,
+        last_seen=now,
+        expires_at=now + lifetime,
+    )
+    db.add(row)
+    db.flush()
+    return token, row
+
+
+def resolve(db: Session, token: str, now: datetime | None = None) -> Principal | None:
+    """The principal behind a token, or None when unknown, revoked, expired or the contract is disabled."""
+    now = now or utcnow()
+    row = db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+    if row is None or row.revoked or row.expires_at <= now:
+        return None
+    if row.contract_id is not None:
+        status = db.scalar(select(Contract.status).where(Contract.id == row.contract_id))
+        if status != "active":
+            return None
+    if (now - row.last_seen).total_seconds() > 60:  # throttle writes: one touch a minute
+        row.last_seen = now
+    return Principal(session_id=row.id, contract_id=row.contract_id, operator_id=row.operator_id)
+
+
+def revoke(db: Session, session_id: int) -> None:
+    row = db.get(LoginSession, session_id)
+    if row is not None:
+        row.revoked = True

@@ -1,0 +1,32 @@
+"""Portal settings: environment variables ``DOZOR_*`` or a settings object built by the CLI/tests."""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class PortalSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DOZOR_", extra="ignore")
+
+    data_dir: Path = Field(Path("./var/portal"), description="Where the embedded defaults keep their files")
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
+    storage_url: str = Field("", description="file:///dir or s3://bucket?endpoint=...; empty = data_dir/objects")
+    mqtt_url: str = Field("", description="mqtt://user:pass@host:port of the broker; empty = no MQTT link")
+    public_url: str = Field("http://127.0.0.1:8000", description="How subscribers and boxes reach the portal")
+    secret_key: str = Field("dev-insecure-change-me", description="Signs CSRF tokens and embed URLs")
+    display_tz: str = Field("Asia/Novokuznetsk", description="Default subscriber time zone (the seeds' city)")
+    trusted_proxies: list[str] = Field(default_factory=list, description="CIDRs whose X-Forwarded-For is trusted")
+    secure_cookies: bool = Field(False, description="Mark cookies Secure (behind TLS)")
+    session_days: int = 1
+    remember_days: int = 30
+
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'portal.sqlite3').resolve()}"
+
+    def resolved_storage_url(self) -> str:
+        if self.storage_url:
+            return self.storage_url
+        return (self.data_dir / "objects").resolve().as_uri()

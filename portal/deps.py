@@ -1,0 +1,62 @@
+"""FastAPI dependencies: the database session per request and the calling principal."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from portal.auth.sessions import SESSION_COOKIE, Principal, resolve
+from portal.services import Services
+
+
+def services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    with services(request).db.session() as session:
+        yield session
+
+
+DB = Annotated[Session, Depends(db_session)]
+
+
+def bearer_or_cookie(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def optional_principal(request: Request, db: DB) -> Principal | None:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    token = bearer_or_cookie(request)
+    principal = resolve(db, token) if token else None
+    request.state.principal = principal
+    return principal
+
+
+def principal(p: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if p is None:
+        raise HTTPException(401, "not logged in or the session has expired", headers={"WWW-Authenticate": "Bearer"})
+    return p
+
+
+def subscriber(p: Annotated[Principal, Depends(principal)]) -> Principal:
+    if p.contract_id is None:
+        raise HTTPException(403, "this call is for subscribers")
+    return p
+
+
+def operator(p: Annotated[Principal, Depends(principal)]) -> Principal:
+    if not p.is_operator:
+        raise HTTPException(403, "this call is for operators")
+    return p
+
+
+Subscriber = Annotated[Principal, Depends(subscriber)]
+Operator = Annotated[Principal, Depends(operator)]
+AnyPrincipal = Annotated[Principal, Depends(principal)]

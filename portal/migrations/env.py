@@ -1,0 +1,28 @@
+"""Alembic environment: runs migrations on the connection or URL the caller put in the config."""
+
+from alembic import context
+
+import portal.models  # noqa: F401 - registers every table
+from portal.models.base import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    from sqlalchemy import create_engine
+
+    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    with engine.begin() as conn:
+        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
+        context.run_migrations()
+    engine.dispose()
+
+
+run()
