@@ -1,9 +1,56 @@
-"""The `dozor` command: one entry point for the box, the portal and the demo stack."""
+"""The `dozor` command: one entry point for the box, the portal and the demo stack.
+
+Each domain registers its sub-commands on `edge_app` or `portal_app`; imports stay lazy so that the box
+never loads portal code and start-up stays quick.
+"""
 
 import typer
 
+from dozor.errors import friendly_errors
+
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Dozor video surveillance")
+edge_app = typer.Typer(no_args_is_help=True, help="The entrance box: record, sync, technician UI")
+portal_app = typer.Typer(no_args_is_help=True, help="The central portal: serve, migrate, provision")
+app.add_typer(edge_app, name="edge")
+app.add_typer(portal_app, name="portal")
+
+
+@portal_app.command("serve")
+def portal_serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8000, help="TCP port"),
+    workers: int = typer.Option(1, help="Worker processes (stateless; share the database, store and broker)"),
+) -> None:
+    """Serve the portal (settings from DOZOR_* environment variables)."""
+    from portal.serve import serve
+
+    serve(host=host, port=port, workers=workers)
+
+
+@portal_app.command("migrate")
+def portal_migrate() -> None:
+    """Bring the database schema up to date."""
+    from portal import migrate
+    from portal.config import PortalSettings
+    from portal.db import Database
+
+    settings = PortalSettings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(Database(settings.resolved_database_url()))
+    typer.echo("schema is up to date")
+
+
+@app.command("demo")
+def demo(
+    data: str = typer.Option("var/demo", help="Directory for the demo's database, objects and archive"),
+    port: int = typer.Option(8000, help="Port of the portal"),
+) -> None:
+    """Run the whole system on one machine: portal, broker and one box with two synthetic cameras."""
+    from dozor.demo import run_demo
+
+    run_demo(data_dir=data, port=port)
 
 
 def main() -> None:
-    app()
+    with friendly_errors():
+        app()

@@ -3,6 +3,7 @@
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from portal import migrate
 from portal.config import PortalSettings
@@ -28,6 +29,14 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Dozor portal", version="0.1.0", lifespan=lifespan)
     app.state.services = services
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability, for load balancers and the demo's readiness wait."""
+        with services.db.session() as session:
+            session.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
     _include_routers(app)
     return app
 
