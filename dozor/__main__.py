@@ -1,0 +1,3 @@
+from dozor.cli import main
+
+main()
