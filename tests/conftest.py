@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import pytest
 
+from tests.fixtures.mosquitto import Mosquitto, write_acl_file, write_password_file
 from tests.fixtures.rtsp import RtspCamera
 
 
@@ -33,3 +34,41 @@ def rtsp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtspCamera
     camera = RtspCamera(tmp_path_factory.mktemp("rtsp-shared"), ("cam1", "cam2", "cam3")).start()
     yield camera
     camera.stop()
+
+
+@pytest.fixture(scope="session")
+def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
+    """Shared broker, anonymous allowed, no ACL: `mosquitto.host`, `mosquitto.port`. Do not restart it."""
+    broker = Mosquitto(tmp_path_factory.mktemp("mosquitto-shared"), allow_anonymous=True).start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def mosquitto_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Mosquitto]]:
+    """Factory: `mosquitto_factory(users={"a": "pw"}, acl_patterns=["readwrite dozor/v1/%u/#"],
+    acl_users={"portal": ["readwrite dozor/#"]}, allow_anonymous=None)` -> started broker of its own.
+
+    With `users`, an ACL is always written (default pattern `readwrite dozor/v1/%u/#`) and anonymous is off.
+    """
+    brokers: list[Mosquitto] = []
+
+    def make(
+        users: Mapping[str, str] | None = None,
+        acl_patterns: Iterable[str] | None = None,
+        acl_users: Mapping[str, Iterable[str]] | None = None,
+        allow_anonymous: bool | None = None,
+    ) -> Mosquitto:
+        workdir = tmp_path_factory.mktemp("mosquitto")
+        password_file = write_password_file(workdir / "passwd", users) if users else None
+        acl_file = None
+        if users or acl_patterns is not None or acl_users:
+            patterns = ("readwrite dozor/v1/%u/#",) if acl_patterns is None else acl_patterns
+            acl_file = write_acl_file(workdir / "acl", patterns, acl_users)
+        broker = Mosquitto(workdir, password_file=password_file, acl_file=acl_file, allow_anonymous=allow_anonymous)
+        brokers.append(broker)
+        return broker.start()
+
+    yield make
+    for broker in brokers:
+        broker.stop()
