@@ -1,0 +1,57 @@
+"""The `gpio:` section of the box configuration (pins are BCM numbers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class GpioConfigError(ValueError):
+    """The `gpio:` section is invalid; the message names the field and the reason."""
+
+
+class GpioConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    led_pin: int | None = Field(None, ge=0, le=27, title="Status LED pin (BCM)")
+    button_pin: int | None = Field(None, ge=0, le=27, title="Service button pin (BCM), active low")
+    tamper_pin: int | None = Field(None, ge=0, le=27, title="Tamper switch pin (BCM), closed = lid open")
+    relays: dict[str, int] = Field(default_factory=dict, title="Camera id -> relay pin (BCM) feeding its power")
+    relay_active_high: bool = Field(True, title="Relay board energises on a high level")
+    relay_after_failures: int = Field(5, ge=1, le=1000, title="Power-cycle a camera after this many failed reconnects")
+    relay_off_seconds: float = Field(5.0, gt=0, le=120, title="How long the camera stays unpowered")
+    relay_cooldown_seconds: float = Field(300.0, ge=0, title="Minimum time between automatic cycles of one camera")
+    reset_hold_seconds: float = Field(10.0, gt=0, le=60, title="Button hold that resets the technician password")
+    identify_seconds: float = Field(20.0, gt=0, le=600, title="How long the LED blinks the identify pattern")
+
+    @field_validator("relays")
+    @classmethod
+    def _relay_pins(cls, relays: dict[str, int]) -> dict[str, int]:
+        for camera_id, pin in relays.items():
+            if not 0 <= pin <= 27:
+                raise ValueError(f"relay pin for camera {camera_id!r} must be 0..27, got {pin}")
+        return relays
+
+    @model_validator(mode="after")
+    def _distinct_pins(self) -> GpioConfig:
+        used: dict[int, str] = {}
+        named = [("led_pin", self.led_pin), ("button_pin", self.button_pin), ("tamper_pin", self.tamper_pin)]
+        named += [(f"relays.{cam}", pin) for cam, pin in self.relays.items()]
+        for name, pin in named:
+            if pin is None:
+                continue
+            if pin in used:
+                raise ValueError(f"{name}: pin {pin} is already used by {used[pin]}")
+            used[pin] = name
+        return self
+
+
+def parse_gpio_config(raw: dict[str, Any] | None) -> GpioConfig:
+    """Validate the free-form `gpio:` section; None means "no GPIO wired" (every pin unset)."""
+    try:
+        return GpioConfig.model_validate(raw or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "gpio"
+        raise GpioConfigError(f"gpio.{where}: {first['msg']}") from exc

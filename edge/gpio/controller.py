@@ -1,0 +1,170 @@
+"""Wires the LED, button, tamper switch and relays to the running box (status, events, uplink)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from gpiozero.pins import Factory
+
+from edge.gpio.config import GpioConfig
+from edge.gpio.led import StatusLed
+from edge.gpio.patterns import PATTERNS, BoxState
+from edge.gpio.relays import CameraRelays
+from edge.gpio.state import derive_state
+from edge.gpio.switches import ServiceButton, TamperSwitch
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[str, dict[str, Any]], None]
+
+
+def pin_factory_for(mock: bool) -> Factory | None:
+    """MockFactory off the Pi (CI, laptops); None lets gpiozero pick the real driver on the Pi."""
+    if not mock:
+        return None
+    from gpiozero.pins.mock import MockFactory
+
+    return MockFactory()
+
+
+class GpioController:
+    """Owns every GPIO device of the box; refreshes the LED state every `refresh_seconds`."""
+
+    def __init__(
+        self,
+        config: GpioConfig,
+        *,
+        status: Callable[[], Mapping[str, Any] | None],
+        uplink: Callable[[], bool | None] = lambda: None,
+        publish_event: EventSink | None = None,
+        on_identify: Callable[[], None] | None = None,
+        on_reset: Callable[[], None] | None = None,
+        pin_factory: Factory | None = None,
+        refresh_seconds: float = 2.0,
+    ) -> None:
+        self.config = config
+        self.pin_factory = pin_factory
+        self._status, self._uplink = status, uplink
+        self._publish = publish_event
+        self._on_identify, self._on_reset = on_identify, on_reset
+        self._refresh_seconds = refresh_seconds
+        self._booting = True
+        self._identify_until = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.led = StatusLed(config.led_pin, pin_factory) if config.led_pin is not None else None
+        self.relays = CameraRelays(
+            config.relays, off_seconds=config.relay_off_seconds, after_failures=config.relay_after_failures,
+            cooldown_seconds=config.relay_cooldown_seconds, pin_factory=pin_factory, on_cycle=self._relay_cycled,
+        )
+        self.tamper = (
+            TamperSwitch(config.tamper_pin, on_change=self._tamper_changed, pin_factory=pin_factory)
+            if config.tamper_pin is not None else None
+        )
+        self.button = (
+            ServiceButton(config.button_pin, hold_seconds=config.reset_hold_seconds, on_short=self.identify,
+                          on_hold=self._reset_requested, pin_factory=pin_factory)
+            if config.button_pin is not None else None
+        )
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="gpio-refresh", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        for device in (self.button, self.tamper, self.led, self.relays):
+            if device is not None:
+                device.close()
+
+    def booted(self) -> None:
+        """The box finished starting: the LED leaves the booting pattern on the next refresh."""
+        self._booting = False
+        self.refresh()
+
+    # --- state ---------------------------------------------------------------------------------------------
+    @property
+    def tamper_open(self) -> bool:
+        return self.tamper.is_open if self.tamper is not None else False
+
+    @property
+    def identifying(self) -> bool:
+        return time.monotonic() < self._identify_until
+
+    def current_state(self) -> BoxState:
+        try:
+            status = self._status()
+            uplink = self._uplink()
+        except Exception:  # noqa: BLE001 - a status failure must not stop the LED; show "booting" until it recovers
+            log.exception("box status unavailable for the LED")
+            status, uplink = None, None
+        return derive_state(status, uplink_up=uplink, tamper_open=self.tamper_open,
+                            identifying=self.identifying, booting=self._booting)
+
+    def refresh(self) -> BoxState:
+        state = self.current_state()
+        if self.led is not None:
+            self.led.show(state)
+        return state
+
+    def summary(self) -> dict[str, Any]:
+        """For the status page: LED state, tamper and relays."""
+        state = self.led.state if self.led is not None else self.current_state()
+        return {
+            "led_state": state.value,
+            "led_label": PATTERNS[state].label,
+            "tamper_open": self.tamper_open if self.tamper is not None else None,
+            "relays": {cam: vars(rec).copy() for cam, rec in self.relays.records.items()},
+        }
+
+    # --- inputs --------------------------------------------------------------------------------------------
+    def handle_box_event(self, event_type: str, data: dict[str, Any]) -> None:
+        """Box listener: counts failed reconnects for the relays; every event refreshes the LED."""
+        camera_id = str(data.get("camera_id") or data.get("camera") or "")
+        if event_type == "camera_down" and camera_id:
+            failures = int(data.get("failures") or data.get("failure_count") or data.get("restarts") or 0)
+            self.relays.note_failures(camera_id, failures)
+        elif event_type == "camera_up" and camera_id:
+            self.relays.reset_failures(camera_id)
+        self.refresh()
+
+    def identify(self) -> None:
+        """Short button press (or the UI): blink the identify pattern and announce the box."""
+        self._identify_until = time.monotonic() + self.config.identify_seconds
+        self.refresh()
+        self._emit("button", {"action": "identify"})
+        if self._on_identify is not None:
+            self._on_identify()
+
+    def _reset_requested(self) -> None:
+        log.warning("service button held: resetting the technician password and reopening enrolment")
+        self._emit("button", {"action": "reset"})
+        if self._on_reset is not None:
+            self._on_reset()
+
+    def _tamper_changed(self, opened: bool) -> None:
+        log.warning("enclosure %s", "opened" if opened else "closed")
+        self._emit("tamper", {"open": opened, "at": time.time()})
+        self.refresh()
+
+    def _relay_cycled(self, camera_id: str, reason: str) -> None:
+        self._emit("camera_power_cycle", {"camera_id": camera_id, "reason": reason, "at": time.time()})
+
+    def _emit(self, event_type: str, data: dict[str, Any]) -> None:
+        if self._publish is None:
+            return
+        try:
+            self._publish(event_type, data)
+        except Exception:  # noqa: BLE001 - an uplink failure must not break the switch handling
+            log.exception("could not publish %s event", event_type)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._refresh_seconds):
+            self.refresh()
