@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 import pytest
 
 from tests.fixtures.mosquitto import Mosquitto, write_acl_file, write_password_file
+from tests.fixtures.postgres import PostgresCluster, pg_binary
 from tests.fixtures.rtsp import RtspCamera
 
 
@@ -72,3 +73,27 @@ def mosquitto_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Call
     yield make
     for broker in brokers:
         broker.stop()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresCluster]:
+    """Throwaway initdb cluster (trust auth, fsync off); the machine's 127.0.0.1:5432 only if initdb is missing.
+
+    `pg_server.url(dbname)`, `.create_database()`, `.drop_database(name)`, `.query(sql, dbname)`. Do not stop it.
+    """
+    if pg_binary("initdb") is None:
+        yield PostgresCluster.external().start()
+        return
+    cluster = PostgresCluster()
+    try:
+        yield cluster.start()
+    finally:
+        cluster.cleanup()
+
+
+@pytest.fixture
+def pg_url(pg_server: PostgresCluster) -> Iterator[str]:
+    """SQLAlchemy URL `postgresql+psycopg://postgres@127.0.0.1:PORT/dozor_test_xxx` of a fresh, empty database."""
+    name = pg_server.create_database()
+    yield pg_server.url(name)
+    pg_server.drop_database(name)
