@@ -7,12 +7,14 @@ never loads portal code and start-up stays quick.
 import typer
 
 from dozor.errors import friendly_errors
+from portal.cabinet.cli import register as register_cabinet_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Dozor video surveillance")
 edge_app = typer.Typer(no_args_is_help=True, help="The entrance box: record, sync, technician UI")
 portal_app = typer.Typer(no_args_is_help=True, help="The central portal: serve, migrate, provision")
 app.add_typer(edge_app, name="edge")
 app.add_typer(portal_app, name="portal")
+register_cabinet_cli(portal_app)  # `dozor portal operator|contract add`
 
 
 @portal_app.command("serve")

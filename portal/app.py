@@ -43,6 +43,19 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     """Every domain's router; each domain owns its module under portal/routers/."""
-    from portal.routers import auth
+    from portal.routers import auth, operator
+    from portal.web import guards
 
+    guards.install(app)
     app.include_router(auth.router)
+    app.include_router(operator.router)
+    _mount_static(app)
+
+
+def _mount_static(app: FastAPI) -> None:
+    """/static serves portal/static: css/ and js/ (web UI), vendor/ (hls.js, owned by the archive domain)."""
+    from pathlib import Path
+
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

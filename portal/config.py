@@ -20,6 +20,15 @@ class PortalSettings(BaseSettings):
     secure_cookies: bool = Field(False, description="Mark cookies Secure (behind TLS)")
     session_days: int = 1
     remember_days: int = 30
+    # Cabinet: brute-force protection, transparent login, SMS (see docs/cabinet.md).
+    login_max_failures_contract: int = Field(5, description="Failed logins on one contract before it locks")
+    login_max_failures_ip: int = Field(20, description="Failed logins from one client IP before it locks")
+    login_window_minutes: int = Field(15, description="Failures older than this are forgotten")
+    login_lock_minutes: int = Field(15, description="How long a lock lasts")
+    transparent_login: bool = Field(True, description="Log in requests from bound ISP addresses without a password")
+    sms_gateway_url: str = Field("", description="HTTP SMS gateway endpoint; empty = outbox only (operator console)")
+    sms_gateway_token: str = Field("", description="Bearer token for the HTTP SMS gateway")
+    sms_sender: str = Field("Dozor", description="Sender name passed to the SMS gateway")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

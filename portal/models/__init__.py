@@ -2,6 +2,38 @@
 
 from portal.models.accounts import Address, Contract, LoginSession, Operator
 from portal.models.base import Base, UTCDateTime, utcnow
+from portal.models.cabinet import (
+    CameraPlacement,
+    ContactConfirmation,
+    ContractEmail,
+    ContractPhone,
+    Favourite,
+    IpBinding,
+    LoginThrottle,
+    OutboxMessage,
+    PlacementObject,
+    RecoveryRequest,
+)
 from portal.models.fleet import Camera, Device
 
-__all__ = ["Address", "Base", "Camera", "Contract", "Device", "LoginSession", "Operator", "UTCDateTime", "utcnow"]
+__all__ = [
+    "Address",
+    "Base",
+    "Camera",
+    "CameraPlacement",
+    "ContactConfirmation",
+    "Contract",
+    "ContractEmail",
+    "ContractPhone",
+    "Device",
+    "Favourite",
+    "IpBinding",
+    "LoginSession",
+    "LoginThrottle",
+    "Operator",
+    "OutboxMessage",
+    "PlacementObject",
+    "RecoveryRequest",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,49 @@
+"""`dozor portal operator …` and `dozor portal contract …`: provisioning from the command line.
+
+Only typer is imported at module level; the portal is loaded when a command runs.
+"""
+
+import typer
+
+operator_app = typer.Typer(no_args_is_help=True, help="Operator console accounts")
+contract_app = typer.Typer(no_args_is_help=True, help="Subscribers' contracts")
+
+
+def register(portal_app: typer.Typer) -> None:
+    portal_app.add_typer(operator_app, name="operator")
+    portal_app.add_typer(contract_app, name="contract")
+
+
+def _database():  # noqa: ANN202 - portal.db.Database, imported lazily
+    from portal import migrate
+    from portal.config import PortalSettings
+    from portal.db import Database
+
+    settings = PortalSettings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url())
+    migrate.upgrade(db)
+    return db
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(2)
+
+
+@operator_app.command("add")
+def operator_add(
+    login: str = typer.Option(..., help="Login of the operator"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, help="Password (8+ chars, letters and digits)"),
+    name: str = typer.Option("", help="Full name"),
+) -> None:
+    """Create an operator account."""
+    from portal.cabinet.errors import FieldError
+    from portal.cabinet.operators import create_operator
+
+    try:
+        with _database().session() as db:
+            create_operator(db, login, password, name)
+    except FieldError as exc:
+        _fail(exc)
+    typer.echo(f"operator {login} created")

@@ -1,0 +1,54 @@
+"""Page guards: who may open a page. Anonymous visitors are redirected to the right login page;
+a logged-in principal of the wrong kind gets 403."""
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import RedirectResponse
+
+from portal.auth.sessions import Principal
+from portal.deps import optional_principal
+
+
+class LoginRequired(Exception):
+    def __init__(self, login_url: str, next_url: str) -> None:
+        self.location = f"{login_url}?next={quote(next_url, safe='/')}"
+
+
+def _next_of(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def page_subscriber(request: Request, who: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if who is None:
+        raise LoginRequired("/login", _next_of(request))
+    if who.contract_id is None:
+        raise HTTPException(403, "Эта страница — для абонентов")
+    return who
+
+
+def page_operator(request: Request, who: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+    if who is None:
+        raise LoginRequired("/operator/login", _next_of(request))
+    if not who.is_operator:
+        raise HTTPException(403, "Эта страница — для операторов")
+    return who
+
+
+PageSubscriber = Annotated[Principal, Depends(page_subscriber)]
+PageOperator = Annotated[Principal, Depends(page_operator)]
+
+
+def safe_next(value: str | None, default: str) -> str:
+    """Only local paths: an open redirect after login would hand phishers a trusted link."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return default
+
+
+def install(app: FastAPI) -> None:
+    async def to_login(_request: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(exc.location, status_code=303)
+
+    app.add_exception_handler(LoginRequired, to_login)
