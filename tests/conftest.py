@@ -9,6 +9,7 @@ import pytest
 from tests.fixtures.mosquitto import Mosquitto, write_acl_file, write_password_file
 from tests.fixtures.postgres import PostgresCluster, pg_binary
 from tests.fixtures.rtsp import RtspCamera
+from tests.fixtures.seaweedfs import SeaweedS3
 
 
 @pytest.fixture
@@ -97,3 +98,16 @@ def pg_url(pg_server: PostgresCluster) -> Iterator[str]:
     name = pg_server.create_database()
     yield pg_server.url(name)
     pg_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
+    """SeaweedFS S3 on 127.0.0.1: `.endpoint_url`, `.access_key`, `.secret_key`, `.region`, `.client()`,
+    `.new_bucket()` (unique, empty), `.storage_url(bucket)` (portal format, see tests/fixtures/seaweedfs.py).
+    Shared by the session: use your own `new_bucket()`; do not stop it.
+    """
+    store = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
+    try:
+        yield store.start()
+    finally:
+        store.stop()
