@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.fixtures.browser import chromium_path, launch_chromium, save_screenshot, screenshot_path
 from tests.fixtures.mosquitto import Mosquitto, write_acl_file, write_password_file
 from tests.fixtures.postgres import PostgresCluster, pg_binary
 from tests.fixtures.rtsp import RtspCamera
 from tests.fixtures.seaweedfs import SeaweedS3
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
 
 @pytest.fixture
@@ -111,3 +117,34 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
         yield store.start()
     finally:
         store.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium via Playwright; skips the test if Chromium is not installed."""
+    if chromium_path() is None:
+        pytest.skip("Chromium not installed (Debian package `chromium`; `make test` installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """A page in a fresh context (own cookies); its screenshot goes to test-artifacts/screenshots/<test>.png."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    new_page = context.new_page()
+    try:
+        yield new_page
+    finally:
+        target = screenshot_path(request.config.rootpath / "test-artifacts", request.node.name)
+        error = save_screenshot(new_page, target)
+        if error:
+            warnings.warn(f"no screenshot for {request.node.nodeid}: {error}", stacklevel=1)
+        context.close()
