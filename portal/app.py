@@ -15,7 +15,11 @@ def build_services(settings: PortalSettings) -> Services:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.resolved_database_url())
     migrate.upgrade(db)
-    return Services(settings=settings, db=db)
+    services = Services(settings=settings, db=db)
+    from portal.archive.storage import open_storage
+
+    services.extra["storage"] = open_storage(settings.resolved_storage_url())
+    return services
 
 
 def create_app(settings: PortalSettings | None = None) -> FastAPI:
@@ -24,7 +28,12 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        from portal.fleet.link import start_fleet_link
+
+        fleet = start_fleet_link(services)  # MQTT consumer + services.extra["commands"]
         yield
+        if fleet is not None:
+            fleet.stop()
         services.db.dispose()
 
     app = FastAPI(title="Dozor portal", version="0.1.0", lifespan=lifespan)
@@ -49,6 +58,7 @@ def _include_routers(app: FastAPI) -> None:
     guards.install(app)
     app.include_router(auth.router)
     app.include_router(operator.router)
+    _include_archive_routers(app)
     _mount_static(app)
 
 
@@ -59,3 +69,10 @@ def _mount_static(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+
+def _include_archive_routers(app: FastAPI) -> None:
+    """Ingest (boxes), cameras + timeline, archive playback/downloads, live (the archive domain)."""
+    from portal.routers import ingest
+
+    app.include_router(ingest.router)

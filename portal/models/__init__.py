@@ -1,6 +1,15 @@
 """All ORM models; importing this module registers every table on ``Base.metadata``."""
 
 from portal.models.accounts import Address, Contract, LoginSession, Operator
+from portal.models.archive import (
+    ArchiveCamera,
+    ArchiveFetch,
+    ArchiveGap,
+    ArchiveHolding,
+    ArchiveRun,
+    ArchiveSegment,
+    ArchiveSpan,
+)
 from portal.models.base import Base, UTCDateTime, utcnow
 from portal.models.cabinet import (
     CameraPlacement,
@@ -14,10 +23,18 @@ from portal.models.cabinet import (
     PlacementObject,
     RecoveryRequest,
 )
+from portal.models.devices_state import DeviceCommand, DeviceEvent, DeviceHealth
 from portal.models.fleet import Camera, Device
 
 __all__ = [
     "Address",
+    "ArchiveCamera",
+    "ArchiveFetch",
+    "ArchiveGap",
+    "ArchiveHolding",
+    "ArchiveRun",
+    "ArchiveSegment",
+    "ArchiveSpan",
     "Base",
     "Camera",
     "CameraPlacement",
@@ -26,6 +43,9 @@ __all__ = [
     "ContractEmail",
     "ContractPhone",
     "Device",
+    "DeviceCommand",
+    "DeviceEvent",
+    "DeviceHealth",
     "Favourite",
     "IpBinding",
     "LoginSession",

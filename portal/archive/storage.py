@@ -1,0 +1,175 @@
+"""Object storage for video: a local directory (embedded default) or any S3 (SeaweedFS, MinIO, Ceph RGW).
+
+``open_storage(url)`` picks the backend from the portal's ``storage_url``:
+- ``file:///var/lib/dozor/objects``
+- ``s3://BUCKET[/PREFIX]?endpoint=http://host:port&region=us-east-1&access_key=…&secret_key=…``
+
+Writes are all-or-nothing: a reader never sees half an object, and a failed write leaves nothing behind.
+"""
+
+import os
+import re
+import secrets
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+CHUNK = 256 * 1024
+_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)*$")
+
+
+class ObjectNotFound(KeyError):
+    """The key has no object in the store."""
+
+
+class Storage(Protocol):
+    url: str
+
+    def put(self, key: str, data: bytes | Iterable[bytes]) -> int:
+        """Store an object from bytes or a stream of chunks; returns its size. Atomic."""
+
+    def get(self, key: str) -> Iterator[bytes]:
+        """The object's bytes as chunks; raises ObjectNotFound."""
+
+    def read(self, key: str) -> bytes:
+        """The whole object (small objects: init segments, one media segment)."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, keys: Iterable[str]) -> int:
+        """Delete objects; missing ones are fine (deletes are idempotent). Returns how many were asked."""
+
+    def list(self, prefix: str) -> Iterator[str]:
+        """Keys starting with ``prefix``, in lexical order for S3, unordered for a directory."""
+
+
+def check_key(key: str) -> str:
+    """Keys are relative, slash-separated, of safe characters: no '..', no absolute paths."""
+    if not _KEY_RE.match(key) or ".." in key:
+        raise ValueError(f"invalid object key {key!r}")
+    return key
+
+
+def as_chunks(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
+    if isinstance(data, bytes | bytearray | memoryview):
+        yield bytes(data)
+        return
+    yield from data
+
+
+class LocalStorage:
+    """Objects as files under a root directory; written to a temp file, fsynced, renamed."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.url = self.root.resolve().as_uri()
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def put(self, key: str, data: bytes | Iterable[bytes]) -> int:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        size = 0
+        try:
+            with tmp.open("wb") as out:
+                for chunk in as_chunks(data):
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(path.parent)
+        return size
+
+    def get(self, key: str) -> Iterator[bytes]:
+        try:
+            handle = self._path(key).open("rb")
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+        return _file_chunks(handle)
+
+    def read(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, keys: Iterable[str]) -> int:
+        count = 0
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
+            count += 1
+        return count
+
+    def list(self, prefix: str) -> Iterator[str]:
+        # Walk only the directory the prefix points into, then filter by the partial last part.
+        base = self.root / prefix.rsplit("/", 1)[0] if "/" in prefix else self.root
+        if not base.is_dir():
+            return
+        for dirpath, _dirs, files in os.walk(base):
+            for name in files:
+                if name.startswith("."):
+                    continue  # in-flight temp files
+                key = Path(dirpath, name).relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+
+def _file_chunks(handle) -> Iterator[bytes]:  # noqa: ANN001 - binary file object
+    with handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def open_storage(url: str) -> Storage:
+    """The backend named by a storage URL (see module doc); a clear ValueError for anything else."""
+    parts = urlsplit(url)
+    if parts.scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise ValueError(f"storage_url: file URLs must be file:///absolute/path, got {url!r}")
+        return LocalStorage(Path(unquote(parts.path)))
+    if parts.scheme == "s3":
+        from portal.archive.storage_s3 import S3Storage
+
+        if not parts.hostname:
+            raise ValueError("storage_url: s3:// needs a bucket name, e.g. s3://video?endpoint=…")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        unknown = set(query) - {"endpoint", "region", "access_key", "secret_key"}
+        if unknown:
+            raise ValueError(f"storage_url: unknown s3 parameter(s) {sorted(unknown)}")
+        return S3Storage(
+            bucket=parts.netloc,
+            prefix=parts.path.strip("/"),
+            endpoint=query.get("endpoint"),
+            region=query.get("region", "us-east-1"),
+            access_key=query.get("access_key"),
+            secret_key=query.get("secret_key"),
+            url=url,
+        )
+    raise ValueError(f"storage_url: unsupported scheme {parts.scheme!r} (use file:///dir or s3://bucket?…)")
+
+
+def storage_of(services) -> Storage:  # noqa: ANN001 - portal.services.Services
+    """The store the app registered at ``services.extra["storage"]`` (see portal/app.py)."""
+    storage = services.extra.get("storage")
+    if storage is None:
+        storage = services.extra["storage"] = open_storage(services.settings.resolved_storage_url())
+    return storage

@@ -1,0 +1,1 @@
+"""The portal side of the box -> portal HTTP ingest contract (cloud_sync.segments)."""
