@@ -23,7 +23,6 @@ from portal.models.cabinet import (
     PlacementObject,
     RecoveryRequest,
 )
-from portal.models.devices_state import DeviceCommand, DeviceEvent, DeviceHealth
 from portal.models.fleet import Camera, Device
 
 __all__ = [
@@ -43,9 +42,6 @@ __all__ = [
     "ContractEmail",
     "ContractPhone",
     "Device",
-    "DeviceCommand",
-    "DeviceEvent",
-    "DeviceHealth",
     "Favourite",
     "IpBinding",
     "LoginSession",
