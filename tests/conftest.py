@@ -11,11 +11,24 @@ import pytest
 from tests.fixtures.browser import chromium_path, launch_chromium, save_screenshot, screenshot_path
 from tests.fixtures.mosquitto import Mosquitto, write_acl_file, write_password_file
 from tests.fixtures.postgres import PostgresCluster, pg_binary
+from tests.fixtures.process import start_with_retries
 from tests.fixtures.rtsp import RtspCamera
 from tests.fixtures.seaweedfs import SeaweedS3
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+
+
+def stop_all(servers: Iterable[RtspCamera | Mosquitto]) -> None:
+    """Stop every server even if one of them fails to stop; then report the first failure."""
+    errors: list[Exception] = []
+    for server in servers:
+        try:
+            server.stop()
+        except Exception as exc:  # noqa: BLE001 - collected and re-raised below
+            errors.append(exc)
+    if errors:
+        raise errors[0]
 
 
 @pytest.fixture
@@ -27,19 +40,24 @@ def rtsp_camera(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[.
     cameras: list[RtspCamera] = []
 
     def make(paths: tuple[str, ...] | list[str] = ("cam1",), **options: object) -> RtspCamera:
-        camera = RtspCamera(tmp_path_factory.mktemp("rtsp"), tuple(paths), **options)  # type: ignore[arg-type]
-        cameras.append(camera)
-        return camera.start()
+        def build() -> RtspCamera:
+            camera = RtspCamera(tmp_path_factory.mktemp("rtsp"), tuple(paths), **options)  # type: ignore[arg-type]
+            cameras.append(camera)
+            return camera.start()
+
+        # A port chosen by the test is not retried: the test wants exactly that one.
+        return build() if options.get("port") else start_with_retries(build)
 
     yield make
-    for camera in cameras:
-        camera.stop()
+    stop_all(cameras)
 
 
 @pytest.fixture(scope="session")
 def rtsp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtspCamera]:
     """One shared simulator, no auth, paths cam1..cam3. Do not kill it: use `rtsp_camera` for that."""
-    camera = RtspCamera(tmp_path_factory.mktemp("rtsp-shared"), ("cam1", "cam2", "cam3")).start()
+    camera = start_with_retries(
+        lambda: RtspCamera(tmp_path_factory.mktemp("rtsp-shared"), ("cam1", "cam2", "cam3")).start()
+    )
     yield camera
     camera.stop()
 
@@ -47,7 +65,9 @@ def rtsp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtspCamera
 @pytest.fixture(scope="session")
 def mosquitto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitto]:
     """Shared broker, anonymous allowed, no ACL: `mosquitto.host`, `mosquitto.port`. Do not restart it."""
-    broker = Mosquitto(tmp_path_factory.mktemp("mosquitto-shared"), allow_anonymous=True).start()
+    broker = start_with_retries(
+        lambda: Mosquitto(tmp_path_factory.mktemp("mosquitto-shared"), allow_anonymous=True).start()
+    )
     yield broker
     broker.stop()
 
@@ -71,15 +91,18 @@ def mosquitto_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Call
         password_file = write_password_file(workdir / "passwd", users) if users else None
         acl_file = None
         if users or acl_patterns is not None or acl_users:
-            patterns = ("readwrite dozor/v1/%u/#",) if acl_patterns is None else acl_patterns
+            patterns = ("readwrite dozor/v1/%u/#",) if acl_patterns is None else list(acl_patterns)
             acl_file = write_acl_file(workdir / "acl", patterns, acl_users)
-        broker = Mosquitto(workdir, password_file=password_file, acl_file=acl_file, allow_anonymous=allow_anonymous)
-        brokers.append(broker)
-        return broker.start()
+
+        def build() -> Mosquitto:
+            broker = Mosquitto(workdir, password_file=password_file, acl_file=acl_file, allow_anonymous=allow_anonymous)
+            brokers.append(broker)
+            return broker.start()
+
+        return start_with_retries(build)
 
     yield make
-    for broker in brokers:
-        broker.stop()
+    stop_all(brokers)
 
 
 @pytest.fixture(scope="session")
@@ -91,11 +114,17 @@ def pg_server() -> Iterator[PostgresCluster]:
     if pg_binary("initdb") is None:
         yield PostgresCluster.external().start()
         return
-    cluster = PostgresCluster()
+    clusters: list[PostgresCluster] = []
+
+    def build() -> PostgresCluster:
+        clusters.append(PostgresCluster())
+        return clusters[-1].start()
+
     try:
-        yield cluster.start()
+        yield start_with_retries(build)
     finally:
-        cluster.cleanup()
+        for cluster in clusters:  # failed attempts too: each one owns an initdb'd directory
+            cluster.cleanup()
 
 
 @pytest.fixture
@@ -112,11 +141,9 @@ def s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedS3]:
     `.new_bucket()` (unique, empty), `.storage_url(bucket)` (portal format, see tests/fixtures/seaweedfs.py).
     Shared by the session: use your own `new_bucket()`; do not stop it.
     """
-    store = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
-    try:
-        yield store.start()
-    finally:
-        store.stop()
+    store = start_with_retries(lambda: SeaweedS3(tmp_path_factory.mktemp("seaweedfs")).start())
+    yield store
+    store.stop()
 
 
 @pytest.fixture(scope="session")
