@@ -4,10 +4,13 @@ Each domain registers its sub-commands on `edge_app` or `portal_app`; imports st
 never loads portal code and start-up stays quick.
 """
 
+from pathlib import Path
+
 import typer
 
 from dozor.errors import friendly_errors
 from portal.cabinet.cli import register as register_cabinet_cli
+from portal.fleet.cli import register as register_fleet_cli
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="Dozor video surveillance")
 edge_app = typer.Typer(no_args_is_help=True, help="The entrance box: record, sync, technician UI")
@@ -15,6 +18,31 @@ portal_app = typer.Typer(no_args_is_help=True, help="The central portal: serve, 
 app.add_typer(edge_app, name="edge")
 app.add_typer(portal_app, name="portal")
 register_cabinet_cli(portal_app)  # `dozor portal operator|contract add`
+register_fleet_cli(portal_app)  # `dozor portal device …`, `dozor portal mosquitto-config`
+
+
+@edge_app.command("run")
+def edge_run(
+    config: Path = typer.Option(..., "--config", help="Box config (YAML): device_id, data_dir, cameras"),
+) -> None:
+    """Record the box's cameras into the local archive (and sync when a portal is configured)."""
+    from edge.cli import run
+
+    run(config)
+
+
+@edge_app.command("ranges")
+def edge_ranges(
+    config: Path = typer.Option(..., "--config", help="Box config (YAML)"),
+    camera: str | None = typer.Option(None, "--camera", help="Only this camera"),
+    since: str | None = typer.Option(None, help="ISO 8601 UTC start (default: retention window)"),
+    until: str | None = typer.Option(None, help="ISO 8601 UTC end (default: now)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+) -> None:
+    """Recorded ranges and typed gaps per camera, from the local catalogue."""
+    from edge.cli import ranges
+
+    ranges(config, camera, since, until, as_json)
 
 
 @portal_app.command("serve")

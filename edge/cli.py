@@ -1,0 +1,118 @@
+"""`dozor edge run` and `dozor edge ranges`: the box's own commands (registered in dozor/cli.py)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import signal
+import sys
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cloud_sync.segments import format_time, parse_time
+
+from dozor.errors import UserError
+from edge.config import ConfigError, EdgeConfig, load_config
+
+log = logging.getLogger("edge")
+
+
+def _load(path: Path) -> EdgeConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _start_sync(box: Any) -> Any:
+    """edge/sync.py (cloud link) is optional: absent module = record only."""
+    try:
+        module = importlib.import_module("edge.sync")
+    except ModuleNotFoundError as exc:
+        if exc.name != "edge.sync":
+            raise
+        log.warning("portal configured but edge.sync is not installed: recording only")
+        return None
+    return module.start_sync(box)
+
+
+def run(config_path: Path) -> None:
+    """Record until SIGINT/SIGTERM; systemd Type=notify + WatchdogSec aware."""
+    from edge.archive.reconcile import ReconcileRefused
+    from edge.box import Box
+    from edge.systemd import notify, watchdog_interval
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = _load(config_path)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    box = Box(config)
+    try:
+        box.start()
+    except ReconcileRefused as exc:
+        box.stop()
+        raise UserError(str(exc)) from None
+    sync = _start_sync(box) if config.portal is not None else None
+    log.info("recording %d camera(s) into %s", sum(c.enabled for c in config.cameras), config.data_dir)
+    notify("READY=1")
+    interval = watchdog_interval()
+    try:
+        while not stop.wait(interval or 5.0):
+            if interval and box.healthy():
+                notify("WATCHDOG=1")  # withheld when a supervisor thread died: systemd restarts us
+    finally:
+        notify("STOPPING=1")
+        if sync is not None and hasattr(sync, "stop"):
+            sync.stop()
+        box.stop()
+        log.info("stopped")
+
+
+def ranges_report(config: EdgeConfig, camera_id: str | None, start: datetime, end: datetime) -> dict[str, Any]:
+    from edge.archive.catalogue import Catalogue
+
+    ids = [camera_id] if camera_id else [c.id for c in config.cameras]
+    catalogue = Catalogue(config.data_dir / "catalogue.sqlite3", config.data_dir / "archive")
+    try:
+        cameras: dict[str, Any] = {}
+        for cid in ids:
+            cameras[cid] = {
+                "ranges": [
+                    {"start": format_time(a), "end": format_time(b)} for a, b in catalogue.ranges(cid, start, end)
+                ],
+                "gaps": [
+                    {"start": format_time(g.start), "end": format_time(g.end), "reason": g.reason}
+                    for g in catalogue.gaps(cid, start, end)
+                ],
+            }
+    finally:
+        catalogue.close()
+    return {"cameras": cameras}
+
+
+def ranges(config_path: Path, camera_id: str | None, since: str | None, until: str | None, as_json: bool) -> None:
+    config = _load(config_path)
+    if camera_id is not None and config.camera(camera_id) is None:
+        raise UserError(f"camera {camera_id!r} is not in {config_path}; use one of: "
+                        f"{', '.join(c.id for c in config.cameras) or '(none)'}")
+    now = datetime.now(UTC)
+    try:
+        start = parse_time(since) if since else now - timedelta(days=config.retention_days)
+        end = parse_time(until) if until else now + timedelta(minutes=1)
+    except ValueError as exc:
+        raise UserError(f"--since/--until: {exc}") from None
+    report = ranges_report(config, camera_id, start, end)
+    if as_json:
+        json.dump(report, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    for cid, data in report["cameras"].items():
+        print(f"{cid}:")
+        for item in data["ranges"]:
+            print(f"  video {item['start']} .. {item['end']}")
+        for gap in data["gaps"]:
+            print(f"  gap   {gap['start']} .. {gap['end']}  {gap['reason']}")
