@@ -52,13 +52,19 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
 
 def _include_routers(app: FastAPI) -> None:
     """Every domain's router; each domain owns its module under portal/routers/."""
-    from portal.routers import auth, operator
+    from portal.routers import account, auth, operator, web
     from portal.web import guards
 
     guards.install(app)
     app.include_router(auth.router)
+    app.include_router(auth.pages)
+    app.include_router(web.router)
+    app.include_router(account.router)
     app.include_router(operator.router)
+    app.include_router(operator.api)
+    _include_fleet_routers(app)
     _include_archive_routers(app)
+    _include_forpost_routers(app)
     _mount_static(app)
 
 
@@ -76,3 +82,17 @@ def _include_archive_routers(app: FastAPI) -> None:
     from portal.routers import ingest
 
     app.include_router(ingest.router)
+
+
+def _include_fleet_routers(app: FastAPI) -> None:
+    from portal.routers import fleet
+
+    app.include_router(fleet.router)
+
+
+def _include_forpost_routers(app: FastAPI) -> None:
+    """Forpost Mobile API: /api/{Call} (last: it matches any single-segment /api/ path) and translation URLs."""
+    from portal.routers import forpost, translations
+
+    app.include_router(translations.router)
+    app.include_router(forpost.router)

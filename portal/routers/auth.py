@@ -1,15 +1,26 @@
-"""JSON login for subscribers: contract number + password -> bearer token and session cookie."""
+"""JSON login for subscribers: contract number + password -> bearer token and session cookie.
 
-from datetime import timedelta
+Shares the web login's rules: brute-force lockout (429), disabled/blocked contracts (403).
+"""
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
-from portal.auth.passwords import verify_password
-from portal.auth.sessions import SESSION_COOKIE, open_session, revoke
-from portal.deps import DB, AnyPrincipal, services
-from portal.models import Contract
+from portal.auth.client_ip import client_ip
+from portal.auth.cookies import clear_session_cookie, set_session_cookie
+from portal.auth.sessions import revoke
+from portal.cabinet import recovery
+from portal.cabinet.errors import FieldError
+from portal.cabinet.login import LoginRefused, check_password_login, open_login, transparent_contract
+from portal.deps import DB, AnyPrincipal, optional_principal, services
+from portal.models import RecoveryRequest
+from portal.sms.gateways import gateway_for
+from portal.web.csrf import verify_csrf
+from portal.web.guards import safe_next
+from portal.web.templating import render
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -26,33 +37,234 @@ class TokenOut(BaseModel):
 
 @router.post("/login", response_model=TokenOut)
 def login(body: LoginBody, request: Request, response: Response, db: DB) -> TokenOut:
-    contract = db.scalar(select(Contract).where(Contract.number == body.contract.strip()))
-    if contract is None or not verify_password(contract.password_hash, body.password):
-        raise HTTPException(401, "wrong contract number or password")
-    if contract.status != "active":
-        raise HTTPException(403, f"contract {contract.number} is {contract.status}")
     settings = services(request).settings
-    days = settings.remember_days if body.remember else settings.session_days
-    token, _ = open_session(
+    ip = client_ip(request)
+    try:
+        contract = check_password_login(db, settings, body.contract, body.password, ip)
+    except LoginRefused as refused:
+        # Failure counters must persist although the request fails.
+        db.commit()
+        raise HTTPException(refused.status, refused.message) from None
+    opened = open_login(
         db,
-        contract=contract,
-        lifetime=timedelta(days=days),
+        settings,
+        contract,
+        remember=body.remember,
         kind="api",
-        ip=request.client.host if request.client else "",
+        ip=ip,
         user_agent=request.headers.get("user-agent", ""),
     )
-    response.set_cookie(
-        SESSION_COOKIE,
-        token,
-        max_age=days * 86400 if body.remember else None,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-    )
-    return TokenOut(token=token)
+    set_session_cookie(request, response, opened.token, remember_days=opened.days if body.remember else None)
+    return TokenOut(token=opened.token)
 
 
 @router.post("/logout", status_code=204)
 def logout(who: AnyPrincipal, response: Response, db: DB) -> None:
     revoke(db, who.session_id)
-    response.delete_cookie(SESSION_COOKIE)
+    clear_session_cookie(response)
+
+
+# ---- Pages: login, logout, password recovery (seed 001) ---------------------------------------------
+
+pages = APIRouter(tags=["cabinet login"])
+Csrf = Depends(verify_csrf)
+RECOVERY_COOKIE = "dozor_recovery"
+# After an explicit logout, transparent login waits until the browser closes: otherwise «Выйти» on a
+# home network could never work.
+MANUAL_COOKIE = "dozor_manual"
+
+
+def _login_form(request: Request, status: int = 200, **context: object) -> Response:
+    context.setdefault("next", "/cameras")
+    return render(request, "login.html", status, **context)
+
+
+@pages.get("/")
+def home(request: Request, db: DB) -> Response:
+    who = optional_principal(request, db)
+    return RedirectResponse("/cameras" if who and who.contract_id else "/login", status_code=303)
+
+
+@pages.get("/login")
+def login_page(request: Request, db: DB, next: str = "", recovered: int = 0) -> Response:
+    target = safe_next(next, "/cameras")
+    who = optional_principal(request, db)
+    if who is not None and who.contract_id is not None:
+        return RedirectResponse(target, status_code=303)
+    settings = services(request).settings
+    ip = client_ip(request)
+    contract = None if request.cookies.get(MANUAL_COOKIE) else transparent_contract(db, settings, ip)
+    if contract is not None:
+        opened = open_login(
+            db,
+            settings,
+            contract,
+            remember=False,
+            kind="transparent",
+            ip=ip,
+            user_agent=request.headers.get("user-agent", ""),
+        )
+        response = RedirectResponse(target, status_code=303)
+        set_session_cookie(request, response, opened.token, remember_days=None)
+        return response
+    notice = "Пароль изменён. Войдите с новым паролем." if recovered else None
+    return _login_form(request, next=target, notice=notice)
+
+
+@pages.post("/login", dependencies=[Csrf])
+def login_submit(
+    request: Request,
+    db: DB,
+    contract: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    remember: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    settings = services(request).settings
+    ip = client_ip(request)
+    target = safe_next(next, "/cameras")
+    try:
+        found = check_password_login(db, settings, contract, password, ip)
+    except LoginRefused as refused:
+        return _login_form(request, refused.status, error=refused.message, contract=contract, next=target)
+    opened = open_login(
+        db,
+        settings,
+        found,
+        remember=bool(remember),
+        kind="web",
+        ip=ip,
+        user_agent=request.headers.get("user-agent", ""),
+    )
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, opened.token, remember_days=opened.days if opened.remember else None)
+    response.delete_cookie(MANUAL_COOKIE)
+    return response
+
+
+@pages.post("/logout", dependencies=[Csrf])
+def logout_page(request: Request, db: DB) -> Response:
+    who = optional_principal(request, db)
+    if who is not None:
+        revoke(db, who.session_id)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response)
+    response.set_cookie(MANUAL_COOKIE, "1", httponly=True, samesite="lax")
+    return response
+
+
+def _flow(request: Request, db: DB) -> RecoveryRequest | None:
+    return recovery.load(db, request.cookies.get(RECOVERY_COOKIE))
+
+
+def _restart(request: Request) -> Response:
+    return render(
+        request, "recover/start.html", 400, error="Восстановление устарело или уже завершено. Начните заново."
+    )
+
+
+@pages.get("/recover")
+def recover_page(request: Request) -> Response:
+    return render(request, "recover/start.html")
+
+
+@pages.post("/recover", dependencies=[Csrf])
+def recover_start(request: Request, db: DB, contract: Annotated[str, Form()] = "") -> Response:
+    try:
+        token, _ = recovery.start(db, contract, ip=client_ip(request))
+    except FieldError as exc:
+        return render(request, "recover/start.html", 400, error=f"Номер договора: {exc.reason}", contract=contract)
+    response = RedirectResponse("/recover/phone", status_code=303)
+    response.set_cookie(
+        RECOVERY_COOKIE,
+        token,
+        max_age=int(recovery.FLOW_TTL.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=services(request).settings.secure_cookies,
+        path="/recover",
+    )
+    return response
+
+
+@pages.get("/recover/phone")
+def recover_phone_page(request: Request, db: DB) -> Response:
+    req = _flow(request, db)
+    if req is None:
+        return _restart(request)
+    return render(request, "recover/phone.html", phones=recovery.masked_phones(db, req))
+
+
+@pages.post("/recover/phone", dependencies=[Csrf])
+def recover_phone(request: Request, db: DB, phone: Annotated[str, Form()] = "") -> Response:
+    req = _flow(request, db)
+    if req is None:
+        return _restart(request)
+    try:
+        recovery.send_code(db, req, int(phone) if phone.isdigit() else -1, gateway_for(services(request).settings))
+    except FieldError as exc:
+        phones = recovery.masked_phones(db, req)
+        return render(request, "recover/phone.html", 400, error=f"Телефон: {exc.reason}", phones=phones)
+    return RedirectResponse("/recover/code", status_code=303)
+
+
+def _code_page(request: Request, db: DB, req: RecoveryRequest, status: int = 200, **context: object) -> Response:
+    masked = dict(recovery.masked_phones(db, req)).get(req.phone_id or -1, "")
+    return render(request, "recover/code.html", status, phone=masked, **context)
+
+
+@pages.get("/recover/code")
+def recover_code_page(request: Request, db: DB) -> Response:
+    req = _flow(request, db)
+    if req is None or not req.code_hash:
+        return _restart(request)
+    return _code_page(request, db, req)
+
+
+@pages.post("/recover/code", dependencies=[Csrf])
+def recover_code(request: Request, db: DB, code: Annotated[str, Form()] = "") -> Response:
+    req = _flow(request, db)
+    if req is None:
+        return _restart(request)
+    try:
+        recovery.verify_code(db, req, code)
+    except FieldError as exc:
+        return _code_page(request, db, req, 400, error=f"Код: {exc.reason}")
+    return RedirectResponse("/recover/password", status_code=303)
+
+
+@pages.post("/recover/resend", dependencies=[Csrf])
+def recover_resend(request: Request, db: DB) -> Response:
+    req = _flow(request, db)
+    if req is None:
+        return _restart(request)
+    try:
+        recovery.send_code(db, req, None, gateway_for(services(request).settings))
+    except FieldError as exc:
+        return _code_page(request, db, req, 429, error=exc.reason[:1].upper() + exc.reason[1:])
+    return _code_page(request, db, req, notice="Новый код отправлен")
+
+
+@pages.get("/recover/password")
+def recover_password_page(request: Request, db: DB) -> Response:
+    req = _flow(request, db)
+    if req is None or req.verified_at is None:
+        return _restart(request)
+    return render(request, "recover/password.html")
+
+
+@pages.post("/recover/password", dependencies=[Csrf])
+def recover_password(
+    request: Request, db: DB, password: Annotated[str, Form()] = "", password2: Annotated[str, Form()] = ""
+) -> Response:
+    req = _flow(request, db)
+    if req is None or req.verified_at is None:
+        return _restart(request)
+    try:
+        recovery.complete(db, req, password, password2)
+    except FieldError as exc:
+        label = "Повтор пароля" if exc.field == "password2" else "Новый пароль"
+        return render(request, "recover/password.html", 400, error=f"{label}: {exc.reason}")
+    response = RedirectResponse("/login?recovered=1", status_code=303)
+    response.delete_cookie(RECOVERY_COOKIE, path="/recover")
+    return response

@@ -65,6 +65,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: Any) 
     """Render a page with the shared context; `tz` in context (the subscriber's zone) feeds `localtime`."""
     settings = request.app.state.services.settings
     context.setdefault("tz", settings.display_tz)
+    context.setdefault("form", {})
     context.setdefault("principal", getattr(request.state, "principal", None))
     context["csrf_field"] = CSRF_FIELD
     context["csrf_token"] = token = csrf_token(request)

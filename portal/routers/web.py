@@ -1,0 +1,105 @@
+"""Subscriber cabinet pages: cameras grouped by address, favourites, the camera page (live, timeline, download).
+
+Video and the timeline are fetched by the page's script from the archive API (cookie auth); the
+page only renders what the ownership rule lets this subscriber see.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from portal.access import can_view
+from portal.cabinet.camera_list import cameras_by_address
+from portal.cabinet.errors import FieldError
+from portal.cabinet.favourites import favourite_ids, toggle_favourite
+from portal.deps import DB
+from portal.models import Contract
+from portal.web.csrf import verify_csrf
+from portal.web.guards import PageSubscriber, safe_next
+from portal.web.templating import render
+
+router = APIRouter(tags=["cabinet pages"])
+Csrf = Depends(verify_csrf)
+
+# The archive domain's endpoints the camera page's script calls (docs/archive.md).
+API = {
+    "timeline": "/api/v1/cameras/{id}/timeline",
+    "download": "/api/v1/cameras/{id}/download",
+    "live": "/api/v1/cameras/{id}/live.m3u8",
+    "archive": "/api/v1/cameras/{id}/archive.m3u8",
+}
+DOWNLOAD_DURATIONS = [(60, "1 минута"), (300, "5 минут"), (600, "10 минут"), (1800, "30 минут"), (3600, "1 час")]
+GAP_REASONS = {
+    "camera_unreachable": "камера недоступна",
+    "camera_auth": "ошибка авторизации камеры",
+    "stalled": "камера зависла",
+    "box_down": "устройство было выключено",
+    "disk_full": "диск переполнен",
+    "clock_step": "скачок часов",
+    "not_uploaded_yet": "ещё не загружено (есть на устройстве)",
+    "box_offline": "устройство не на связи",
+    "lost": "утрачено",
+}
+
+
+def _tz(db: DB, contract_id: int) -> str:
+    contract = db.get(Contract, contract_id)
+    return contract.tz if contract else "UTC"
+
+
+@router.get("/cameras")
+def cameras_page(request: Request, who: PageSubscriber, db: DB) -> Response:
+    groups = cameras_by_address(db, who)
+    return render(
+        request,
+        "cameras.html",
+        active="cameras",
+        groups=groups,
+        tz=_tz(db, who.contract_id),
+        heading="Мои камеры",
+        empty="К вашему договору пока не подключено ни одной камеры.",
+    )
+
+
+@router.get("/favourites")
+def favourites_page(request: Request, who: PageSubscriber, db: DB) -> Response:
+    groups = cameras_by_address(db, who, only_favourites=True)
+    return render(
+        request,
+        "cameras.html",
+        active="favourites",
+        groups=groups,
+        tz=_tz(db, who.contract_id),
+        heading="Избранное",
+        empty="В избранном пока пусто: отметьте камеры звёздочкой в списке.",
+    )
+
+
+@router.get("/cameras/{camera_id}")
+def camera_page(request: Request, camera_id: str, who: PageSubscriber, db: DB) -> Response:
+    camera = can_view(db, who, camera_id)
+    if camera is None:
+        raise HTTPException(404, "Такой камеры нет")
+    urls = {key: value.format(id=camera.id) for key, value in API.items()}
+    return render(
+        request,
+        "camera.html",
+        active="cameras",
+        camera=camera,
+        urls=urls,
+        tz=_tz(db, who.contract_id),
+        favourite=camera.id in favourite_ids(db, who.contract_id),
+        durations=DOWNLOAD_DURATIONS,
+        gap_reasons=GAP_REASONS,
+        retention_days=camera.retention_days,
+    )
+
+
+@router.post("/cameras/{camera_id}/favourite", dependencies=[Csrf])
+def favourite_toggle(camera_id: str, who: PageSubscriber, db: DB, next: Annotated[str, Form()] = "") -> Response:
+    try:
+        toggle_favourite(db, who, camera_id)
+    except FieldError:
+        raise HTTPException(404, "Такой камеры нет") from None
+    return RedirectResponse(safe_next(next, "/cameras"), status_code=303)
