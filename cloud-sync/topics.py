@@ -49,3 +49,29 @@ def parse(topic: str) -> ParsedTopic | None:
     if len(rest) == 3 and rest[0] == "cmd" and rest[2] == "result":
         return ParsedTopic(device_id, "cmd_result", rest[1])
     return None
+
+
+def device_filter(device_id: str) -> str:
+    """Everything of one box: what its ACL line ``pattern readwrite dozor/v1/%u/#`` grants."""
+    return f"{PREFIX}/{device_id}/#"
+
+
+def box_subscriptions(device_id: str) -> list[str]:
+    """What a box subscribes to: the commands addressed to it."""
+    return [f"{PREFIX}/{device_id}/cmd/+"]
+
+
+PORTAL_SHARE_GROUP = "portal"
+
+
+def portal_subscriptions(shared: bool = True) -> list[str]:
+    """What the portal consumes from every box.
+
+    Telemetry, events and results are shared (MQTT v5 ``$share``) so N portal workers split the load.
+    Status is not: a broker sends no retained messages to shared subscriptions, and a restarted portal must
+    learn every box's retained status; status writes are idempotent (ordered by the session counter).
+    """
+    filters = [f"{PREFIX}/+/telemetry", f"{PREFIX}/+/event/+", f"{PREFIX}/+/cmd/+/result"]
+    if shared:
+        filters = [f"$share/{PORTAL_SHARE_GROUP}/{f}" for f in filters]
+    return [f"{PREFIX}/+/status", *filters]

@@ -13,6 +13,7 @@ class PortalSettings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
     storage_url: str = Field("", description="file:///dir or s3://bucket?endpoint=...; empty = data_dir/objects")
     mqtt_url: str = Field("", description="mqtt://user:pass@host:port of the broker; empty = no MQTT link")
+    box_mqtt_url: str = Field("", description="mqtt[s]://host:port as boxes reach the broker; empty = mqtt_url's")
     public_url: str = Field("http://127.0.0.1:8000", description="How subscribers and boxes reach the portal")
     secret_key: str = Field("dev-insecure-change-me", description="Signs CSRF tokens and embed URLs")
     display_tz: str = Field("Asia/Novokuznetsk", description="Default subscriber time zone (the seeds' city)")

@@ -23,6 +23,7 @@ from portal.models.cabinet import (
     PlacementObject,
     RecoveryRequest,
 )
+from portal.models.devices_state import DeviceCommand, DeviceEvent, DeviceHealth
 from portal.models.fleet import Camera, Device
 
 __all__ = [
@@ -42,6 +43,9 @@ __all__ = [
     "ContractEmail",
     "ContractPhone",
     "Device",
+    "DeviceCommand",
+    "DeviceEvent",
+    "DeviceHealth",
     "Favourite",
     "IpBinding",
     "LoginSession",

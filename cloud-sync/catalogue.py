@@ -1,0 +1,59 @@
+"""What the uploader needs from the box's archive catalogue, as protocols (cloud_sync never imports edge).
+
+``edge.archive.catalogue.Catalogue`` satisfies :class:`UploadCatalogue`; edge/sync.py passes it in.
+"""
+
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+
+
+class SegmentLike(Protocol):
+    id: int
+    camera_id: str
+    run_id: str
+    seq: int
+    start: datetime
+    duration: float
+    size: int
+    sha256: str
+    path: Path | str
+    clock_synced: bool
+
+
+class RunLike(Protocol):
+    camera_id: str
+    run_id: str
+    init_path: Path | str | None
+
+
+class GapLike(Protocol):
+    id: int
+    camera_id: str
+    start: datetime
+    end: datetime
+    reason: str
+
+
+class UploadCatalogue(Protocol):
+    def pending_uploads(
+        self,
+        limit: int = 100,
+        camera_id: str | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[SegmentLike]: ...
+
+    def mark_uploaded(self, ids: list[int]) -> None: ...
+
+    def runs_pending_init(self, camera_id: str | None = None) -> list[RunLike]: ...
+
+    def mark_init_uploaded(self, camera_id: str, run_id: str) -> None: ...
+
+    def unreported_gaps(self, limit: int) -> list[GapLike]: ...
+
+    def mark_gaps_reported(self, ids: list[int]) -> None: ...
+
+    def backlog(self) -> dict[str, tuple[int, int]]: ...
+
+    def holdings(self, camera_id: str) -> list[tuple[datetime, datetime]]: ...

@@ -1,0 +1,105 @@
+"""The box's record of commands it received: a redelivered request id is answered, never executed again.
+
+SQLite in the box's data dir, committed before the command runs, so a box that crashes or loses power
+mid-command does not run it a second time after it comes back (it reports it as interrupted instead).
+"""
+
+import json
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS commands (
+    request_id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    args TEXT NOT NULL,
+    state TEXT NOT NULL,            -- received | running | done
+    ok INTEGER,
+    result TEXT,
+    error TEXT,
+    received_at TEXT NOT NULL,
+    finished_at TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class StoredCommand:
+    request_id: str
+    name: str
+    args: dict
+    state: str
+    ok: bool | None
+    result: dict
+    error: str
+
+
+class CommandStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")  # the point of this table is to survive power cuts
+        self._db.executescript(SCHEMA)
+        self._lock = threading.Lock()
+
+    def receive(self, request_id: str, name: str, args: dict) -> StoredCommand | None:
+        """Record a new command; None if it is new, else what we already know of it."""
+        now = datetime.now(UTC).isoformat()
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO commands (request_id, name, args, state, received_at) "
+                "VALUES (?, ?, ?, 'received', ?)",
+                (request_id, name, json.dumps(args), now),
+            )
+            if cur.rowcount == 1:
+                return None
+            return self._get(request_id)
+
+    def start(self, request_id: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE commands SET state='running' WHERE request_id=?", (request_id,))
+
+    def finish(self, request_id: str, ok: bool, result: dict, error: str = "") -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE commands SET state='done', ok=?, result=?, error=?, finished_at=? WHERE request_id=?",
+                (int(ok), json.dumps(result), error, datetime.now(UTC).isoformat(), request_id),
+            )
+
+    def unfinished(self) -> list[StoredCommand]:
+        """Commands the box received but never finished (a crash or power cut came in between)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT request_id FROM commands WHERE state != 'done' ORDER BY received_at"
+            ).fetchall()
+            return [self._get(r[0]) for r in rows]  # type: ignore[misc]
+
+    def get(self, request_id: str) -> StoredCommand | None:
+        with self._lock:
+            return self._get(request_id)
+
+    def prune(self, older_than: timedelta = timedelta(days=30)) -> int:
+        cutoff = (datetime.now(UTC) - older_than).isoformat()
+        with self._lock:
+            return self._db.execute(
+                "DELETE FROM commands WHERE state='done' AND received_at < ?", (cutoff,)
+            ).rowcount
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _get(self, request_id: str) -> StoredCommand | None:
+        row = self._db.execute(
+            "SELECT request_id, name, args, state, ok, result, error FROM commands WHERE request_id=?",
+            (request_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredCommand(
+            row[0], row[1], json.loads(row[2]), row[3], None if row[4] is None else bool(row[4]),
+            json.loads(row[5]) if row[5] else {}, row[6] or "",
+        )

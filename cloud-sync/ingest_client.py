@@ -1,0 +1,137 @@
+"""The box's HTTP client for the portal's ingest: one call per wire operation, each answered by an Outcome."""
+
+import hashlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+from cloud_sync import segments
+from cloud_sync.bandwidth import TokenBucket
+from cloud_sync.catalogue import GapLike, SegmentLike
+
+CHUNK = 16 * 1024
+# Refusals the box cannot fix by retrying soon: bad token, not its camera, the portal holds other bytes, too big.
+REFUSED = {401, 403, 409, 413, 415, 422}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """stored: the portal holds it (201 new, 200 already); retry: try again later; refused: needs a human."""
+
+    kind: str  # stored | retry | refused
+    status: int = 0
+    detail: str = ""
+
+    @property
+    def stored(self) -> bool:
+        return self.kind == "stored"
+
+
+class ByteCounter:
+    """Body bytes actually handed to the socket, for telemetry and the bandwidth figures."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.total = 0
+
+    def add(self, amount: int) -> None:
+        with self._lock:
+            self.total += amount
+
+
+class IngestClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        bucket: TokenBucket | None = None,
+        timeout: float = 30.0,
+        counter: ByteCounter | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.bucket = bucket or TokenBucket(0)
+        self.timeout = timeout
+        self.counter = counter or ByteCounter()
+        self.stop = threading.Event()
+        self._local = threading.local()  # one connection pool per worker thread
+
+    def _http(self) -> httpx.Client:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = httpx.Client(
+                base_url=self.base_url,
+                timeout=httpx.Timeout(self.timeout, connect=5.0),
+                headers={"Authorization": f"Bearer {self.token}"},
+            )
+            self._local.client = client
+        return client
+
+    def put_segment(self, seg: SegmentLike) -> Outcome:
+        body = Path(seg.path).read_bytes()
+        headers = {
+            segments.HEADER_SHA256: seg.sha256,
+            segments.HEADER_START: segments.format_time(seg.start),
+            segments.HEADER_DURATION: f"{seg.duration:.3f}",
+            segments.HEADER_CLOCK_SYNCED: "1" if seg.clock_synced else "0",
+            "Content-Type": segments.SEGMENT_CONTENT_TYPE,
+        }
+        return self._put(segments.segment_path(seg.camera_id, seg.run_id, seg.seq), body, headers)
+
+    def put_init(self, camera_id: str, run_id: str, path: Path | str) -> Outcome:
+        body = Path(path).read_bytes()
+        headers = {segments.HEADER_SHA256: hashlib.sha256(body).hexdigest(), "Content-Type": segments.INIT_CONTENT_TYPE}
+        return self._put(segments.init_path(camera_id, run_id), body, headers)
+
+    def post_gaps(self, camera_id: str, gaps: list[GapLike]) -> Outcome:
+        report = segments.GapReport(gaps=[segments.Gap(start=g.start, end=g.end, reason=g.reason) for g in gaps])
+        return self._json("POST", segments.gaps_path(camera_id), report.model_dump(mode="json"))
+
+    def put_holdings(self, camera_id: str, ranges: list[tuple[datetime, datetime]], reported_at: datetime) -> Outcome:
+        holdings = segments.Holdings(
+            ranges=[segments.TimeRange(start=s, end=e) for s, e in ranges], reported_at=reported_at
+        )
+        return self._json("PUT", segments.holdings_path(camera_id), holdings.model_dump(mode="json"))
+
+    def close(self) -> None:
+        client = getattr(self._local, "client", None)
+        if client is not None:
+            client.close()
+
+    def _put(self, path: str, body: bytes, headers: dict[str, str]) -> Outcome:
+        # Explicit Content-Length: the body streams through the token bucket yet is not chunk-encoded.
+        headers = {**headers, "Content-Length": str(len(body))}
+        try:
+            response = self._http().put(path, content=self._paced(body), headers=headers)
+        except httpx.HTTPError as exc:
+            return Outcome("retry", 0, f"{type(exc).__name__}: {exc}")
+        return _classify(response)
+
+    def _json(self, method: str, path: str, payload: dict) -> Outcome:
+        try:
+            response = self._http().request(method, path, json=payload)
+        except httpx.HTTPError as exc:
+            return Outcome("retry", 0, f"{type(exc).__name__}: {exc}")
+        return _classify(response)
+
+    def _paced(self, body: bytes) -> Iterator[bytes]:
+        view = memoryview(body)
+        for offset in range(0, len(body), CHUNK):
+            chunk = view[offset : offset + CHUNK]
+            if not self.bucket.take(len(chunk), self.stop):
+                raise httpx.WriteError("uploader stopping")
+            yield bytes(chunk)
+            self.counter.add(len(chunk))
+
+
+def _classify(response: httpx.Response) -> Outcome:
+    status = response.status_code
+    if status in (200, 201, 204):
+        return Outcome("stored", status)
+    detail = response.text[:300]
+    if status in REFUSED:
+        return Outcome("refused", status, detail)
+    return Outcome("retry", status, detail)  # 400 (checksum: the bytes were damaged on the way), 429, 5xx

@@ -1,0 +1,160 @@
+"""MQTT payloads under ``dozor/v1/{device_id}/…``: JSON validated by these models on both sides.
+
+Every message carries ``v`` (the wire version) and ``ts`` (when the sender made it, UTC). Unknown fields are
+ignored so a newer box can talk to an older portal within v1; a breaking change becomes ``dozor/v2``.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from cloud_sync.segments import ID_PATTERN
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+EVENT_TYPES = ("camera_up", "camera_down", "gap", "tamper", "disk_full")
+COMMAND_NAMES = ("config.set", "upload.range", "camera.power_cycle", "snapshot", "reboot", "ping")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    v: Literal[1] = 1
+    ts: datetime = Field(default_factory=now_utc)
+
+    @field_validator("ts")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("ts must carry a zone (UTC)")
+        return value.astimezone(UTC)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class Status(WireModel):
+    """Retained at ``status``. Birth says online, the last will says offline with the same session.
+
+    ``session`` grows by one at every connect of the box, so a will from an earlier connection (delivered
+    late, e.g. after a broker restart) is recognisable: its session is lower than the newest birth's.
+    """
+
+    state: Literal["online", "offline"]
+    session: int = Field(ge=0)
+    firmware: str = ""
+    reason: str = ""  # offline: "will" (connection lost) | "shutdown" (clean stop)
+
+
+class CameraTelemetry(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    state: str = "unknown"  # recording | down | starting | disabled | unknown
+    last_segment_at: datetime | None = None
+    error: str = ""
+
+
+class Telemetry(WireModel):
+    """Published every N seconds at ``telemetry``."""
+
+    uptime_s: float = 0
+    cpu_percent: float | None = None
+    temperature_c: float | None = None
+    throttled: int | None = None  # the Pi's get_throttled bit field; None where unknown
+    load: tuple[float, float, float] | None = None
+    disk_total: int = 0
+    disk_free: int = 0
+    cameras: dict[str, CameraTelemetry] = Field(default_factory=dict)
+    backlog_segments: int = 0
+    backlog_bytes: int = 0
+    clock_synced: bool = False
+    upload_rate_bps: float = 0
+    last_error: str = ""
+
+
+class Event(WireModel):
+    """Published at ``event/{type}``. ``id`` makes a redelivered event idempotent at the portal."""
+
+    id: str = Field(default_factory=new_request_id, min_length=8, max_length=64)
+    type: Literal["camera_up", "camera_down", "gap", "tamper", "disk_full"]
+    camera_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Command(WireModel):
+    """Portal -> box at ``cmd/{name}``. The box executes a request id at most once."""
+
+    request_id: str = Field(default_factory=new_request_id, min_length=8, max_length=64)
+    args: dict[str, Any] = Field(default_factory=dict)
+    expires_at: datetime | None = None  # a stale command (e.g. a reboot queued for days) is refused
+
+
+class CommandResult(WireModel):
+    """Box -> portal at ``cmd/{name}/result``."""
+
+    request_id: str = Field(min_length=8, max_length=64)
+    ok: bool
+    result: dict[str, Any] = Field(default_factory=dict)
+    error: str = ""
+    replayed: bool = False  # answered from the box's store of executed commands
+
+
+# Arguments of each command; the box validates them before acting.
+
+
+class CameraSpec(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the edge's camera config owns the full schema
+
+    id: str = Field(pattern=ID_PATTERN)
+
+
+class ConfigSetArgs(BaseModel):
+    cameras: list[CameraSpec]
+
+
+class UploadRangeArgs(BaseModel):
+    camera_id: str = Field(pattern=ID_PATTERN)
+    start: datetime
+    end: datetime
+    priority: int = Field(default=10, ge=0, le=100, description="higher first; the live tail is 5, backlog 0")
+
+    @field_validator("end")
+    @classmethod
+    def _ordered(cls, end: datetime, info: Any) -> datetime:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError("end must be after start")
+        return end
+
+
+class CameraArgs(BaseModel):
+    camera_id: str = Field(pattern=ID_PATTERN)
+
+
+class NoArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+COMMAND_ARGS: dict[str, type[BaseModel]] = {
+    "config.set": ConfigSetArgs,
+    "upload.range": UploadRangeArgs,
+    "camera.power_cycle": CameraArgs,
+    "snapshot": CameraArgs,
+    "reboot": NoArgs,
+    "ping": NoArgs,
+}
+
+
+def validate_args(name: str, args: dict[str, Any]) -> BaseModel:
+    """The typed arguments of a command; ValueError naming the command when unknown or invalid."""
+    model = COMMAND_ARGS.get(name)
+    if model is None:
+        raise ValueError(f"unknown command {name!r}; known: {', '.join(COMMAND_NAMES)}")
+    return model.model_validate(args)

@@ -1,0 +1,145 @@
+"""The box's link to the portal: wires the real catalogue and box into cloud_sync's uploader and MQTT link.
+
+`dozor edge run` calls :func:`start_sync` when the config has a ``portal`` section.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from cloud_sync.bandwidth import TokenBucket
+from cloud_sync.box_link import BoxLink, CommandError, LinkSettings
+from cloud_sync.ingest_client import IngestClient
+from cloud_sync.messages import CameraArgs, ConfigSetArgs, Event, UploadRangeArgs
+from cloud_sync.uploader import Uploader
+
+from edge import telemetry
+from edge.config import CameraConfig
+
+log = logging.getLogger(__name__)
+
+FIRMWARE = "dozor-edge/0.1.0"
+SNAPSHOT_MAX = 512 * 1024
+FORWARDED_EVENTS = ("camera_up", "camera_down", "gap", "tamper", "disk_full")
+
+
+@dataclass
+class Sync:
+    uploader: Uploader
+    link: BoxLink
+
+    def stop(self) -> None:
+        self.uploader.stop()
+        self.link.stop()
+
+
+class _Rate:
+    """Upload rate over the last telemetry interval, for the fleet page."""
+
+    def __init__(self, uploader: Uploader) -> None:
+        self.uploader = uploader
+        self._last = (time.monotonic(), uploader.bytes_sent)
+        self._lock = threading.Lock()
+
+    def bps(self) -> float:
+        with self._lock:
+            now, sent = time.monotonic(), self.uploader.bytes_sent
+            then, before = self._last
+            self._last = (now, sent)
+        return (sent - before) * 8 / (now - then) if now > then else 0.0
+
+
+def start_sync(box: Any, telemetry_interval: float = 30.0) -> Sync:
+    config = box.config
+    portal = config.portal
+    client = IngestClient(portal.url, portal.upload_token, TokenBucket.from_kbps(portal.bandwidth_kbps))
+    uploader = Uploader(
+        box.catalogue, client, concurrency=portal.upload_concurrency,
+        camera_ids=lambda: [c.id for c in box.config.cameras],
+    )
+    rate = _Rate(uploader)
+    settings = LinkSettings(
+        device_id=config.device_id, host=portal.mqtt_host, port=portal.mqtt_port, password=portal.mqtt_password,
+        username=portal.mqtt_username or config.device_id, tls=portal.mqtt_tls,
+        telemetry_interval=telemetry_interval, firmware=FIRMWARE,
+    )
+    link = BoxLink(
+        settings, config.data_dir / "sync", _handlers(box, uploader),
+        telemetry=lambda: telemetry.sample(box, uploader.stats, rate.bps()),
+    )
+    box.add_listener(_listener(link, uploader))
+    uploader.start()
+    link.start()
+    return Sync(uploader, link)
+
+
+def _listener(link: BoxLink, uploader: Uploader):  # noqa: ANN202 - Box listener callback
+    def on_event(event_type: str, data: dict[str, Any]) -> None:
+        if event_type == "segment":
+            uploader.wake()
+        elif event_type in FORWARDED_EVENTS:
+            link.publish_event(Event(type=event_type, camera_id=data.get("camera_id"), data=_jsonable(data)))
+
+    return on_event
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "camera_id":
+            continue
+        if hasattr(value, "start") and hasattr(value, "end") and hasattr(value, "reason"):  # a GapRecord
+            out[key] = {"start": value.start.isoformat(), "end": value.end.isoformat(), "reason": value.reason}
+        elif isinstance(value, str | int | float | bool) or value is None:
+            out[key] = value
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _handlers(box: Any, uploader: Uploader) -> dict[str, Any]:
+    def config_set(args: ConfigSetArgs) -> dict[str, Any]:
+        cameras = [CameraConfig.model_validate(c.model_dump()) for c in args.cameras]
+        box.reconfigure(cameras)
+        return {"cameras": [c.id for c in cameras]}
+
+    def upload_range(args: UploadRangeArgs) -> dict[str, Any]:
+        uploader.request_range(args.camera_id, args.start, args.end, args.priority)
+        pending = box.catalogue.pending_uploads(limit=100_000, camera_id=args.camera_id, start=args.start,
+                                                end=args.end)
+        return {"pending_segments": len(pending), "pending_bytes": sum(s.size for s in pending)}
+
+    def snapshot(args: CameraArgs) -> dict[str, Any]:
+        _known_camera(box, args.camera_id)
+        jpeg = box.snapshot(args.camera_id)
+        if len(jpeg) > SNAPSHOT_MAX:
+            raise CommandError(f"snapshot is {len(jpeg)} bytes, over the {SNAPSHOT_MAX}-byte limit")
+        return {"camera_id": args.camera_id, "jpeg_base64": base64.b64encode(jpeg).decode()}
+
+    def power_cycle(args: CameraArgs) -> dict[str, Any]:
+        _known_camera(box, args.camera_id)
+        action = getattr(box, "power_cycle", None)
+        if action is None:
+            raise CommandError("camera.power_cycle: this box has no camera power relay configured")
+        action(args.camera_id)
+        return {"camera_id": args.camera_id, "power_cycled": True}
+
+    def reboot(_args: Any) -> dict[str, Any]:
+        action = getattr(box, "reboot", None)
+        if action is None:
+            raise CommandError("reboot: not available on this box (no reboot hook)")
+        threading.Timer(2.0, action).start()  # answer first, then go down
+        return {"rebooting_in_s": 2}
+
+    return {"config.set": config_set, "upload.range": upload_range, "snapshot": snapshot,
+            "camera.power_cycle": power_cycle, "reboot": reboot}
+
+
+def _known_camera(box: Any, camera_id: str) -> None:
+    if box.config.camera(camera_id) is None:
+        raise CommandError(f"camera_id: {camera_id!r} is not configured on this box")

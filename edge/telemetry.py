@@ -1,0 +1,68 @@
+"""The box's telemetry sample: system health (CPU, temperature, throttling, load, disk) and its cameras."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+from cloud_sync.messages import CameraTelemetry, Telemetry
+
+_BOOT = time.monotonic()
+THERMAL = Path("/sys/class/thermal/thermal_zone0/temp")
+THROTTLED = Path("/sys/devices/platform/soc/soc:firmware/get_throttled")  # Raspberry Pi firmware
+
+
+def temperature_c() -> float | None:
+    try:
+        return int(THERMAL.read_text().strip()) / 1000
+    except (OSError, ValueError):
+        return None
+
+
+def throttled() -> int | None:
+    """The Pi's under-voltage/throttling bits (0 = fine); None off a Pi."""
+    try:
+        return int(THROTTLED.read_text().strip(), 16)
+    except (OSError, ValueError):
+        return None
+
+
+def _camera_entry(status: dict[str, Any]) -> CameraTelemetry:
+    last = status.get("last_segment")
+    last_at = None
+    if isinstance(last, dict) and last.get("end"):
+        last_at = last["end"]
+    elif isinstance(last, str):
+        last_at = last
+    try:
+        return CameraTelemetry(state=str(status.get("state") or "unknown"), last_segment_at=last_at,
+                               error=str(status.get("last_error") or "")[:300])
+    except ValueError:
+        return CameraTelemetry(state=str(status.get("state") or "unknown"))
+
+
+def sample(box: Any, upload_stats: Any = None, upload_rate: float = 0.0) -> Telemetry:
+    """One telemetry message from the box's own reports; each figure degrades to 'unknown' on its own."""
+    status = box.status()
+    disk = status.get("disk") or {}
+    backlog = box.catalogue.backlog()
+    return Telemetry(
+        ts=datetime.now(UTC),
+        uptime_s=round(time.monotonic() - _BOOT, 1),
+        cpu_percent=psutil.cpu_percent(interval=None),
+        temperature_c=temperature_c(),
+        throttled=throttled(),
+        load=os.getloadavg(),
+        disk_total=int(disk.get("filesystem_total_bytes") or 0),
+        disk_free=int(disk.get("filesystem_free_bytes") or 0),
+        cameras={cid: _camera_entry(cam) for cid, cam in (status.get("cameras") or {}).items()},
+        backlog_segments=sum(count for count, _ in backlog.values()),
+        backlog_bytes=sum(size for _, size in backlog.values()),
+        clock_synced=bool(box.clock.synced()),
+        upload_rate_bps=round(upload_rate, 1),
+        last_error=getattr(upload_stats, "last_error", "") or "",
+    )

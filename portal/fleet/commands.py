@@ -1,0 +1,110 @@
+"""Commands to boxes: stored, published at QoS 1, answered through the consumer.
+
+Registered as ``services.extra["commands"]``; other domains call
+``send(device_id, name, args, timeout=None) -> dict | None`` (e.g. the archive asks for ``upload.range``).
+A command that finds the box offline waits in the broker's persistent session for the box; unanswered
+commands are published again after the portal reconnects, and the box's store of executed request ids
+turns any repeat into a replayed answer, never a second execution.
+"""
+
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+from cloud_sync import topics
+from cloud_sync.messages import Command, validate_args
+from sqlalchemy import select
+
+from portal.db import Database
+from portal.fleet.consumer import FleetConsumer
+from portal.models import Device, DeviceCommand, utcnow
+
+DEFAULT_TTL = timedelta(hours=24)
+REPUBLISH_WINDOW = timedelta(hours=1)
+
+
+class CommandRefused(ValueError):
+    """The command was not sent: unknown device or invalid arguments (the message names the field)."""
+
+
+class CommandSender:
+    def __init__(self, db: Database, consumer: FleetConsumer) -> None:
+        self.db = db
+        self.consumer = consumer
+        consumer.on_connect(self.republish_pending)
+
+    def send(
+        self,
+        device_id: str,
+        name: str,
+        args: dict[str, Any] | None = None,
+        timeout: float | None = None,
+        ttl: timedelta = DEFAULT_TTL,
+    ) -> dict[str, Any] | None:
+        """Send and, with a timeout, wait for the box's result (None when not waited for or timed out)."""
+        request_id = self.submit(device_id, name, args or {}, ttl)
+        if timeout is None:
+            return None
+        return self.wait(request_id, timeout)
+
+    def submit(self, device_id: str, name: str, args: dict[str, Any], ttl: timedelta = DEFAULT_TTL) -> str:
+        try:
+            validate_args(name, args)
+        except ValueError as exc:
+            raise CommandRefused(f"args of {name}: {exc}") from exc
+        command = Command(args=args, expires_at=utcnow() + ttl)
+        with self.db.session() as session:
+            if session.get(Device, device_id) is None:
+                raise CommandRefused(f"device_id: no device {device_id!r}")
+            session.add(
+                DeviceCommand(
+                    request_id=command.request_id, device_id=device_id, name=name, args=args,
+                    status="sent", error="", replays=0, expires_at=command.expires_at, created_at=command.ts,
+                )
+            )
+        self.consumer.waiter(command.request_id)  # registered before publishing: a fast answer is not missed
+        self.consumer.publish(topics.command(device_id, name), command.to_bytes())
+        return command.request_id
+
+    def wait(self, request_id: str, timeout: float) -> dict[str, Any] | None:
+        """The result once stored (by this worker's consumer or another's), else None after timeout."""
+        event = self.consumer.waiter(request_id)
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                result = self.result(request_id)
+                if result is not None:
+                    return result
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                event.wait(min(remaining, 0.5))  # poll too: with N workers another one may store it
+        finally:
+            self.consumer.drop_waiter(request_id)
+
+    def result(self, request_id: str) -> dict[str, Any] | None:
+        with self.db.session() as session:
+            command = session.get(DeviceCommand, request_id)
+            return command.result if command is not None and command.completed_at is not None else None
+
+    def republish_pending(self) -> int:
+        """After a (re)connect: unanswered, unexpired recent commands go out again (the box dedups)."""
+        now = utcnow()
+        with self.db.session() as session:
+            rows = session.scalars(
+                select(DeviceCommand).where(
+                    DeviceCommand.completed_at.is_(None), DeviceCommand.created_at >= now - REPUBLISH_WINDOW
+                )
+            ).all()
+            pending = [(r.device_id, r.name, _command_of(r)) for r in rows if not _expired(r.expires_at, now)]
+        for device_id, name, command in pending:
+            self.consumer.publish(topics.command(device_id, name), command.to_bytes())
+        return len(pending)
+
+
+def _command_of(row: DeviceCommand) -> Command:
+    return Command(request_id=row.request_id, args=row.args, expires_at=row.expires_at, ts=row.created_at)
+
+
+def _expired(expires_at: datetime | None, now: datetime) -> bool:
+    return expires_at is not None and expires_at < now

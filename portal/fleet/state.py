@@ -1,0 +1,128 @@
+"""Applying what boxes say over MQTT to the database. Every write is idempotent, so several portal workers
+(or a redelivered message) leave the same state as one delivery would."""
+
+from datetime import datetime
+
+from cloud_sync.messages import CommandResult, Event, Status, Telemetry
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from portal.models import Camera, Device, DeviceCommand, DeviceEvent, DeviceHealth, utcnow
+
+
+def apply_status(db: Session, device_id: str, status: Status, received_at: datetime) -> bool:
+    """Take a status unless it is stale: a will of session N arriving after the birth of N+1 is ignored.
+
+    A birth is always current (it is sent live), which also recovers a box whose counter restarted.
+    """
+    device = db.get(Device, device_id)
+    if device is None:
+        return False
+    if status.state == "offline" and status.session < device.session:
+        return False
+    device.session = status.session
+    device.state = status.state
+    if status.firmware:
+        device.firmware = status.firmware[:64]
+    if status.state == "online":
+        device.last_seen = received_at
+    return True
+
+
+def touch(db: Session, device_id: str, seen: datetime) -> None:
+    device = db.get(Device, device_id)
+    if device is not None and (device.last_seen is None or device.last_seen < seen):
+        device.last_seen = seen
+
+
+def apply_telemetry(db: Session, device_id: str, msg: Telemetry, received_at: datetime) -> bool:
+    if db.get(Device, device_id) is None:
+        return False
+    health = db.get(DeviceHealth, device_id)
+    if health is None:
+        health = DeviceHealth(device_id=device_id, disk_total=0, disk_free=0, backlog_segments=0, backlog_bytes=0)
+        db.add(health)
+    elif health.telemetry_at is not None and health.telemetry_at > msg.ts:
+        return False  # a late sample must not overwrite a newer one
+    health.telemetry_at = msg.ts
+    health.received_at = received_at
+    health.cpu_percent = msg.cpu_percent
+    health.temperature_c = msg.temperature_c
+    health.throttled = msg.throttled
+    health.disk_total = msg.disk_total
+    health.disk_free = msg.disk_free
+    health.backlog_segments = msg.backlog_segments
+    health.backlog_bytes = msg.backlog_bytes
+    health.clock_synced = msg.clock_synced
+    health.cameras = {cid: cam.model_dump(mode="json") for cid, cam in msg.cameras.items()}
+    health.telemetry = msg.model_dump(mode="json", exclude={"cameras"})
+    if msg.last_error:
+        health.last_error, health.last_error_at = msg.last_error[:500], msg.ts
+    _camera_states(db, device_id, msg)
+    touch(db, device_id, received_at)
+    return True
+
+
+def _camera_states(db: Session, device_id: str, msg: Telemetry) -> None:
+    if not msg.cameras:
+        return
+    for camera in db.scalars(select(Camera).where(Camera.device_id == device_id, Camera.id.in_(list(msg.cameras)))):
+        state = msg.cameras[camera.id].state
+        if camera.state != state:
+            camera.state = state[:32]
+
+
+def store_event(db: Session, device_id: str, event: Event, received_at: datetime) -> bool:
+    """Insert once per (device, event id); camera up/down also updates the camera's state."""
+    if db.get(Device, device_id) is None:
+        return False
+    exists = db.scalar(
+        select(DeviceEvent.id).where(DeviceEvent.device_id == device_id, DeviceEvent.event_id == event.id)
+    )
+    if exists is not None:
+        return False
+    try:
+        with db.begin_nested():
+            db.add(
+                DeviceEvent(
+                    device_id=device_id, event_id=event.id, type=event.type, camera_id=event.camera_id,
+                    ts=event.ts, data=event.data, received_at=received_at,
+                )
+            )
+    except IntegrityError:
+        return False  # another worker stored it first
+    if event.camera_id and event.type in ("camera_up", "camera_down"):
+        camera = db.get(Camera, event.camera_id)
+        if camera is not None and camera.device_id == device_id:
+            camera.state = "recording" if event.type == "camera_up" else "down"
+    if event.type in ("disk_full", "tamper"):
+        _note_error(db, device_id, f"{event.type}: {event.data}"[:500], event.ts)
+    touch(db, device_id, received_at)
+    return True
+
+
+def apply_result(db: Session, device_id: str, result: CommandResult, received_at: datetime) -> bool:
+    command = db.get(DeviceCommand, result.request_id)
+    if command is None or command.device_id != device_id:
+        return False  # a box may answer only its own commands
+    if result.replayed:
+        command.replays += 1
+    if command.completed_at is None:
+        command.status = "done" if result.ok else "failed"
+        command.result = result.model_dump(mode="json")
+        command.error = result.error[:500]
+        command.completed_at = received_at
+        if not result.ok:
+            _note_error(db, device_id, f"{command.name}: {result.error}"[:500], received_at)
+    touch(db, device_id, received_at)
+    return True
+
+
+def _note_error(db: Session, device_id: str, text: str, at: datetime) -> None:
+    health = db.get(DeviceHealth, device_id)
+    if health is None:
+        health = DeviceHealth(device_id=device_id, disk_total=0, disk_free=0, backlog_segments=0, backlog_bytes=0,
+                              clock_synced=False, cameras={}, telemetry={})
+        db.add(health)
+    health.last_error, health.last_error_at = text, at or utcnow()

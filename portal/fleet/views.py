@@ -1,0 +1,123 @@
+"""Read models for the operator: one row per box for the fleet page, and a box's detail."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.models import Camera, Device, DeviceCommand, DeviceEvent, DeviceHealth
+
+
+@dataclass
+class FleetRow:
+    device_id: str
+    name: str
+    state: str
+    session: int
+    last_seen: datetime | None
+    firmware: str
+    address: str
+    disk_total: int = 0
+    disk_free: int = 0
+    backlog_segments: int = 0
+    backlog_bytes: int = 0
+    clock_synced: bool = False
+    temperature_c: float | None = None
+    cameras: list[dict[str, str]] = field(default_factory=list)
+    last_error: str = ""
+    last_error_at: datetime | None = None
+    claimed: bool = False
+
+    @property
+    def disk_used_percent(self) -> float | None:
+        if not self.disk_total:
+            return None
+        return round(100 * (self.disk_total - self.disk_free) / self.disk_total, 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["disk_used_percent"] = self.disk_used_percent
+        for key in ("last_seen", "last_error_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+
+def fleet_rows(db: Session) -> list[FleetRow]:
+    devices = db.scalars(select(Device).order_by(Device.id)).all()
+    health = {h.device_id: h for h in db.scalars(select(DeviceHealth))}
+    cameras: dict[str, list[Camera]] = {}
+    for camera in db.scalars(select(Camera).order_by(Camera.id)):
+        cameras.setdefault(camera.device_id, []).append(camera)
+    return [_row(d, health.get(d.id), cameras.get(d.id, [])) for d in devices]
+
+
+def _row(device: Device, health: DeviceHealth | None, cameras: list[Camera]) -> FleetRow:
+    row = FleetRow(
+        device_id=device.id,
+        name=device.name,
+        state=device.state,
+        session=device.session,
+        last_seen=device.last_seen,
+        firmware=device.firmware,
+        address=device.address.short if device.address else "",
+        claimed=bool(device.upload_token_hash),
+    )
+    reported = (health.cameras or {}) if health else {}
+    row.cameras = [
+        {"id": c.id, "name": c.name, "state": (reported.get(c.id) or {}).get("state", c.state)} for c in cameras
+    ]
+    if health is not None:
+        row.disk_total, row.disk_free = health.disk_total, health.disk_free
+        row.backlog_segments, row.backlog_bytes = health.backlog_segments, health.backlog_bytes
+        row.clock_synced, row.temperature_c = health.clock_synced, health.temperature_c
+        row.last_error, row.last_error_at = health.last_error, health.last_error_at
+    return row
+
+
+def device_detail(db: Session, device_id: str, events: int = 50, commands: int = 20) -> dict[str, Any] | None:
+    device = db.get(Device, device_id)
+    if device is None:
+        return None
+    rows = [r for r in fleet_rows(db) if r.device_id == device_id]
+    health = db.get(DeviceHealth, device_id)
+    recent_events = db.scalars(
+        select(DeviceEvent).where(DeviceEvent.device_id == device_id).order_by(DeviceEvent.ts.desc()).limit(events)
+    )
+    recent_commands = db.scalars(
+        select(DeviceCommand)
+        .where(DeviceCommand.device_id == device_id)
+        .order_by(DeviceCommand.created_at.desc())
+        .limit(commands)
+    )
+    return {
+        **rows[0].as_dict(),
+        "telemetry": health.telemetry if health else {},
+        "events": [
+            {"id": e.event_id, "type": e.type, "camera_id": e.camera_id, "ts": e.ts.isoformat(), "data": e.data}
+            for e in recent_events
+        ],
+        "commands": [_command_dict(c) for c in recent_commands],
+    }
+
+
+def command(db: Session, device_id: str, request_id: str) -> dict[str, Any] | None:
+    row = db.get(DeviceCommand, request_id)
+    if row is None or row.device_id != device_id:
+        return None
+    return _command_dict(row)
+
+
+def _command_dict(row: DeviceCommand) -> dict[str, Any]:
+    return {
+        "request_id": row.request_id,
+        "name": row.name,
+        "args": row.args,
+        "status": row.status,
+        "result": row.result,
+        "error": row.error,
+        "replays": row.replays,
+        "created_at": row.created_at.isoformat(),
+        "completed_at": row.completed_at.isoformat() if row.completed_at else None,
+    }
