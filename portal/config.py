@@ -21,6 +21,14 @@ class PortalSettings(BaseSettings):
     secure_cookies: bool = Field(False, description="Mark cookies Secure (behind TLS)")
     session_days: int = 1
     remember_days: int = 30
+    # Forpost mobile API (docs/forpost.md)
+    forpost_session_days: int = Field(30, description="Lifetime of a Forpost app session")
+    forpost_bind_ip: bool = Field(False, description="Bind Forpost sessions to the client IP they logged in from")
+    forpost_translation_limit: int = Field(4, description="Open translations (video URLs) per account")
+    forpost_translation_timeout: float = Field(30.0, description="Seconds a translation may wait for its first use")
+    forpost_translation_idle: float = Field(120.0, description="Seconds without use after which a translation closes")
+    forpost_archive_window: int = Field(3600, description="Seconds of archive one archive translation covers")
+    forpost_embed_ttl: int = Field(300, description="Seconds a GetEmbedClient URL stays valid")
     # Cabinet: brute-force protection, transparent login, SMS (see docs/cabinet.md).
     login_max_failures_contract: int = Field(5, description="Failed logins on one contract before it locks")
     login_max_failures_ip: int = Field(20, description="Failed logins from one client IP before it locks")

@@ -1,5 +1,6 @@
 """All ORM models; importing this module registers every table on ``Base.metadata``."""
 
+import portal.models.forpost  # noqa: F401 - registers the Forpost API's tables
 from portal.models.accounts import Address, Contract, LoginSession, Operator
 from portal.models.archive import (
     ArchiveCamera,

@@ -1,0 +1,60 @@
+"""CallControlledDevice (door / camera-power relays bound to a camera) and EnableHomeMode («Я дома»)."""
+
+import json
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.forpost import errors
+from portal.models import Camera, utcnow
+from portal.models.forpost import ControlledDevice, HomeMode
+from portal.services import Services
+
+log = logging.getLogger(__name__)
+COMMAND_TIMEOUT = 10.0
+
+
+def _send(services: Services, device_id: str, name: str, args: dict[str, Any]) -> dict[str, Any] | None:
+    """The box's answer, or None when there is no link to boxes or the box did not answer in time."""
+    commands = services.extra.get("commands")
+    if commands is None:
+        return None
+    try:
+        return commands.send(device_id, name, args, timeout=COMMAND_TIMEOUT)
+    except Exception:  # noqa: BLE001 - a broken link is "no answer" to the app, and logged for us
+        log.exception("command %s to %s failed", name, device_id)
+        return None
+
+
+def call_device(db: Session, services: Services, camera: Camera, device_id: int) -> dict[str, object]:
+    device = db.get(ControlledDevice, device_id)
+    if device is None or device.camera_id != camera.id:
+        raise errors.forbidden("Нет прав на устройство")
+    args = {"camera_id": camera.id, **json.loads(device.args_json or "{}")}
+    answer = _send(services, camera.device_id, device.command, args)
+    if answer is None:
+        raise errors.unknown("Устройство не ответило")
+    if not answer.get("ok"):
+        return {"Result": 0, "Error": str(answer.get("error") or "Устройство отказало")}
+    return {"Result": 1}
+
+
+def set_home_mode(db: Session, services: Services, camera: Camera, contract_id: int, enabled: bool) -> None:
+    """Record the mode and ask the box to pause (or resume) recording of that camera."""
+    row = db.get(HomeMode, camera.id)
+    if row is None:
+        row = HomeMode(camera_id=camera.id, contract_id=contract_id)
+        db.add(row)
+    row.enabled, row.contract_id, row.changed_at = enabled, contract_id, utcnow()
+    # A per-camera patch: the box merges it into that camera's config (recording off while at home).
+    answer = _send(
+        services, camera.device_id, "config.set", {"cameras": [{"id": camera.id, "recording": not enabled}]}
+    )
+    row.box_result = "offline" if answer is None else ("ok" if answer.get("ok") else "refused")
+
+
+def notifications_paused(db: Session, camera_id: str) -> bool:
+    """Whether notifications about this camera are held back («Я дома» is on)."""
+    return bool(db.scalar(select(HomeMode.enabled).where(HomeMode.camera_id == camera_id)))

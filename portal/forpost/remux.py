@@ -1,0 +1,109 @@
+"""fMP4 (init + media segments of one run) to HTTP-FLV with PyAV: packets are copied, never re-encoded,
+and the FLV bytes are handed on as soon as the muxer writes them."""
+
+import io
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from fractions import Fraction
+
+import av
+
+
+class ChunkReader(io.RawIOBase):
+    """A read-only, non-seekable file over an iterator of byte chunks (what PyAV's demuxer reads from)."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:  # noqa: ANN001 - writable buffer
+        while not self._buffer:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._buffer = chunk
+        size = min(len(target), len(self._buffer))
+        target[:size] = self._buffer[:size]
+        self._buffer = self._buffer[size:]
+        return size
+
+
+class _Sink(io.RawIOBase):
+    """Collects what the muxer writes so the generator can pass it on."""
+
+    def __init__(self) -> None:
+        self.pending = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:  # noqa: ANN001 - bytes-like
+        self.pending += data
+        return len(data)
+
+    def take(self) -> bytes:
+        out, self.pending = bytes(self.pending), bytearray()
+        return out
+
+
+def fmp4_to_flv(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The FLV stream of the fMP4 bytes in ``chunks`` (video only; audio is not recorded by the boxes)."""
+    source = av.open(ChunkReader(chunks), mode="r", format="mp4")
+    sink = _Sink()
+    target = av.open(sink, mode="w", format="flv")
+    try:
+        video = source.streams.video[0]
+        out = target.add_stream_from_template(video)
+        first_dts = None
+        for packet in source.demux(video):
+            if packet.dts is None:
+                continue  # the demuxer's end-of-stream flush packet
+            if first_dts is None:
+                first_dts = packet.dts
+            # FLV timestamps start at zero for the player, whatever the run's decode time was.
+            packet.dts -= first_dts
+            packet.pts = packet.pts - first_dts if packet.pts is not None else packet.dts
+            packet.stream = out
+            target.mux(packet)
+            if sink.pending:
+                yield sink.take()
+        target.close()
+        yield sink.take()
+    finally:
+        source.close()
+
+
+def jpeg_at(chunks: Iterable[bytes], offset: float) -> bytes | None:
+    """A JPEG of the first frame at or after ``offset`` seconds into the fMP4 bytes (the last one before it
+    when the segment ends first); None when nothing decodes."""
+    with av.open(ChunkReader(chunks), mode="r", format="mp4") as source:
+        stream = source.streams.video[0]
+        chosen = None
+        start = None
+        for frame in source.decode(stream):
+            seconds = float(frame.pts * stream.time_base) if frame.pts is not None else 0.0
+            start = seconds if start is None else start
+            chosen = frame
+            if seconds - start >= offset:
+                break
+        if chosen is None:
+            return None
+        return _encode_jpeg(chosen)
+
+
+def _encode_jpeg(frame: av.VideoFrame) -> bytes:
+    encoder = av.CodecContext.create("mjpeg", "w")
+    encoder.width, encoder.height = frame.width, frame.height
+    encoder.pix_fmt = "yuvj420p"
+    encoder.time_base = Fraction(1, 25)
+    image = frame.reformat(format="yuvj420p")
+    image.pts = 0
+    data = b"".join(bytes(p) for p in encoder.encode(image))
+    return data + b"".join(bytes(p) for p in encoder.encode(None))
+
+
+def seconds_between(start: datetime, moment: datetime) -> float:
+    return max(0.0, (moment.astimezone(UTC) - start.astimezone(UTC)).total_seconds())

@@ -1,0 +1,115 @@
+"""The translation URLs GetTranslationURL hands out: GET plays (activating the translation), POST op=stop
+closes it. The token in the path is the only credential (docs/forpost.md, "Translations")."""
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
+
+from portal.archive.storage import ObjectNotFound
+from portal.deps import DB, services
+from portal.forpost import media, media_index, translations
+from portal.forpost.translations import TranslationClosed
+
+router = APIRouter(prefix=translations.PREFIX, tags=["forpost"])
+
+
+
+def gone() -> JSONResponse:
+    return JSONResponse({"res": "error", "error": "трансляция закрыта или не существует"}, status_code=410)
+
+
+def no_video() -> JSONResponse:
+    return JSONResponse({"res": "error", "error": "нет записи на это время"}, status_code=404)
+
+
+def _use(request: Request, db: DB, token: str, fmt: str):  # noqa: ANN202 - Translation
+    return translations.use(db, services(request).settings, token, fmt)
+
+
+@router.get("/{token}/index.m3u8")
+def hls(token: str, request: Request, db: DB) -> Response:
+    try:
+        translation = _use(request, db, token, "HLS")
+    except TranslationClosed:
+        return gone()
+    body = media.hls_playlist(db, services(request), translation)
+    return Response(body, media_type="application/vnd.apple.mpegurl", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/{token}/init/{run_pk}.mp4")
+def hls_init(token: str, run_pk: int, request: Request, db: DB) -> Response:
+    try:
+        translation = _use(request, db, token, "HLS")
+    except TranslationClosed:
+        return gone()
+    key = media_index.init_key_of(db, translation.camera_id, run_pk)
+    return _object(request, key, "video/mp4")
+
+
+@router.get("/{token}/seg/{segment_id}.m4s")
+def hls_segment(token: str, segment_id: int, request: Request, db: DB) -> Response:
+    try:
+        translation = _use(request, db, token, "HLS")
+    except TranslationClosed:
+        return gone()
+    piece = media_index.piece_by_id(db, translation.camera_id, segment_id)
+    return _object(request, piece.object_key if piece else None, "video/iso.segment")
+
+
+@router.get("/{token}/snapshot.jpg")
+def jpg(token: str, request: Request, db: DB) -> Response:
+    try:
+        translation = _use(request, db, token, "JPG")
+    except TranslationClosed:
+        return gone()
+    data = media.snapshot(db, services(request), translation)
+    if data is None:
+        return no_video()
+    return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/{token}/stream.flv")
+async def flv(token: str, request: Request) -> Response:
+    portal = services(request)
+
+    def activate() -> int | None:
+        with portal.db.session() as db:
+            try:
+                return translations.use(db, portal.settings, token, "H264").id
+            except TranslationClosed:
+                return None
+
+    translation_id = await run_in_threadpool(activate)
+    if translation_id is None:
+        return gone()
+    stream = media.flv_stream(portal, translation_id)
+    return StreamingResponse(iterate_in_threadpool(stream), media_type="video/x-flv")
+
+
+@router.post("/{token}/{name}")
+async def stop(token: str, name: str, request: Request) -> JSONResponse:
+    """op=stop POSTed to the translation URL itself closes it."""
+    form = await request.form()
+    op = form.get("op") or request.query_params.get("op")
+    if op != "stop" or name not in translations.FILES.values():
+        return JSONResponse({"res": "error", "error": "неизвестная операция"}, status_code=400)
+    portal = services(request)
+
+    def close() -> bool:
+        with portal.db.session() as db:
+            return translations.stop(db, token) or translations.exists(db, token)
+
+    if not await run_in_threadpool(close):
+        return gone()
+    return JSONResponse({"res": "ok"})
+
+
+def _object(request: Request, key: str | None, media_type: str) -> Response:
+    if not key:
+        return no_video()
+    try:
+        data = media.object_bytes(services(request), key)
+    except ObjectNotFound:
+        return no_video()
+    return Response(data, media_type=media_type)
