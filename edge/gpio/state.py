@@ -29,7 +29,11 @@ def disk_problem(status: Mapping[str, Any]) -> bool:
     disk = status.get("disk") or status.get("storage") or {}
     if not isinstance(disk, Mapping):
         return False
-    return bool(disk.get("disk_full") or disk.get("full") or disk.get("error") or disk.get("problem"))
+    if disk.get("disk_full") or disk.get("error"):
+        return True
+    free, reserve = disk.get("filesystem_free_bytes"), disk.get("disk_reserve")
+    # Below the reserve the box evicts in emergency and may pause recording.
+    return isinstance(free, int) and isinstance(reserve, int) and free < reserve
 
 
 def derive_state(
