@@ -17,15 +17,16 @@ COMMAND_TIMEOUT = 10.0
 
 
 def _send(services: Services, device_id: str, name: str, args: dict[str, Any]) -> dict[str, Any] | None:
-    """The box's answer, or None when there is no link to boxes or the box did not answer in time."""
+    """The box's answer, or None when there is no link to boxes or the box did not answer in time.
+    A command the link refuses to send (unknown device or command, bad arguments) is an answer with ok=False."""
     commands = services.extra.get("commands")
     if commands is None:
         return None
     try:
         return commands.send(device_id, name, args, timeout=COMMAND_TIMEOUT)
-    except Exception:  # noqa: BLE001 - a broken link is "no answer" to the app, and logged for us
-        log.exception("command %s to %s failed", name, device_id)
-        return None
+    except Exception as refused:  # noqa: BLE001 - the link's refusal is reported to the app, and logged for us
+        log.warning("command %s to %s not sent: %s", name, device_id, refused)
+        return {"ok": False, "error": f"Команда не отправлена: {refused}"}
 
 
 def call_device(db: Session, services: Services, camera: Camera, device_id: int) -> dict[str, object]:
