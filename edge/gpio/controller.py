@@ -54,6 +54,7 @@ class GpioController:
         self._refresh_seconds = refresh_seconds
         self._booting = True
         self._identify_until = 0.0
+        self._restarts_when_healthy: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.led = StatusLed(config.led_pin, pin_factory) if config.led_pin is not None else None
@@ -105,8 +106,24 @@ class GpioController:
         except Exception:  # noqa: BLE001 - a status failure must not stop the LED; show "booting" until it recovers
             log.exception("box status unavailable for the LED")
             status, uplink = None, None
+        if status is not None:
+            self._count_failures(status)
         return derive_state(status, uplink_up=uplink, tamper_open=self.tamper_open,
                             identifying=self.identifying, booting=self._booting)
+
+    def _count_failures(self, status: Mapping[str, Any]) -> None:
+        """Failed reconnects since the camera last recorded = restarts since then (each restart is an attempt)."""
+        cameras = status.get("cameras") or {}
+        for camera in cameras.values() if isinstance(cameras, Mapping) else cameras:
+            camera_id = str(camera.get("id") or "")
+            if not self.relays.has(camera_id):
+                continue
+            restarts = int(camera.get("restarts") or 0)
+            if camera.get("state") == "recording":
+                self._restarts_when_healthy[camera_id] = restarts
+                self.relays.reset_failures(camera_id)
+                continue
+            self.relays.note_failures(camera_id, restarts - self._restarts_when_healthy.get(camera_id, 0))
 
     def refresh(self) -> BoxState:
         state = self.current_state()
@@ -126,13 +143,11 @@ class GpioController:
 
     # --- inputs --------------------------------------------------------------------------------------------
     def handle_box_event(self, event_type: str, data: dict[str, Any]) -> None:
-        """Box listener: counts failed reconnects for the relays; every event refreshes the LED."""
-        camera_id = str(data.get("camera_id") or data.get("camera") or "")
-        if event_type == "camera_down" and camera_id:
-            failures = int(data.get("failures") or data.get("failure_count") or data.get("restarts") or 0)
+        """Box listener: every event refreshes the LED (which also counts failed reconnects for the relays)."""
+        camera_id = str(data.get("camera_id") or "")
+        failures = data.get("failures")
+        if event_type == "camera_down" and camera_id and isinstance(failures, int):
             self.relays.note_failures(camera_id, failures)
-        elif event_type == "camera_up" and camera_id:
-            self.relays.reset_failures(camera_id)
         self.refresh()
 
     def identify(self) -> None:

@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 
 
 class SyncLink(Protocol):
-    """What we use of edge.sync's running link (absent when the box has no portal section)."""
+    """What we use of edge.sync's `Sync` (absent when the box has no portal section): `.link`, `.uploader`."""
 
-    def publish_event(self, event_type: str, data: dict[str, Any]) -> Any: ...
+    def stop(self) -> None: ...
 
 
 @dataclass
@@ -73,15 +73,42 @@ class TechUi:
         }
 
     def link_state(self) -> dict[str, Any] | None:
-        """MQTT and upload state from edge.sync, whichever way it exposes it; None when not linked."""
+        """MQTT and upload state of edge.sync's link, and the upload backlog; None when not linked."""
         if self.sync is None:
             return None
-        for name in ("state", "status", "link_state"):
-            source = getattr(self.sync, name, None)
-            if source is not None:
-                value = source() if callable(source) else source
-                return value if isinstance(value, dict) else {"state": str(value)}
-        return {"state": "unknown"}
+        link, uploader = getattr(self.sync, "link", None), getattr(self.sync, "uploader", None)
+        connected = bool(link is not None and link.connected.is_set())
+        backlog = self.box.catalogue.backlog()
+        state: dict[str, Any] = {
+            "MQTT": "подключено" if connected else "нет связи",
+            "connected": connected,
+            "Очередь выгрузки": f"{sum(c for c, _ in backlog.values())} сегм., "
+                                f"{sum(b for _, b in backlog.values()) / 1e6:.1f} МБ",
+        }
+        stats = getattr(uploader, "stats", None)
+        if stats is not None:
+            state["Выгружено сегментов"] = stats.segments_uploaded
+            state["Последняя выгрузка"] = stats.last_success_at.isoformat() if stats.last_success_at else "—"
+            if stats.last_error:
+                state["Ошибка выгрузки"] = stats.last_error
+        return state
+
+    def publish_event(self, event_type: str, data: dict[str, Any]) -> bool:
+        """Send a box event over MQTT when linked; False when there is no link or the wire has no such type."""
+        link = getattr(self.sync, "link", None)
+        if link is None:
+            return False
+        from cloud_sync.messages import Event
+        from pydantic import ValidationError
+
+        try:
+            event = Event(type=event_type, camera_id=data.get("camera_id"),
+                          data={k: v for k, v in data.items() if k != "camera_id"})
+        except ValidationError:
+            log.info("event %s is not part of the wire contract; logged only: %s", event_type, data)
+            return False
+        link.publish_event(event)
+        return True
 
     # --- cameras -----------------------------------------------------------------------------------------
     def cameras(self) -> list[CameraConfig]:
