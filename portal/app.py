@@ -31,7 +31,12 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         from portal.fleet.link import start_fleet_link
 
         fleet = start_fleet_link(services)  # MQTT consumer + services.extra["commands"]
+        from portal.archive.retention import start_sweeper
+
+        sweeper = start_sweeper(services, settings.retention_sweep_seconds)
         yield
+        if sweeper is not None:
+            sweeper.cancel()
         if fleet is not None:
             fleet.stop()
         services.db.dispose()
@@ -79,9 +84,12 @@ def _mount_static(app: FastAPI) -> None:
 
 def _include_archive_routers(app: FastAPI) -> None:
     """Ingest (boxes), cameras + timeline, archive playback/downloads, live (the archive domain)."""
-    from portal.routers import ingest
+    from portal.routers import archive, cameras, ingest, live
 
     app.include_router(ingest.router)
+    app.include_router(cameras.router)
+    app.include_router(archive.router)
+    app.include_router(live.router)
 
 
 def _include_fleet_routers(app: FastAPI) -> None:

@@ -1,0 +1,190 @@
+"""Clips: a time range of a camera as one streamed MP4, by byte stitching, never re-encoding.
+
+The clip is the first run's init segment followed by one rewritten moof+mdat per media segment:
+- decode times are renumbered to run on without a break, so runs (each starting at decode time 0) and
+  holes (camera outage, lost segments) are stitched into one continuous file that plays across the gap;
+- the first segment is cut at the last keyframe at or before the requested start and the last one at
+  the requested end, so the file is within one keyframe interval of the requested length.
+A run whose codec setup differs from the first run's gets its own init segment inserted before its
+samples (as HLS does with a new EXT-X-MAP); players that read only the first moov then rely on in-band
+parameter sets.
+"""
+
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from portal.archive import mp4
+from portal.archive.storage import Storage
+from portal.models import ArchiveRun, ArchiveSegment
+
+MAX_SEGMENT_SECONDS = 60  # longest media segment accepted at ingest: widens range queries on start
+PREFETCH_DEPTH = 4  # segments read ahead per clip
+# Shared by every clip in the process: downloads together never hold more than this many store reads,
+# so live view (served on the request thread pool) is not starved by several long downloads.
+_READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="clip-read")
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    id: int
+    run_pk: int
+    run_id: str
+    seq: int
+    start: datetime
+    end: datetime
+    duration: float
+    object_key: str
+    init_key: str
+
+
+def segments_in_range(db: Session, camera_id: str, start: datetime, end: datetime,
+                      playable_only: bool = True) -> list[SegmentRef]:
+    """Media segments overlapping [start, end) in time order (of runs whose init arrived, by default)."""
+    query = (
+        select(ArchiveSegment.id, ArchiveSegment.run_pk, ArchiveRun.run_id, ArchiveSegment.seq, ArchiveSegment.start,
+               ArchiveSegment.end, ArchiveSegment.duration, ArchiveSegment.object_key, ArchiveRun.init_key)
+        .join(ArchiveRun, ArchiveRun.id == ArchiveSegment.run_pk)
+        .where(
+            ArchiveSegment.camera_id == camera_id,
+            ArchiveSegment.start >= start - timedelta(seconds=MAX_SEGMENT_SECONDS),  # keeps the index range tight
+            ArchiveSegment.start < end,
+            ArchiveSegment.end > start,
+        )
+        .order_by(ArchiveSegment.start, ArchiveSegment.seq)
+    )
+    if playable_only:
+        query = query.where(ArchiveRun.init_key != "")
+    return [SegmentRef(*row) for row in db.execute(query)]
+
+
+def prefetch(storage: Storage, keys: list[str], depth: int = PREFETCH_DEPTH) -> Iterator[bytes]:
+    """Objects' bytes in order, with up to ``depth`` reads in flight on the shared reader pool."""
+    pending: list[Future[bytes]] = []
+    upcoming = iter(keys)
+    try:
+        for key in upcoming:
+            pending.append(_READERS.submit(storage.read, key))
+            if len(pending) >= depth:
+                break
+        while pending:
+            data = pending.pop(0).result()
+            nxt = next(upcoming, None)
+            if nxt is not None:
+                pending.append(_READERS.submit(storage.read, nxt))
+            yield data
+    finally:
+        for future in pending:
+            future.cancel()
+
+
+class _Stitcher:
+    """Renumbers decode times across segments and runs into one continuous timeline per track."""
+
+    def __init__(self, storage: Storage, first_init: bytes) -> None:
+        self.storage = storage
+        self.clip_init = mp4.parse_init(first_init)
+        self.inits: dict[str, mp4.InitInfo] = {}
+        self.cursor = {track_id: 0 for track_id in self.clip_init.tracks}
+        self.sequence = 0
+
+    def init_of(self, key: str) -> tuple[mp4.InitInfo, bytes | None]:
+        """The run's parsed init, and its bytes when they must be inserted (codec setup changed)."""
+        if key in self.inits:
+            return self.inits[key], None
+        raw = self.storage.read(key)
+        info = self.inits[key] = mp4.parse_init(raw)
+        return info, (raw if info.signature != self.clip_init.signature else None)
+
+    def fragment(self, ref: SegmentRef, data: bytes, init: mp4.InitInfo, start: datetime, end: datetime) -> bytes:
+        tracks = mp4.parse_segment(data, init)
+        cut = _cut_times(ref, tracks, init, start, end)
+        parts = []
+        for track_id, frag in tracks.items():
+            src = init.tracks[track_id]
+            dst = self.clip_init.by_handler(src.handler) or src
+            kept = _keep(frag, src.timescale, *cut)
+            scale = dst.timescale / src.timescale
+            if scale != 1:
+                kept = [mp4.Sample(round(s.duration * scale), s.size, s.flags, round(s.cts * scale), s.offset)
+                        for s in kept]
+            base = self.cursor.get(dst.track_id, 0)
+            self.cursor[dst.track_id] = base + sum(s.duration for s in kept)
+            parts.append((dst.track_id, base, kept))
+        if not any(kept for _, _, kept in parts):
+            return b""
+        self.sequence += 1
+        return mp4.build_fragment(self.sequence, parts, data)
+
+
+def _cut_times(ref: SegmentRef, tracks: dict[int, mp4.TrackFragment], init: mp4.InitInfo, start: datetime,
+               end: datetime) -> tuple[float, float]:
+    """Seconds from the segment's start to keep: from the last keyframe <= start, up to end."""
+    lo = max((start - ref.start).total_seconds(), 0.0)
+    hi = (end - ref.start).total_seconds()
+    video = next((tracks[t] for t, info in init.tracks.items() if info.handler == "vide" and t in tracks), None)
+    if video is not None and lo > 0:
+        timescale = init.tracks[video.track_id].timescale
+        elapsed, keyframe_at = 0, 0.0
+        for sample in video.samples:
+            if elapsed / timescale > lo:
+                break
+            if sample.sync:
+                keyframe_at = elapsed / timescale
+            elapsed += sample.duration
+        lo = keyframe_at
+    return lo, hi
+
+
+def _keep(frag: mp4.TrackFragment, timescale: int, lo: float, hi: float) -> list[mp4.Sample]:
+    kept, elapsed = [], 0
+    for sample in frag.samples:
+        t = elapsed / timescale
+        if lo - 1e-6 <= t < hi:
+            kept.append(sample)
+        elapsed += sample.duration
+    return kept
+
+
+def open_clip(storage: Storage, segments: list[SegmentRef], start: datetime, end: datetime) -> Iterator[bytes]:
+    """The MP4 bytes of [start, end) from ``segments`` (from segments_in_range), produced as they are read."""
+    if not segments:
+        raise ValueError("no segments in the range")
+    first_init = storage.read(segments[0].init_key)
+    yield first_init  # the first byte leaves before any media segment is read
+    stitcher = _Stitcher(storage, first_init)
+    stitcher.inits[segments[0].init_key] = stitcher.clip_init
+    for ref, data in zip(segments, prefetch(storage, [s.object_key for s in segments]), strict=True):
+        init, insert = stitcher.init_of(ref.init_key)
+        if insert is not None:
+            yield insert
+        fragment = stitcher.fragment(ref, data, init, start, end)
+        if fragment:
+            yield fragment
+
+
+@dataclass(frozen=True)
+class MediaPart:
+    """One object of a range, untouched: a run's init (kind "init") or a media segment (kind "segment")."""
+
+    kind: str
+    run_id: str
+    seq: int
+    start: datetime
+    duration: float
+    data: bytes
+
+
+def iter_media(storage: Storage, segments: list[SegmentRef]) -> Iterator[MediaPart]:
+    """Init + media segments of a range as stored (for remuxers such as FLV): each run's init precedes its
+    first segment, and again whenever the run changes."""
+    current_run = None
+    for ref, data in zip(segments, prefetch(storage, [s.object_key for s in segments]), strict=True):
+        if ref.run_pk != current_run:
+            current_run = ref.run_pk
+            yield MediaPart("init", ref.run_id, -1, ref.start, 0.0, storage.read(ref.init_key))
+        yield MediaPart("segment", ref.run_id, ref.seq, ref.start, ref.duration, data)

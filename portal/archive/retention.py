@@ -1,0 +1,132 @@
+"""Retention: remove video past each camera's retention (7, 14 or 30 days by tariff) from index and store.
+
+Safe with several portal workers sweeping at once: segments are claimed by deleting their index rows
+(``DELETE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING object_key`` on PostgreSQL, where
+concurrent sweepers take disjoint batches; on SQLite the database write lock serialises the same
+statement). Only the sweeper whose DELETE returned a row deletes that object, so nothing is deleted
+twice; objects go after the commit, so a crash leaves at worst unreferenced objects, which the day sweep
+(listing whole ``{camera}/{day}/`` prefixes past retention) removes later.
+"""
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from portal.archive import keys
+from portal.archive.clip import MAX_SEGMENT_SECONDS
+from portal.archive.storage import Storage, storage_of
+from portal.models import (
+    ArchiveFetch,
+    ArchiveGap,
+    ArchiveHolding,
+    ArchiveRun,
+    ArchiveSegment,
+    ArchiveSpan,
+    Camera,
+)
+
+log = logging.getLogger(__name__)
+BATCH = 1000
+DAY_SWEEP_DAYS = 3  # how many day prefixes before the cutoff each sweep lists for leftovers
+
+
+def sweep(services, now: datetime) -> dict[str, int]:  # noqa: ANN001 - portal.services.Services
+    """One retention pass over every camera; returns counts of what this worker removed."""
+    storage = storage_of(services)
+    totals = {"segments": 0, "runs": 0, "objects": 0}
+    with services.db.session() as db:
+        cameras = db.execute(select(Camera.id, Camera.retention_days)).all()
+    for camera_id, days in cameras:
+        cutoff = now - timedelta(days=days)
+        for name, count in sweep_camera(services.db, storage, camera_id, cutoff).items():
+            totals[name] += count
+    return totals
+
+
+def sweep_camera(database, storage: Storage, camera_id: str, cutoff: datetime) -> dict[str, int]:  # noqa: ANN001
+    counts = {"segments": 0, "runs": 0, "objects": 0}
+    while True:
+        with database.session() as db:
+            claimed = _claim_segments(db, camera_id, cutoff)
+        if not claimed:
+            break
+        storage.delete(claimed)
+        counts["segments"] += len(claimed)
+        counts["objects"] += len(claimed)
+    with database.session() as db:
+        inits = _claim_empty_runs(db, camera_id, cutoff)
+        _trim_summaries(db, camera_id, cutoff)
+    storage.delete(inits)
+    counts["runs"] = len(inits)
+    counts["objects"] += len(inits) + _sweep_old_days(storage, camera_id, cutoff)
+    return counts
+
+
+def _locked_ids(db: Session, query):  # noqa: ANN001, ANN202 - Select -> Select
+    """Row ids to claim: skipping rows another sweeper holds (PostgreSQL); SQLite serialises writers."""
+    if db.get_bind().dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    return query
+
+
+def _claim_segments(db: Session, camera_id: str, cutoff: datetime) -> list[str]:
+    ids = _locked_ids(db, select(ArchiveSegment.id).where(
+        ArchiveSegment.camera_id == camera_id, ArchiveSegment.end <= cutoff
+    ).limit(BATCH))
+    rows = db.execute(delete(ArchiveSegment).where(ArchiveSegment.id.in_(ids.scalar_subquery()))
+                      .returning(ArchiveSegment.object_key))
+    return [key for (key,) in rows]
+
+
+def _claim_empty_runs(db: Session, camera_id: str, cutoff: datetime) -> list[str]:
+    """Runs with no segments left that were created before the cutoff; returns their init keys."""
+    has_segments = select(ArchiveSegment.id).where(ArchiveSegment.run_pk == ArchiveRun.id).exists()
+    ids = _locked_ids(db, select(ArchiveRun.id).where(
+        ArchiveRun.camera_id == camera_id, ArchiveRun.created_at <= cutoff, ~has_segments
+    ))
+    rows = db.execute(delete(ArchiveRun).where(ArchiveRun.id.in_(ids.scalar_subquery()))
+                      .returning(ArchiveRun.init_key))
+    return [key for (key,) in rows if key]
+
+
+def _trim_summaries(db: Session, camera_id: str, cutoff: datetime) -> None:
+    """Spans, gaps, holdings and fetches follow the segments out of retention."""
+    for model in (ArchiveSpan, ArchiveGap, ArchiveHolding, ArchiveFetch):
+        db.execute(delete(model).where(model.camera_id == camera_id, model.end <= cutoff))
+    earliest = db.scalar(select(func.min(ArchiveSegment.start)).where(ArchiveSegment.camera_id == camera_id))
+    if earliest is not None:  # a span that straddled the cutoff now starts at the oldest segment kept
+        db.execute(update(ArchiveSpan).where(and_(ArchiveSpan.camera_id == camera_id, ArchiveSpan.start < earliest))
+                   .values(start=earliest))
+
+
+def _sweep_old_days(storage: Storage, camera_id: str, cutoff: datetime) -> int:
+    """Delete leftovers under day prefixes whose every segment has ended before the cutoff."""
+    last_safe_day = (cutoff - timedelta(days=1, seconds=MAX_SEGMENT_SECONDS)).date()
+    removed = 0
+    for back in range(DAY_SWEEP_DAYS):
+        day = datetime.combine(last_safe_day - timedelta(days=back), datetime.min.time())
+        leftovers = list(storage.list(keys.day_prefix(camera_id, day)))
+        if leftovers:
+            removed += storage.delete(leftovers)
+    return removed
+
+
+def start_sweeper(services, interval: float) -> asyncio.Task | None:  # noqa: ANN001 - Services
+    """The periodic sweep of a portal process (None when ``interval`` <= 0, as in tests)."""
+    if interval <= 0:
+        return None
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                now = datetime.now().astimezone()
+                totals = await asyncio.to_thread(sweep, services, now)
+                log.info("retention sweep: %s", totals)
+            except Exception:  # noqa: BLE001 - keep sweeping after a transient failure
+                log.exception("retention sweep failed")
+
+    return asyncio.create_task(loop(), name="archive-retention")

@@ -1,0 +1,110 @@
+"""Archive playback (HLS), the media objects behind playlists, and clip downloads."""
+
+from typing import Annotated
+from urllib.parse import quote
+
+from cloud_sync.segments import format_time
+from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import select
+
+from portal.archive import signing
+from portal.archive.authz import camera_for_request
+from portal.archive.clip import open_clip
+from portal.archive.downloads import ClipRefused, Fetching, plan_clip
+from portal.archive.params import parse_instant, parse_window
+from portal.archive.playlists import MediaUrls, archive_playlist
+from portal.archive.storage import ObjectNotFound, storage_of
+from portal.deps import DB, optional_principal, services
+from portal.models import ArchiveRun, ArchiveSegment, Contract, utcnow
+
+router = APIRouter(prefix="/api/v1/cameras", tags=["archive"])
+HLS = "application/vnd.apple.mpegurl"
+RETRY_SECONDS = 5
+
+
+def media_urls(request: Request, camera_id: str) -> MediaUrls:
+    return MediaUrls(camera_id, signing.sign(services(request).settings.secret_key, camera_id))
+
+
+@router.get("/{camera_id}/archive.m3u8", responses={200: {"content": {HLS: {}}}})
+def archive_hls(request: Request, camera_id: str, db: DB, start: str, end: str, token: str | None = None) -> Response:
+    camera = camera_for_request(request, db, camera_id, token)
+    lo, hi = parse_window(start, end)
+    try:
+        text = archive_playlist(db, camera.id, lo, hi, media_urls(request, camera.id))
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    if text is None:
+        raise HTTPException(404, f"no video recorded between {format_time(lo)} and {format_time(hi)}")
+    return Response(text, media_type=HLS, headers={"Cache-Control": "private, no-cache"})
+
+
+@router.get("/{camera_id}/init/{run_pk}.mp4", responses={200: {"content": {"video/mp4": {}}}})
+def init_segment(request: Request, camera_id: str, run_pk: int, db: DB, token: str | None = None) -> Response:
+    camera = camera_for_request(request, db, camera_id, token)
+    key = db.scalar(select(ArchiveRun.init_key).where(ArchiveRun.id == run_pk, ArchiveRun.camera_id == camera.id))
+    return _object(request, key, "video/mp4", f"init {run_pk}")
+
+
+@router.get("/{camera_id}/segments/{segment_id}.m4s", responses={200: {"content": {"video/iso.segment": {}}}})
+def media_segment(request: Request, camera_id: str, segment_id: int, db: DB, token: str | None = None) -> Response:
+    camera = camera_for_request(request, db, camera_id, token)
+    # Bound to the authorised camera: another camera's segment id is simply not found here.
+    key = db.scalar(select(ArchiveSegment.object_key).where(
+        ArchiveSegment.id == segment_id, ArchiveSegment.camera_id == camera.id
+    ))
+    return _object(request, key, "video/iso.segment", f"segment {segment_id}")
+
+
+def _object(request: Request, key: str | None, media_type: str, what: str) -> Response:
+    if not key:
+        raise HTTPException(404, f"{what} does not exist for this camera")
+    try:
+        data = storage_of(services(request)).read(key)
+    except ObjectNotFound:
+        raise HTTPException(404, f"{what} is gone (past retention)") from None
+    # Objects never change under a key: let players and proxies cache them.
+    return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400, immutable"})
+
+
+@router.get("/{camera_id}/download", responses={200: {"content": {"video/mp4": {}}},
+                                                 202: {"description": "being fetched from the box; retry"}})
+async def download(
+    request: Request, camera_id: str,
+    start: Annotated[str, Query(description="ISO 8601 UTC; the cursor position")],
+    duration: Annotated[float, Query(gt=0, description="Seconds: 60, 300, 600, 1800, 3600 or custom")],
+    token: str | None = None,
+) -> Response:
+    svc = services(request)
+    moment = parse_instant("start", start)
+    plan, tz = await run_in_threadpool(_plan, request, camera_id, token, moment, duration)
+    if isinstance(plan, Fetching):
+        ranges = [{"start": format_time(s), "end": format_time(e)} for s, e in plan.ranges]
+        return JSONResponse(
+            {"status": "fetching", "detail": "the box is uploading this range now; retry shortly",
+             "fetching": ranges, "retry_after": RETRY_SECONDS},
+            status_code=202, headers={"Retry-After": str(RETRY_SECONDS)},
+        )
+    stream = open_clip(storage_of(svc), plan.segments, plan.start, plan.end)
+    ascii_name = plan.filename.encode("ascii", "replace").decode().replace("?", "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(plan.filename)}"
+    return StreamingResponse(stream, media_type="video/mp4", headers={"Content-Disposition": disposition})
+
+
+def _plan(request: Request, camera_id: str, token: str | None, start, duration: float):  # noqa: ANN001, ANN202
+    svc = services(request)
+    with svc.db.session() as db:
+        camera = camera_for_request(request, db, camera_id, token)
+        who = optional_principal(request, db) if not token else None
+        contract = db.get(Contract, who.contract_id) if who and who.contract_id else None
+        tz = contract.tz if contract and contract.tz else svc.settings.display_tz
+        try:
+            return plan_clip(db, svc.extra.get("commands"), camera, start, duration, utcnow(), tz), tz
+        except Fetching as fetching:
+            return fetching, tz
+        except ClipRefused as exc:
+            raise HTTPException(exc.status, exc.detail) from None
+
+
