@@ -170,6 +170,7 @@ class BoxLink:
 
     def _execute(self, name: str, command: Command) -> None:
         try:
+            log.info("executing command %s request %s", name, command.request_id)
             self.store.start(command.request_id)
             result = self._run_handler(name, command)
             self.store.finish(command.request_id, result.ok, result.result, result.error)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -54,8 +55,10 @@ class _Rate:
         return (sent - before) * 8 / (now - then) if now > then else 0.0
 
 
-def start_sync(box: Any, telemetry_interval: float = 30.0) -> Sync:
+def start_sync(box: Any, telemetry_interval: float | None = None) -> Sync:
     config = box.config
+    if telemetry_interval is None:  # the config has no field for it; an env var lets tests and sites tune it
+        telemetry_interval = float(os.environ.get("DOZOR_EDGE_TELEMETRY_SECONDS", "30"))
     portal = config.portal
     client = IngestClient(portal.url, portal.upload_token, TokenBucket.from_kbps(portal.bandwidth_kbps))
     uploader = Uploader(
