@@ -10,6 +10,7 @@ import pytest
 
 from edge.box import Box
 from edge.config import EdgeConfig
+from edge.sync import start_sync
 from edge.techui.serve import OnSite
 from tests.fixtures.ports import free_port
 
@@ -18,17 +19,18 @@ LABEL_PASSWORD = "label-pass-123"
 
 @pytest.fixture
 def onsite(tmp_path: Path) -> Iterator[Callable[..., OnSite]]:
-    """Factory: `onsite(cameras=[...], gpio={...}, technician={...}, sync=None)` -> started box + UI."""
+    """Factory: `onsite(cameras=[...], gpio={...}, technician={...}, portal={...})` -> started box + UI (+ sync)."""
     started: list[tuple[OnSite, Box]] = []
 
     def make(cameras: list[dict[str, Any]] | None = None, gpio: dict[str, Any] | None = None,
-             technician: dict[str, Any] | None = None, sync: Any = None) -> OnSite:
+             technician: dict[str, Any] | None = None, portal: dict[str, Any] | None = None) -> OnSite:
         config = EdgeConfig(
             device_id="entrance-7", data_dir=tmp_path / f"box{len(started)}", cameras=cameras or [],
-            disk_reserve=0, gpio=gpio, technician={"label_password": LABEL_PASSWORD, **(technician or {})},
+            disk_reserve=0, gpio=gpio, portal=portal, technician={"label_password": LABEL_PASSWORD, **(technician or {})},
         )
         box = Box(config)
         box.start()
+        sync = start_sync(box) if portal else None
         site = OnSite(box, sync=sync, port=free_port(), bind="127.0.0.1", gpio_mock=True, advertise=False)
         started.append((site, box))
         return site.start()
@@ -36,4 +38,6 @@ def onsite(tmp_path: Path) -> Iterator[Callable[..., OnSite]]:
     yield make
     for site, box in reversed(started):
         site.stop()
+        if site.ui.sync is not None:
+            site.ui.sync.stop()
         box.stop()
