@@ -26,7 +26,8 @@ def onsite(tmp_path: Path) -> Iterator[Callable[..., OnSite]]:
              technician: dict[str, Any] | None = None, portal: dict[str, Any] | None = None) -> OnSite:
         config = EdgeConfig(
             device_id="entrance-7", data_dir=tmp_path / f"box{len(started)}", cameras=cameras or [],
-            disk_reserve=0, gpio=gpio, portal=portal, technician={"label_password": LABEL_PASSWORD, **(technician or {})},
+            disk_reserve=0, gpio=gpio, portal=portal,
+            technician={"label_password": LABEL_PASSWORD, **(technician or {})},
         )
         box = Box(config)
         box.start()
