@@ -82,8 +82,8 @@ def write_edge_config(layout: DemoLayout, secrets: dict, port: int, broker_port:
         "ffmpeg": ffmpeg,
         "retention_days": 7,
         "cameras": [
-            {"id": cam_id, "name": name, "url": f"synthetic:testsrc2?size=640x360&rate=15&seed={i}"}
-            for i, (cam_id, name) in enumerate(CAMERAS)
+            {"id": cam_id, "name": name, "url": source, "width": 640, "height": 360, "fps": 10}
+            for (cam_id, name), source in zip(CAMERAS, ("lavfi:testsrc2", "lavfi:smptebars"), strict=True)
         ],
         "portal": {
             "url": f"http://{HOST}:{port}",
