@@ -31,6 +31,19 @@ def edge_run(
     run(config)
 
 
+@edge_app.command("selftest")
+def edge_selftest(
+    config: Path | None = typer.Option(None, "--config", help="Box config (YAML); required on real hardware"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Run the hardware self-test (hw-tests) and report each check; mock mode off a Raspberry Pi."""
+    from edge.selftest import print_report, run_selftest
+
+    report = run_selftest(config)
+    print_report(report, as_json)
+    raise typer.Exit(0 if report.ok else 1)
+
+
 @edge_app.command("ranges")
 def edge_ranges(
     config: Path = typer.Option(..., "--config", help="Box config (YAML)"),

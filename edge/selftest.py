@@ -152,3 +152,19 @@ class SelftestRunner:
             self.report = run_selftest(self.config_path)
         except SelftestError as exc:
             self.error = str(exc)
+
+
+def print_report(report: SelftestReport, as_json: bool = False) -> None:
+    """Console output of `dozor edge selftest`."""
+    if as_json:
+        import json
+
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+        return
+    marks = {"passed": "OK  ", "failed": "FAIL", "error": "ERR ", "skipped": "SKIP"}
+    print(f"self-test ({'mock mode' if report.mock else 'hardware'}):")
+    for check in report.checks:
+        note = f" — {check.message}" if check.message and check.outcome != "passed" else ""
+        print(f"  {marks[check.outcome]} {check.name}{note}")
+    counts = report.counts()
+    print(f"{counts['passed']} passed, {counts['failed'] + counts['error']} failed, {counts['skipped']} skipped")
