@@ -4,7 +4,7 @@ A subscriber sees the cameras bound to their contract (private) and the cameras 
 their contract is at (shared). Operators see every camera.
 """
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from portal.auth.sessions import Principal
@@ -18,7 +18,12 @@ def visible_cameras_query(db: Session, who: Principal) -> Select[tuple[Camera]]:
     contract = db.get(Contract, who.contract_id)
     if contract is None:
         return query.where(Camera.id.is_(None))
-    shared = Camera.address_id == contract.address_id if contract.address_id is not None else False
+    # Shared = bound to the entrance and to no contract: a private camera keeps its address for display only.
+    shared = (
+        and_(Camera.owner_contract_id.is_(None), Camera.address_id == contract.address_id)
+        if contract.address_id is not None
+        else False
+    )
     return query.where(or_(Camera.owner_contract_id == contract.id, shared))
 
 

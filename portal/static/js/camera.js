@@ -114,7 +114,8 @@
   function playCursor() {
     if (cursor === null) return;
     modeEl.textContent = "архив";
-    play(root.dataset.archiveUrl + "?start=" + encodeURIComponent(iso(cursor)));
+    const end = Math.min(cursor + 3600000, Date.now());
+    play(root.dataset.archiveUrl + "?start=" + encodeURIComponent(iso(cursor)) + "&end=" + encodeURIComponent(iso(end)));
   }
 
   function msAt(clientX) {
