@@ -1,0 +1,79 @@
+"""The seed's download flow in Chromium: open a camera, fix the cursor on the timeline, press the download
+icon, choose a duration, press «Скачать» — and the file that arrives plays (decoded with PyAV)."""
+
+from datetime import UTC, datetime, timedelta
+
+import av
+import httpx
+import pytest
+from cloud_sync.segments import format_time, init_path, segment_path
+from playwright.sync_api import Page, expect
+
+from tests.cabinet.world import PASSWORD
+from tests.portal_archive.media import encode
+
+pytestmark = pytest.mark.browser
+
+
+def upload_recording(portal, media, camera: str, start: datetime) -> datetime:
+    """What the entrance box does: the run's init segment, then its media segments, over the ingest API."""
+    run = f"{start:%Y%m%dT%H%M%SZ}-c0ffee"
+    auth = {"Authorization": f"Bearer {portal.world.upload_token}"}
+    with httpx.Client(base_url=portal.url, timeout=30) as client:
+        put = client.put(init_path(camera, run), content=media.init, headers={**auth, "Content-Type": "video/mp4"})
+        assert put.status_code in (200, 201), put.text
+        t = start
+        for seq, body in enumerate(media.segments):
+            headers = {
+                **auth,
+                "Content-Type": "video/iso.segment",
+                "X-Content-SHA256": media.sha(seq),
+                "X-Segment-Start": format_time(t),
+                "X-Segment-Duration": f"{media.durations[seq]:.3f}",
+                "X-Clock-Synced": "1",
+            }
+            put = client.put(segment_path(camera, run, seq), content=body, headers=headers)
+            assert put.status_code == 201, put.text
+            t += timedelta(seconds=media.durations[seq])
+    return t
+
+
+def test_seed_download_flow_produces_a_playable_file(portal, page: Page, shot, tmp_path_factory) -> None:
+    w = portal.world
+    media = encode(tmp_path_factory.mktemp("media"), seconds=180)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
+    upload_recording(portal, media, w.shared_a, start)
+
+    page.goto(f"{portal.url}/login")
+    page.fill("#contract", w.contract_c)  # C, a neighbour at A's entrance: the entrance camera is shared
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.click(f"[data-camera={w.shared_a}] h3 a")
+    expect(page.locator("h1")).to_contain_text("Шахтёров 30 п.1 — Вход")
+    page.select_option("#span", "3600")  # 1 hour on the scale: the 3-minute recording is wide enough to hit
+    expect(page.locator("#timeline .range")).to_have_count(1)
+    shot(page, "camera")
+
+    # Fix the cursor inside the recording, a little after its start.
+    box = page.locator("#timeline .range").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] / 2)
+    expect(page.locator("#cursor-time")).not_to_have_text("не выбран")
+    expect(page.locator("#gap-note")).to_have_text("")
+    page.get_by_role("button", name="⤓ Скачать").click()
+    expect(page.locator("#download-dialog")).to_be_visible()
+    page.select_option("#duration", "60")
+    shot(page, "download_dialog")
+    with page.expect_download() as info:
+        page.locator("#download-link").click()
+    download = info.value
+    assert download.failure() is None
+    path = tmp_path_factory.mktemp("dl") / download.suggested_filename
+    download.save_as(path)
+    assert path.suffix == ".mp4"  # the portal names the clip (camera name + local time)
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        frames = [f for f in container.decode(stream)]
+    assert (stream.codec_context.width, stream.codec_context.height) == (160, 120)
+    seconds = (frames[-1].pts - frames[0].pts) * stream.time_base
+    assert len(frames) >= 5 * 50 and 50 <= seconds <= 70  # about one minute at 5 fps
