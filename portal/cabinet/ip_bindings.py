@@ -37,6 +37,8 @@ def parse_network(text: str, field_name: str = "network") -> tuple[str, IPAddres
                 raise FieldError(field_name, f"«{raw}»: конец диапазона раньше начала или другого семейства")
             return f"{first}-{last}", first, last
         net = ipaddress.ip_network(raw, strict=False)
+    except FieldError:
+        raise
     except ValueError:
         raise FieldError(field_name, f"«{raw}» — не IP-адрес, не подсеть и не диапазон") from None
     normal = str(net.network_address) if net.num_addresses == 1 else str(net)
