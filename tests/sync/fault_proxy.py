@@ -7,6 +7,7 @@ half-way through (to kill the box at that moment) and counts the portal's answer
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import threading
@@ -89,10 +90,8 @@ class FaultProxy:
         self._closed = True
         self._listener.close()
         for conn in list(self._conns):
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     # --- internals ------------------------------------------------------------------------------------
 
@@ -150,7 +149,5 @@ class FaultProxy:
             if upstream is not None and upstream.body_left > 0:
                 self._body_done()  # the body was cut off mid-way
             for sock in (src, dst):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass

@@ -4,6 +4,7 @@ it (password file + ACL written by `portal.fleet.broker_config`), the portal und
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
@@ -117,9 +118,15 @@ class BoxProcess:
                 "bandwidth_kbps": bandwidth_kbps,
             },
         }
+        self.config = config
         self.dir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(yaml.safe_dump(config))
         self.process = ServerProcess(f"box {device_id}", self.log_path)
+
+    def set_bandwidth(self, kbps: int) -> None:
+        """Takes effect at the next start."""
+        self.config["portal"]["bandwidth_kbps"] = kbps
+        self.config_path.write_text(yaml.safe_dump(self.config))
 
     def start(self) -> BoxProcess:
         env = {**os.environ, "DOZOR_EDGE_TELEMETRY_SECONDS": "1"}
@@ -130,9 +137,13 @@ class BoxProcess:
         self.process.stop(timeout=20)
 
     def kill(self) -> None:
-        self.process.signal(signal.SIGKILL)
-        if self.process.proc is not None:
-            self.process.proc.wait(10)
+        """Like a power cut: SIGKILL to the box and its ffmpeg children (its own process group)."""
+        proc = self.process.proc
+        if proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
         self.process.proc = None
 
     def log(self) -> str:
