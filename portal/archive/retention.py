@@ -82,10 +82,14 @@ def _claim_segments(db: Session, camera_id: str, cutoff: datetime) -> list[str]:
 
 
 def _claim_empty_runs(db: Session, camera_id: str, cutoff: datetime) -> list[str]:
-    """Runs with no segments left that were created before the cutoff; returns their init keys."""
+    """Runs that began before the cutoff and have no segments left; returns their init keys.
+
+    Run ids start with their UTC start (YYYYmmddTHHMMSSZ), so a string comparison finds the old ones; a run
+    still recording always has recent segments, and a new run waiting for its first segment is not old.
+    """
     has_segments = select(ArchiveSegment.id).where(ArchiveSegment.run_pk == ArchiveRun.id).exists()
     ids = _locked_ids(db, select(ArchiveRun.id).where(
-        ArchiveRun.camera_id == camera_id, ArchiveRun.created_at <= cutoff, ~has_segments
+        ArchiveRun.camera_id == camera_id, ArchiveRun.run_id < f"{cutoff:%Y%m%dT%H%M%SZ}", ~has_segments
     ))
     rows = db.execute(delete(ArchiveRun).where(ArchiveRun.id.in_(ids.scalar_subquery()))
                       .returning(ArchiveRun.init_key))
