@@ -1,0 +1,187 @@
+"""Sync benchmarks (`make bench`): figures printed as JSON, each against a baseline measured in the same run.
+
+- upload: the box's uploader (paced, checksummed PUTs) vs raw httpx PUTs of the same bytes to the same portal;
+  also the portal's ingest rate (segments/s) and its CPU seconds per 1,000 segments (psutil on its process).
+- telemetry: 50 simulated boxes publish telemetry through Mosquitto (each with its own credentials and ACL);
+  the portal's FleetConsumer (validating + writing to the DB) vs a bare subscriber on the same broker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import paho.mqtt.client as mqtt
+import psutil
+import pytest
+from cloud_sync import segments, topics
+from cloud_sync.ingest_client import IngestClient
+from cloud_sync.messages import Telemetry
+from cloud_sync.uploader import Uploader
+from paho.mqtt.enums import CallbackAPIVersion
+
+from portal.fleet.broker_config import BrokerUrl
+from portal.fleet.consumer import FleetConsumer
+from tests.fixtures.ports import wait_until
+from tests.sync.archive_sets import seed_catalogue
+from tests.sync.stack import PORTAL_USER, Stack, make_stack
+
+BOXES = 50
+SEGMENTS = 150
+SEGMENT_BYTES = 100_000
+TELEMETRY_PER_BOX = 40
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    boxes = {f"bench-{i:02d}": [f"bench-cam-{i:02d}", f"bench-raw-{i:02d}"] for i in range(BOXES)}
+    stack = make_stack(tmp_path_factory.mktemp("bench-sync"), boxes)
+    stack.start_portal()
+    yield stack
+    stack.stop()
+
+
+def _portal_cpu(stack: Stack) -> float:
+    proc = psutil.Process(stack.portal.pid)
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
+def _raw_puts(stack: Stack, camera_id: str, files: list[Path], token: str, concurrency: int) -> float:
+    """Baseline: plain PUTs of the same bytes (same headers the portal needs), same concurrency."""
+    run_id = segments.new_run_id(datetime.now(UTC))
+    client = httpx.Client(base_url=stack.portal_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+    def put(index_path: tuple[int, Path]) -> int:
+        index, path = index_path
+        body = path.read_bytes()
+        headers = {
+            segments.HEADER_SHA256: hashlib.sha256(body).hexdigest(),
+            segments.HEADER_START: f"2026-11-22T08:{index // 30:02d}:{(index % 30) * 2:02d}.000Z",
+            segments.HEADER_DURATION: "2.000",
+            segments.HEADER_CLOCK_SYNCED: "1",
+            "Content-Type": segments.SEGMENT_CONTENT_TYPE,
+        }
+        return client.put(segments.segment_path(camera_id, run_id, index), content=body, headers=headers).status_code
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        codes = list(pool.map(put, enumerate(files)))
+    elapsed = time.perf_counter() - start
+    client.close()
+    assert set(codes) == {201}, set(codes)
+    return elapsed
+
+
+def test_upload_throughput_vs_raw_put(stack: Stack, tmp_path: Path) -> None:
+    token = stack.creds["bench-00"].upload_token
+    catalogue = seed_catalogue(tmp_path / "box", "bench-cam-00", SEGMENTS, SEGMENT_BYTES)
+    files = [Path(s.path) for s in catalogue.pending_uploads(limit=SEGMENTS)]
+    total = sum(p.stat().st_size for p in files)
+
+    raw_seconds = _raw_puts(stack, "bench-raw-00", files, token, concurrency=2)
+
+    cpu0 = _portal_cpu(stack)
+    uploader = Uploader(catalogue, IngestClient(stack.portal_url, token), concurrency=2)
+    start = time.perf_counter()
+    uploader.start()
+    wait_until(lambda: not catalogue.backlog(), 300, interval=0.02, message="backlog drained")
+    up_seconds = time.perf_counter() - start
+    uploader.stop()
+    cpu = _portal_cpu(stack) - cpu0
+    catalogue.close()
+
+    figures = {
+        "bench": "sync.upload",
+        "segments": SEGMENTS,
+        "segment_bytes": SEGMENT_BYTES,
+        "uploader_MBps": round(total / up_seconds / 1e6, 2),
+        "raw_put_MBps": round(total / raw_seconds / 1e6, 2),
+        "ratio_vs_raw": round(raw_seconds / up_seconds, 3),
+        "target_ratio": 0.8,
+        "portal_ingest_segments_per_s": round(SEGMENTS / up_seconds, 1),
+        "portal_cpu_s_per_1000_segments": round(cpu / SEGMENTS * 1000, 2),
+    }
+    print(json.dumps(figures))
+
+
+def _box_client(stack: Stack, device_id: str) -> mqtt.Client:
+    creds = stack.creds[device_id]
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=device_id, protocol=mqtt.MQTTv5)
+    client.username_pw_set(creds.mqtt_username, creds.mqtt_password)
+    client.max_inflight_messages_set(100)
+    client.connect(stack.broker.host, stack.broker.port)
+    client.loop_start()
+    return client
+
+
+def _publish_all(clients: dict[str, mqtt.Client]) -> int:
+    infos = []
+    for n in range(TELEMETRY_PER_BOX):
+        for device_id, client in clients.items():
+            msg = Telemetry(uptime_s=n, cpu_percent=12.5, disk_total=32_000_000_000, disk_free=20_000_000_000,
+                            backlog_segments=n, backlog_bytes=n * 100_000, clock_synced=True)
+            infos.append(client.publish(topics.telemetry(device_id), msg.to_bytes(), qos=1))
+    for info in infos:
+        info.wait_for_publish(30)
+    return len(infos)
+
+
+def test_telemetry_from_50_boxes(stack: Stack) -> None:
+    broker = BrokerUrl("127.0.0.1", stack.broker.port, PORTAL_USER, stack.portal_password, False)
+    clients = {f"bench-{i:02d}": _box_client(stack, f"bench-{i:02d}") for i in range(BOXES)}
+    expected = BOXES * TELEMETRY_PER_BOX
+    try:
+        # Baseline: a bare subscriber (no parsing, no DB) on the same broker, same messages.
+        got = threading.Event()
+        count = [0]
+        bare = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-bare", protocol=mqtt.MQTTv5)
+        bare.username_pw_set(PORTAL_USER, stack.portal_password)
+
+        def on_message(*_args: object) -> None:
+            count[0] += 1
+            if count[0] >= expected:
+                got.set()
+
+        bare.on_message = on_message
+        bare.connect(broker.host, broker.port)
+        bare.subscribe(f"{topics.PREFIX}/+/telemetry", qos=1)
+        bare.loop_start()
+        time.sleep(0.5)
+        start = time.perf_counter()
+        _publish_all(clients)
+        assert got.wait(120)
+        bare_seconds = time.perf_counter() - start
+        bare.disconnect()
+        bare.loop_stop()
+
+        # The portal's consumer (its own process would compete for the same CPU; here it runs in-process).
+        consumer = FleetConsumer(stack.db, broker, client_id="bench-consumer", shared=False).start()
+        assert consumer.connected.wait(10)
+        time.sleep(0.5)
+        start = time.perf_counter()
+        _publish_all(clients)
+        wait_until(lambda: consumer.stats.received >= expected and consumer.idle(), 120, interval=0.01,
+                   message="consumer drained")
+        consumer_seconds = time.perf_counter() - start
+        consumer.stop()
+    finally:
+        for client in clients.values():
+            client.disconnect()
+            client.loop_stop()
+    print(json.dumps({
+        "bench": "sync.telemetry",
+        "boxes": BOXES,
+        "messages": expected,
+        "consumer_msgs_per_s": round(expected / consumer_seconds, 1),
+        "bare_subscriber_msgs_per_s": round(expected / bare_seconds, 1),
+        "ratio_vs_bare": round(bare_seconds / consumer_seconds, 3),
+        "note": "the consumer validates every message and writes each box's newest sample per batch",
+    }))
