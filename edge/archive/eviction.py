@@ -19,7 +19,7 @@ from edge.archive.catalogue import Catalogue, SegmentRecord
 
 log = logging.getLogger(__name__)
 BATCH = 200
-EMERGENCY_BATCH = 10
+EMERGENCY_BATCH = 2  # small steps: free only what the reserve needs
 
 
 @dataclass

@@ -186,6 +186,9 @@ class CameraSupervisor:
                     last_progress = self.clock.mono()
                 if done or self._stop.is_set():
                     break
+                if not self.disk_ok():
+                    forced = Diagnosis("disk_full", "free disk space below the reserve, nothing left to evict")
+                    break
                 if steps.check() is not None:
                     forced = Diagnosis("clock_step", "the wall clock jumped against the monotonic clock")
                     break
