@@ -93,9 +93,10 @@ def _include_archive_routers(app: FastAPI) -> None:
 
 
 def _include_fleet_routers(app: FastAPI) -> None:
-    from portal.routers import fleet
+    from portal.routers import fleet, operator_fleet
 
     app.include_router(fleet.router)
+    app.include_router(operator_fleet.router)
 
 
 def _include_forpost_routers(app: FastAPI) -> None:
