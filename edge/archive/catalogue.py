@@ -50,6 +50,12 @@ CREATE TABLE IF NOT EXISTS gaps (
 );
 CREATE INDEX IF NOT EXISTS gaps_camera_start ON gaps (camera_id, start_ms);
 CREATE INDEX IF NOT EXISTS gaps_unreported ON gaps (id) WHERE reported = 0;
+-- Contiguous recorded spans per camera, kept in step with segments: "a day's ranges" reads a few rows.
+CREATE TABLE IF NOT EXISTS spans (
+    id INTEGER PRIMARY KEY, camera_id TEXT NOT NULL, start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS spans_camera_start ON spans (camera_id, start_ms);
+CREATE INDEX IF NOT EXISTS spans_camera_end ON spans (camera_id, end_ms);
 """
 
 _SEG_COLS = "id, camera_id, run_id, seq, start_ms, end_ms, size, sha256, clock_synced, uploaded"
@@ -125,6 +131,7 @@ class Catalogue:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        self.rebuild_spans(only_if_missing=True)
 
     def close(self) -> None:
         with self._lock:
@@ -200,6 +207,7 @@ class Catalogue:
                  int(uploaded)),
             )
             seg_id = cursor.lastrowid
+            _span_add(db, camera_id, start_ms, end_ms)
         return self._segment((seg_id, camera_id, run_id, seq, start_ms, end_ms, size, bytes.fromhex(sha256),
                               int(clock_synced), int(uploaded)))
 
@@ -228,7 +236,19 @@ class Catalogue:
     def delete_segments(self, ids: Iterable[int]) -> None:
         ids = list(ids)
         with self.transaction() as db:
+            extents: dict[str, tuple[int, int]] = {}
+            for chunk in range(0, len(ids), 500):
+                part = ids[chunk : chunk + 500]
+                marks = ",".join("?" * len(part))
+                for camera, lo, hi in db.execute(
+                    f"SELECT camera_id, MIN(start_ms), MAX(end_ms) FROM segments WHERE id IN ({marks})"
+                    " GROUP BY camera_id", part,
+                ):
+                    old = extents.get(camera, (lo, hi))
+                    extents[camera] = (min(old[0], lo), max(old[1], hi))
             db.executemany("DELETE FROM segments WHERE id = ?", ((i,) for i in ids))
+            for camera, (lo, hi) in extents.items():
+                _span_remove(db, camera, lo, hi)
 
     def delete_run(self, camera_id: str, run_id: str) -> None:
         with self.transaction() as db:
@@ -307,18 +327,9 @@ class Catalogue:
     def ranges(self, camera_id: str, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """Recorded ranges overlapping [start, end): contiguous segments merged, clipped to the window."""
         t1, t2 = to_ms(start), to_ms(end)
-        # Merging happens in SQL (window functions) so a day's 14,400 rows never cross into Python.
         rows = self._query(
-            """
-            WITH s AS (
-                SELECT start_ms, end_ms,
-                       CASE WHEN start_ms - MAX(end_ms) OVER (ORDER BY start_ms ROWS BETWEEN UNBOUNDED PRECEDING
-                            AND 1 PRECEDING) <= ? THEN 0 ELSE 1 END AS brk
-                FROM segments WHERE camera_id = ? AND start_ms >= ? AND start_ms < ? AND end_ms > ?
-            ), g AS (SELECT start_ms, end_ms, SUM(brk) OVER (ORDER BY start_ms) AS grp FROM s)
-            SELECT MIN(start_ms), MAX(end_ms) FROM g GROUP BY grp ORDER BY 1
-            """,
-            (CONTIGUOUS_MS, camera_id, t1 - MAX_SEGMENT_MS, t2, t1),
+            "SELECT start_ms, end_ms FROM spans WHERE camera_id = ? AND end_ms > ? AND start_ms < ? ORDER BY start_ms",
+            (camera_id, t1, t2),
         )
         return [(from_ms(max(a, t1)), from_ms(min(b, t2))) for a, b in rows]
 
@@ -406,9 +417,90 @@ class Catalogue:
         )
         return {r[0] * layout.HOUR_MS for r in rows}
 
+    def rebuild_spans(self, only_if_missing: bool = False) -> None:
+        """Recompute all spans from the segments (after bulk loads, or a catalogue from before spans)."""
+        with self.transaction() as db:
+            if only_if_missing and db.execute("SELECT 1 FROM spans LIMIT 1").fetchone():
+                return
+            db.execute("DELETE FROM spans")
+            for (camera,) in db.execute("SELECT DISTINCT camera_id FROM segments").fetchall():
+                _span_rebuild(db, camera, -(2**62), 2**62)
+
     def segments_in_hour(self, camera_id: str, hour_ms: int) -> list[SegmentRecord]:
         rows = self._query(
             f"SELECT {_SEG_COLS} FROM segments WHERE camera_id = ? AND start_ms >= ? AND start_ms < ?",
             (camera_id, hour_ms, hour_ms + layout.HOUR_MS),
         )
         return [self._segment(r) for r in rows]
+
+
+# --- spans: merged contiguous ranges, maintained inside the same transactions as segments ----------------
+
+
+def _span_add(db: sqlite3.Connection, camera: str, start: int, end: int) -> None:
+    """Merge [start, end) into the camera's spans."""
+    prev = db.execute(
+        "SELECT id, start_ms, end_ms FROM spans WHERE camera_id = ? AND start_ms <= ? ORDER BY start_ms DESC LIMIT 1",
+        (camera, start),
+    ).fetchone()
+    if prev is not None and prev[2] >= start - CONTIGUOUS_MS:
+        if prev[2] >= end:
+            return  # already covered
+        start = prev[1]
+        db.execute("DELETE FROM spans WHERE id = ?", (prev[0],))
+    for span_id, _, span_end in db.execute(
+        "SELECT id, start_ms, end_ms FROM spans WHERE camera_id = ? AND start_ms > ? AND start_ms <= ?",
+        (camera, start, end + CONTIGUOUS_MS),
+    ).fetchall():
+        end = max(end, span_end)
+        db.execute("DELETE FROM spans WHERE id = ?", (span_id,))
+    db.execute("INSERT INTO spans (camera_id, start_ms, end_ms) VALUES (?, ?, ?)", (camera, start, end))
+
+
+def _span_remove(db: sqlite3.Connection, camera: str, lo: int, hi: int) -> None:
+    """Segments within [lo, hi] were deleted: fix the spans they belonged to."""
+    spans = db.execute(
+        "SELECT id, start_ms, end_ms FROM spans WHERE camera_id = ? AND end_ms >= ? AND start_ms <= ?",
+        (camera, lo, hi),
+    ).fetchall()
+    if len(spans) == 1:
+        span_id, span_start, span_end = spans[0]
+        left = db.execute(
+            "SELECT 1 FROM segments WHERE camera_id = ? AND start_ms >= ? AND start_ms < ? LIMIT 1",
+            (camera, span_start - MAX_SEGMENT_MS, hi),
+        ).fetchone()
+        if left is None:  # eviction's usual case: the span lost a prefix; it now starts at the next segment
+            nxt = db.execute(
+                "SELECT MIN(start_ms) FROM segments WHERE camera_id = ? AND start_ms >= ? AND start_ms < ?",
+                (camera, hi - MAX_SEGMENT_MS, span_end),
+            ).fetchone()[0]
+            if nxt is None:
+                db.execute("DELETE FROM spans WHERE id = ?", (span_id,))
+            else:
+                db.execute("UPDATE spans SET start_ms = ? WHERE id = ?", (nxt, span_id))
+            return
+    _span_rebuild(db, camera, lo, hi)
+
+
+def _span_rebuild(db: sqlite3.Connection, camera: str, lo: int, hi: int) -> None:
+    """Recompute the spans overlapping [lo, hi] from the segments."""
+    extent = db.execute(
+        "SELECT MIN(start_ms), MAX(end_ms) FROM spans WHERE camera_id = ? AND end_ms >= ? AND start_ms <= ?",
+        (camera, lo, hi),
+    ).fetchone()
+    a = min(lo, extent[0]) if extent[0] is not None else lo
+    b = max(hi, extent[1]) if extent[1] is not None else hi
+    db.execute("DELETE FROM spans WHERE camera_id = ? AND end_ms >= ? AND start_ms <= ?", (camera, lo, hi))
+    merged: list[list[int]] = []
+    for start, end in db.execute(
+        "SELECT start_ms, end_ms FROM segments WHERE camera_id = ? AND start_ms >= ? AND start_ms <= ?"
+        " ORDER BY start_ms",
+        (camera, a, b),
+    ):
+        if merged and start - merged[-1][1] <= CONTIGUOUS_MS:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    db.executemany(
+        "INSERT INTO spans (camera_id, start_ms, end_ms) VALUES (?, ?, ?)", ((camera, s, e) for s, e in merged)
+    )

@@ -121,3 +121,24 @@ def test_upload_bookkeeping(tmp_path: Path) -> None:
     catalogue.mark_gaps_reported([gap.id])
     assert catalogue.unreported_gaps() == []
     assert catalogue.latest_segment("c1").seq == 3
+
+
+def test_ranges_follow_deletions_and_out_of_order_inserts(tmp_path: Path) -> None:
+    catalogue = Catalogue(tmp_path / "c.sqlite3")
+    ids = [add(catalogue, "c1", "r1", i, T0 + timedelta(seconds=6 * i)) for i in range(10) if i != 4]
+    window = (T0 - timedelta(minutes=5), T0 + timedelta(minutes=5))
+    assert len(catalogue.ranges("c1", *window)) == 2
+    add(catalogue, "c1", "r1", 4, T0 + timedelta(seconds=24))  # the hole filled late (salvage)
+    assert catalogue.ranges("c1", *window) == [(T0, T0 + timedelta(seconds=60))]
+    catalogue.delete_segments(ids[:2])  # eviction: a prefix
+    assert catalogue.ranges("c1", *window) == [(T0 + timedelta(seconds=12), T0 + timedelta(seconds=60))]
+    catalogue.delete_segments([ids[5]])  # a hole in the middle (an uploaded segment evicted first)
+    assert catalogue.ranges("c1", *window) == [
+        (T0 + timedelta(seconds=12), T0 + timedelta(seconds=36)),
+        (T0 + timedelta(seconds=42), T0 + timedelta(seconds=60)),
+    ]
+    catalogue.close()
+    reopened = Catalogue(tmp_path / "c.sqlite3")
+    before = reopened.ranges("c1", *window)
+    reopened.rebuild_spans()
+    assert reopened.ranges("c1", *window) == before
