@@ -38,7 +38,7 @@ from edge.recorder.picamera import PicameraFeed, SourceError
 
 log = logging.getLogger(__name__)
 
-POLL_SECONDS = 0.25
+POLL_SECONDS = 0.5  # also bounds the run anchor's error (see commit.py)
 CONNECT_GRACE = 10.0  # extra time for the first segment of a run (connect, wait for a keyframe)
 BRISK_WINDOW = 60.0  # after a healthy run, poll a vanished camera briskly for this long...
 BRISK_LIMIT = 2.0  # ...at most this many seconds apart
