@@ -23,10 +23,10 @@ from portal.archive.storage import Storage
 from portal.models import ArchiveRun, ArchiveSegment
 
 MAX_SEGMENT_SECONDS = 60  # longest media segment accepted at ingest: widens range queries on start
-PREFETCH_DEPTH = 4  # segments read ahead per clip
+PREFETCH_DEPTH = 12  # segments read ahead per clip (hides object-store latency)
 # Shared by every clip in the process: downloads together never hold more than this many store reads,
 # so live view (served on the request thread pool) is not starved by several long downloads.
-_READERS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="clip-read")
+_READERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="clip-read")
 
 
 @dataclass(frozen=True)
@@ -188,3 +188,20 @@ def iter_media(storage: Storage, segments: list[SegmentRef]) -> Iterator[MediaPa
             current_run = ref.run_pk
             yield MediaPart("init", ref.run_id, -1, ref.start, 0.0, storage.read(ref.init_key))
         yield MediaPart("segment", ref.run_id, ref.seq, ref.start, ref.duration, data)
+
+
+def coalesce(chunks: Iterator[bytes], size: int = 1024 * 1024) -> Iterator[bytes]:
+    """Pass the first chunk at once (time to first byte), then join small ones into ``size`` writes."""
+    buffer = bytearray()
+    first = True
+    for chunk in chunks:
+        if first:
+            first = False
+            yield chunk
+            continue
+        buffer += chunk
+        if len(buffer) >= size:
+            yield bytes(buffer)
+            buffer.clear()
+    if buffer:
+        yield bytes(buffer)

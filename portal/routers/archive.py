@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from portal.archive import signing
 from portal.archive.authz import camera_for_request
-from portal.archive.clip import open_clip
+from portal.archive.clip import coalesce, open_clip
 from portal.archive.downloads import ClipRefused, Fetching, plan_clip
 from portal.archive.params import parse_instant, parse_window
 from portal.archive.playlists import MediaUrls, archive_playlist
@@ -87,7 +87,7 @@ async def download(
              "fetching": ranges, "retry_after": RETRY_SECONDS},
             status_code=202, headers={"Retry-After": str(RETRY_SECONDS)},
         )
-    stream = open_clip(storage_of(svc), plan.segments, plan.start, plan.end)
+    stream = coalesce(open_clip(storage_of(svc), plan.segments, plan.start, plan.end))
     ascii_name = plan.filename.encode("ascii", "replace").decode().replace("?", "_")
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(plan.filename)}"
     return StreamingResponse(stream, media_type="video/mp4", headers={"Content-Disposition": disposition})
