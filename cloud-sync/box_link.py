@@ -16,12 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from cloud_sync import topics
+from cloud_sync import mqtt_protocol, topics
 from cloud_sync.command_store import CommandStore, StoredCommand
 from cloud_sync.messages import Command, CommandResult, Event, Status, Telemetry, validate_args
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ValidationError
 
 log = logging.getLogger("cloud_sync.box_link")
@@ -41,6 +38,7 @@ class LinkSettings:
     keepalive: int = 30
     telemetry_interval: float = 30.0
     firmware: str = ""
+    protocol: mqtt_protocol.Protocol = "5"
 
 
 class CommandError(Exception):
@@ -74,11 +72,8 @@ class BoxLink:
 
     def start(self) -> "BoxLink":
         self._resolve_unfinished()
-        props = Properties(PacketTypes.CONNECT)
-        props.SessionExpiryInterval = SESSION_EXPIRY
-        self._client.connect_async(
-            self.settings.host, self.settings.port, self.settings.keepalive, clean_start=False, properties=props
-        )
+        options = mqtt_protocol.connect_options(self.settings.protocol, persistent=True, session_expiry=SESSION_EXPIRY)
+        self._client.connect_async(self.settings.host, self.settings.port, self.settings.keepalive, **options)
         self._client.loop_start()
         self._telemetry_thread.start()
         return self
@@ -111,7 +106,7 @@ class BoxLink:
     # --- MQTT callbacks (network thread) -------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.device_id, protocol=mqtt.MQTTv5)
+        client = mqtt_protocol.new_client(self.device_id, self.settings.protocol, persistent=True)
         client.username_pw_set(self.settings.username or self.device_id, self.settings.password)
         if self.settings.tls:
             client.tls_set(cert_reqs=ssl.CERT_REQUIRED)

@@ -178,6 +178,7 @@ class PortalLink(BaseModel):
     mqtt_username: str | None = Field(default=None, title="Defaults to the device id")
     mqtt_password: str = Field(default="", repr=False)
     mqtt_tls: bool = False
+    mqtt_protocol: Literal["5", "3.1.1"] = Field(default="5", title="MQTT 5 (production brokers) or 3.1.1")
     upload_concurrency: int = Field(default=2, ge=1, le=16)
     bandwidth_kbps: int = Field(default=0, ge=0, title="Upload cap in kbit/s; 0 = unlimited")
 

@@ -68,7 +68,7 @@ def start_sync(box: Any, telemetry_interval: float | None = None) -> Sync:
     rate = _Rate(uploader)
     settings = LinkSettings(
         device_id=config.device_id, host=portal.mqtt_host, port=portal.mqtt_port, password=portal.mqtt_password,
-        username=portal.mqtt_username or config.device_id, tls=portal.mqtt_tls,
+        username=portal.mqtt_username or config.device_id, tls=portal.mqtt_tls, protocol=portal.mqtt_protocol,
         telemetry_interval=telemetry_interval, firmware=FIRMWARE,
     )
     link = BoxLink(

@@ -8,9 +8,9 @@ files on SIGHUP.
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
-from cloud_sync import topics
+from cloud_sync import mqtt_protocol, topics
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,10 +25,12 @@ class BrokerUrl:
     username: str
     password: str
     tls: bool
+    protocol: mqtt_protocol.Protocol = "5"
 
 
 def parse_mqtt_url(url: str) -> BrokerUrl:
-    """``mqtt://user:pass@host:1883`` or ``mqtts://…:8883``; ValueError naming what is wrong."""
+    """``mqtt://user:pass@host:1883`` or ``mqtts://…:8883``, optionally ``?protocol=3.1.1``; ValueError naming
+    what is wrong."""
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts"):
         raise ValueError(f"mqtt_url: scheme must be mqtt or mqtts, got {parts.scheme!r}")
@@ -41,6 +43,7 @@ def parse_mqtt_url(url: str) -> BrokerUrl:
         username=unquote(parts.username or ""),
         password=unquote(parts.password or ""),
         tls=tls,
+        protocol=mqtt_protocol.check(parse_qs(parts.query).get("protocol", ["5"])[0]),
     )
 
 

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
-from cloud_sync import topics
+from cloud_sync import mqtt_protocol, topics
 from cloud_sync.messages import CommandResult, Event, Status, Telemetry
-from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -45,7 +44,7 @@ class FleetConsumer:
     def __init__(self, db: Database, broker: BrokerUrl, client_id: str | None = None, shared: bool = True) -> None:
         self.db = db
         self.broker = broker
-        self.shared = shared
+        self.shared = shared and broker.protocol == "5"  # $share subscriptions are an MQTT v5 feature
         self.client_id = client_id or f"portal-{socket.gethostname()}-{os.getpid()}"
         self.stats = ConsumerStats()
         self.connected = threading.Event()
@@ -61,7 +60,8 @@ class FleetConsumer:
 
     def start(self) -> "FleetConsumer":
         self._writer.start()
-        self._client.connect_async(self.broker.host, self.broker.port, keepalive=30, clean_start=True)
+        options = mqtt_protocol.connect_options(self.broker.protocol, persistent=False)
+        self._client.connect_async(self.broker.host, self.broker.port, keepalive=30, **options)
         self._client.loop_start()
         return self
 
@@ -96,7 +96,7 @@ class FleetConsumer:
     # --- paho callbacks (network thread) -------------------------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id, protocol=mqtt.MQTTv5)
+        client = mqtt_protocol.new_client(self.client_id, self.broker.protocol, persistent=False)
         if self.broker.username:
             client.username_pw_set(self.broker.username, self.broker.password)
         if self.broker.tls:
