@@ -24,10 +24,11 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 test: venv system-deps lint
-	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/bench $(PYTEST_ARGS)
 
+# Benchmarks print one JSON document each (figures against a baseline measured in the same run).
 bench: venv system-deps
-	$(PY) -m pytest -q -p no:cacheprovider -s tests/bench $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider -s -o python_files='bench_*.py' tests/bench $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var build *.egg-info
