@@ -21,7 +21,7 @@ from dozor.errors import UserError
 from dozor.netcheck import check_port_free, free_port
 
 HOST = "127.0.0.1"
-CAMERAS = (("demo-cam-1", "Шахтёров 30 п.1 — вход"), ("demo-cam-2", "Шахтёров 30 п.1 — двор"))
+CAMERAS = (("demo-cam-1", "Вход"), ("demo-cam-2", "Двор"))
 READY_TIMEOUT = 120.0
 
 
