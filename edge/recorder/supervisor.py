@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5  # also bounds the run anchor's error (see commit.py)
 CONNECT_GRACE = 10.0  # extra time for the first segment of a run (connect, wait for a keyframe)
 BRISK_WINDOW = 60.0  # after a healthy run, poll a vanished camera briskly for this long...
-BRISK_LIMIT = 2.0  # ...at most this many seconds apart
+BRISK_LIMIT = 1.0  # ...at most this many seconds apart (each attempt costs ~0.1 s of CPU)
 TERMINATE_WAIT = 5.0
 Emit = Callable[[str, dict[str, Any]], None]
 
