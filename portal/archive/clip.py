@@ -13,53 +13,19 @@ parameter sets.
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from datetime import datetime
 
 from portal.archive import mp4
+from portal.archive.segments import MAX_SEGMENT_SECONDS, SegmentRef, segments_in_range
 from portal.archive.storage import Storage
-from portal.models import ArchiveRun, ArchiveSegment
 
-MAX_SEGMENT_SECONDS = 60  # longest media segment accepted at ingest: widens range queries on start
+__all__ = ["MAX_SEGMENT_SECONDS", "MediaPart", "SegmentRef", "coalesce", "iter_media", "open_clip", "prefetch",
+           "segments_in_range"]  # the segment queries stay importable from here (public API, docs/archive.md)
+
 PREFETCH_DEPTH = 12  # segments read ahead per clip (hides object-store latency)
 # Shared by every clip in the process: downloads together never hold more than this many store reads,
 # so live view (served on the request thread pool) is not starved by several long downloads.
 _READERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="clip-read")
-
-
-@dataclass(frozen=True)
-class SegmentRef:
-    id: int
-    run_pk: int
-    run_id: str
-    seq: int
-    start: datetime
-    end: datetime
-    duration: float
-    object_key: str
-    init_key: str
-
-
-def segments_in_range(db: Session, camera_id: str, start: datetime, end: datetime,
-                      playable_only: bool = True) -> list[SegmentRef]:
-    """Media segments overlapping [start, end) in time order (of runs whose init arrived, by default)."""
-    query = (
-        select(ArchiveSegment.id, ArchiveSegment.run_pk, ArchiveRun.run_id, ArchiveSegment.seq, ArchiveSegment.start,
-               ArchiveSegment.end, ArchiveSegment.duration, ArchiveSegment.object_key, ArchiveRun.init_key)
-        .join(ArchiveRun, ArchiveRun.id == ArchiveSegment.run_pk)
-        .where(
-            ArchiveSegment.camera_id == camera_id,
-            ArchiveSegment.start >= start - timedelta(seconds=MAX_SEGMENT_SECONDS),  # keeps the index range tight
-            ArchiveSegment.start < end,
-            ArchiveSegment.end > start,
-        )
-        .order_by(ArchiveSegment.start, ArchiveSegment.seq)
-    )
-    if playable_only:
-        query = query.where(ArchiveRun.init_key != "")
-    return [SegmentRef(*row) for row in db.execute(query)]
 
 
 def prefetch(storage: Storage, keys: list[str], depth: int = PREFETCH_DEPTH) -> Iterator[bytes]:

@@ -8,8 +8,8 @@ from cloud_sync.segments import format_time
 from sqlalchemy.orm import Session
 
 from portal.archive import intervals as iv
-from portal.archive.clip import SegmentRef, segments_in_range
 from portal.archive.ondemand import CommandSender, missing_but_held, request_upload
+from portal.archive.segments import SegmentRef, segments_in_range
 from portal.archive.timeline import retention_start
 from portal.models import Camera
 

@@ -6,16 +6,25 @@ Segment and init URLs carry a signed media token so hls.js and mobile apps can f
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from math import ceil
+from typing import Protocol
 
 from cloud_sync.segments import format_time
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.archive.clip import SegmentRef, segments_in_range
-from portal.models import ArchiveRun, ArchiveSegment
+from portal.archive.segments import LIVE_WINDOW, SegmentRef, newest_segments, segments_in_range
 
-LIVE_WINDOW = 4  # segments in the live playlist
+__all__ = ["LIVE_WINDOW", "MediaUrls", "SegmentUrls", "archive_playlist", "live_playlist", "newest_segments"]
+
 MAX_ARCHIVE_PLAYLIST = timedelta(hours=24)
+
+
+class SegmentUrls(Protocol):
+    """What a playlist needs to name its objects: MediaUrls (signed API URLs) or another domain's own URLs
+    (Forpost translations use paths relative to the translation)."""
+
+    def init(self, run_pk: int) -> str: ...
+
+    def segment(self, segment_id: int) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -40,41 +49,20 @@ class MediaUrls:
                 f"&token={self.token}")
 
 
-def newest_segments(db: Session, camera_id: str, count: int = LIVE_WINDOW) -> list[ArchiveSegment]:
-    """The newest segments of the camera's newest playable run, oldest first."""
-    newest = db.scalar(
-        select(ArchiveSegment)
-        .join(ArchiveRun, ArchiveRun.id == ArchiveSegment.run_pk)
-        .where(ArchiveSegment.camera_id == camera_id, ArchiveRun.init_key != "")
-        .order_by(ArchiveSegment.start.desc())
-        .limit(1)
-    )
-    if newest is None:
-        return []
-    rows = db.scalars(
-        select(ArchiveSegment)
-        .where(ArchiveSegment.run_pk == newest.run_pk, ArchiveSegment.seq <= newest.seq)
-        .order_by(ArchiveSegment.seq.desc())
-        .limit(count)
-    )
-    return sorted(rows, key=lambda s: s.seq)
-
-
 def _run_epoch(run_id: str) -> int:
     return int(datetime.strptime(run_id[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp())
 
 
-def live_playlist(db: Session, camera_id: str, urls: MediaUrls) -> str | None:
+def live_playlist(db: Session, camera_id: str, urls: SegmentUrls, count: int = LIVE_WINDOW) -> str | None:
     """A sliding-window live playlist, or None when the camera has no playable video yet.
 
     Media sequence = run start (epoch seconds) + seq: it only grows, also across runs (segments are
     longer than a second), and the discontinuity sequence (the run start) tells players the run changed.
     """
-    segments = newest_segments(db, camera_id)
+    segments = newest_segments(db, camera_id, count)
     if not segments:
         return None
-    run = db.get(ArchiveRun, segments[0].run_pk)
-    epoch = _run_epoch(run.run_id)
+    epoch = _run_epoch(segments[0].run_id)
     lines = [
         "#EXTM3U",
         "#EXT-X-VERSION:7",
@@ -83,7 +71,7 @@ def live_playlist(db: Session, camera_id: str, urls: MediaUrls) -> str | None:
         f"#EXT-X-DISCONTINUITY-SEQUENCE:{epoch}",
         # Start at the newest segment: latency of about one segment plus its upload.
         f"#EXT-X-START:TIME-OFFSET=-{segments[-1].duration:.3f}",
-        f'#EXT-X-MAP:URI="{urls.init(run.id)}"',
+        f'#EXT-X-MAP:URI="{urls.init(segments[0].run_pk)}"',
         f"#EXT-X-PROGRAM-DATE-TIME:{format_time(segments[0].start)}",
     ]
     for segment in segments:
@@ -91,7 +79,8 @@ def live_playlist(db: Session, camera_id: str, urls: MediaUrls) -> str | None:
     return "\n".join(lines) + "\n"
 
 
-def archive_playlist(db: Session, camera_id: str, start: datetime, end: datetime, urls: MediaUrls) -> str | None:
+def archive_playlist(db: Session, camera_id: str, start: datetime, end: datetime,
+                     urls: SegmentUrls) -> str | None:
     """A VOD playlist of [start, end): a new EXT-X-MAP and a discontinuity at each run change or hole.
 
     EXT-X-PROGRAM-DATE-TIME at every discontinuity maps playback position to wall-clock time (the

@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.archive import keys
-from portal.archive.clip import MAX_SEGMENT_SECONDS
+from portal.archive.segments import MAX_SEGMENT_SECONDS
 from portal.archive.storage import Storage, storage_of
 from portal.models import (
     ArchiveFetch,

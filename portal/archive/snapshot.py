@@ -1,15 +1,13 @@
-"""A JPEG of a camera at a moment: decode the keyframe nearest to it with PyAV (no ffmpeg process)."""
+"""A JPEG of a camera at a moment: decode the frame nearest to it with PyAV (no ffmpeg process)."""
 
 import io
 from datetime import datetime, timedelta
 
 import av
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from portal.archive.clip import segments_in_range
-from portal.archive.playlists import newest_segments
+from portal.archive.segments import SegmentRef, newest_segments, segments_in_range
 from portal.archive.storage import storage_of
-from portal.models import ArchiveRun
 
 NEAR = timedelta(seconds=1)
 
@@ -18,33 +16,44 @@ class NoVideo(LookupError):
     """Nothing recorded at that moment."""
 
 
-def snapshot_jpeg(services, camera_id: str, at: datetime | None = None) -> bytes:  # noqa: ANN001 - Services
-    """JPEG of the keyframe at or before ``at`` (or the newest keyframe); NoVideo when nothing is there."""
+def snapshot_jpeg(services, camera_id: str, at: datetime | None = None, *,  # noqa: ANN001 - Services
+                  exact: bool = False, db: Session | None = None) -> bytes:
+    """JPEG of the keyframe at or before ``at`` (or the newest keyframe); NoVideo when nothing is there.
+
+    ``exact`` decodes every frame instead of keyframes only, for the frame showing at ``at`` (the newest
+    frame when ``at`` is None): slower, for clients that ask for one moment precisely (Forpost JPG).
+    ``db`` reuses the caller's session instead of opening one.
+    """
+    if db is None:
+        with services.db.session() as own:
+            ref = _segment_at(own, camera_id, at)
+    else:
+        ref = _segment_at(db, camera_id, at)
     storage = storage_of(services)
-    with services.db.session() as db:
-        if at is None:
-            newest = newest_segments(db, camera_id, count=1)
-            if not newest:
-                raise NoVideo(f"camera {camera_id!r} has no video yet")
-            segment, at_offset = newest[0], None
-            init_key = db.scalar(select(ArchiveRun.init_key).where(ArchiveRun.id == segment.run_pk))
-            key = segment.object_key
-        else:
-            # The segment containing ``at``, else the first one starting within a second after it.
-            found = segments_in_range(db, camera_id, at, at) or segments_in_range(db, camera_id, at, at + NEAR)
-            if not found:
-                raise NoVideo(f"camera {camera_id!r} has no video at {at.isoformat()}")
-            ref = found[0]
-            init_key, key, at_offset = ref.init_key, ref.object_key, max((at - ref.start).total_seconds(), 0.0)
-    data = storage.read(init_key) + storage.read(key)
-    return _encode_jpeg(_keyframe(data, at_offset))
+    offset = None if at is None else max((at - ref.start).total_seconds(), 0.0)
+    data = storage.read(ref.init_key) + storage.read(ref.object_key)
+    return _encode_jpeg(_frame(data, offset, exact))
 
 
-def _keyframe(data: bytes, offset: float | None) -> av.VideoFrame:
-    """The last keyframe at or before ``offset`` seconds into the segment (the last one when None)."""
+def _segment_at(db: Session, camera_id: str, at: datetime | None) -> SegmentRef:
+    if at is None:
+        newest = newest_segments(db, camera_id, count=1)
+        if not newest:
+            raise NoVideo(f"camera {camera_id!r} has no video yet")
+        return newest[0]
+    # The segment containing ``at``, else the first one starting within a second after it.
+    found = segments_in_range(db, camera_id, at, at) or segments_in_range(db, camera_id, at, at + NEAR)
+    if not found:
+        raise NoVideo(f"camera {camera_id!r} has no video at {at.isoformat()}")
+    return found[0]
+
+
+def _frame(data: bytes, offset: float | None, exact: bool) -> av.VideoFrame:
+    """The last (key)frame at or before ``offset`` seconds into the segment (the last one when None)."""
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.video[0]
-        stream.codec_context.skip_frame = "NONKEY"
+        if not exact:
+            stream.codec_context.skip_frame = "NONKEY"
         chosen = None
         first_pts = None
         for frame in container.decode(stream):

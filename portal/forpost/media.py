@@ -1,26 +1,69 @@
-"""What a translation URL serves: the HLS playlist and its objects, a JPEG, or an HTTP-FLV stream."""
+"""What a translation URL serves: the HLS playlist and its objects, a JPEG, or an HTTP-FLV stream.
+
+Everything is read through the archive domain's public functions (segment queries, playlists, media
+iteration, snapshots), so translations follow the same playability rules as the cabinet's player.
+"""
 
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from portal.archive.clip import iter_media
+from portal.archive.playlists import MAX_ARCHIVE_PLAYLIST, archive_playlist, live_playlist
+from portal.archive.segments import SegmentRef, init_key_of, newest_segments, segment_by_id, segments_in_range
+from portal.archive.snapshot import NoVideo, snapshot_jpeg
 from portal.archive.storage import storage_of
-from portal.forpost import media_index, playlists, remux, translations
+from portal.forpost import remux, translations
 from portal.models import utcnow
 from portal.models.forpost import Translation
 from portal.services import Services
 
+LIVE_WINDOW = 5  # segments in a translation's live playlist
 FOLLOW_POLL = 1.0  # seconds between looks for the next live segment
 
 
+class TranslationUrls:
+    """Object URIs relative to the translation's playlist, so its token is the only credential a player
+    carries (served by portal/routers/translations.py)."""
+
+    def init(self, run_pk: int) -> str:
+        return f"init/{run_pk}.mp4"
+
+    def segment(self, segment_id: int) -> str:
+        return f"seg/{segment_id}.m4s"
+
+
+def _window(services: Services) -> timedelta:
+    return min(timedelta(seconds=services.settings.forpost_archive_window), MAX_ARCHIVE_PLAYLIST)
+
+
 def hls_playlist(db: Session, services: Services, translation: Translation) -> str:
-    if translation.start_at is None:
-        return playlists.playlist(media_index.live_pieces(db, translation.camera_id), live=True)
-    window = services.settings.forpost_archive_window
-    pieces = media_index.archive_pieces(db, translation.camera_id, translation.start_at, window)
-    return playlists.playlist(pieces, live=False)
+    live = translation.start_at is None
+    if live:
+        text = live_playlist(db, translation.camera_id, TranslationUrls(), count=LIVE_WINDOW)
+    else:
+        start = translation.start_at
+        text = archive_playlist(db, translation.camera_id, start, start + _window(services), TranslationUrls())
+    return text or _empty_playlist(live)
+
+
+def _empty_playlist(live: bool) -> str:
+    """Nothing recorded (yet): a valid playlist without segments; a live player keeps reloading it."""
+    lines = ["#EXTM3U", "#EXT-X-VERSION:7", "#EXT-X-TARGETDURATION:2", "#EXT-X-MEDIA-SEQUENCE:0"]
+    if not live:
+        lines += ["#EXT-X-PLAYLIST-TYPE:VOD", "#EXT-X-ENDLIST"]
+    return "\n".join(lines) + "\n"
+
+
+def init_key(db: Session, translation: Translation, run_pk: int) -> str | None:
+    return init_key_of(db, translation.camera_id, run_pk)
+
+
+def segment_key(db: Session, translation: Translation, segment_id: int) -> str | None:
+    ref = segment_by_id(db, translation.camera_id, segment_id)
+    return ref.object_key if ref else None
 
 
 def object_bytes(services: Services, key: str) -> bytes:
@@ -28,18 +71,12 @@ def object_bytes(services: Services, key: str) -> bytes:
 
 
 def snapshot(db: Session, services: Services, translation: Translation) -> bytes | None:
-    """A JPEG of the requested moment, or of the newest recorded frame for live."""
-    if translation.start_at is None:
-        pieces = media_index.live_pieces(db, translation.camera_id, count=1)
-        moment = pieces[-1].start + timedelta(seconds=pieces[-1].duration) if pieces else None
-    else:
-        pieces = media_index.archive_pieces(db, translation.camera_id, translation.start_at, 1)
-        moment = translation.start_at
-    if not pieces or moment is None:
+    """A JPEG of the requested moment (every frame decoded, not only keyframes), or of the newest recorded
+    frame for live; None when nothing is recorded there."""
+    try:
+        return snapshot_jpeg(services, translation.camera_id, translation.start_at, exact=True, db=db)
+    except NoVideo:
         return None
-    piece = pieces[-1] if translation.start_at is None else pieces[0]
-    chunks = [object_bytes(services, piece.init_key), object_bytes(services, piece.object_key)]
-    return remux.jpeg_at(chunks, remux.seconds_between(piece.start, moment))
 
 
 def flv_stream(services: Services, translation_id: int) -> Iterator[bytes]:
@@ -48,29 +85,31 @@ def flv_stream(services: Services, translation_id: int) -> Iterator[bytes]:
     return remux.fmp4_to_flv(_run_chunks(services, translation_id))
 
 
+def _first_run(services: Services, camera_id: str, start: datetime | None) -> list[SegmentRef]:
+    """The segments to play, up to the first run change: a new run needs a new init, so the app asks for
+    a new translation from there."""
+    with services.db.session() as db:
+        if start is None:
+            refs = newest_segments(db, camera_id, count=1)
+        else:
+            refs = segments_in_range(db, camera_id, start, start + _window(services))
+    return [ref for ref in refs if ref.run_pk == refs[0].run_pk]
+
+
 def _run_chunks(services: Services, translation_id: int) -> Iterator[bytes]:
     with services.db.session() as db:
         translation = db.get(Translation, translation_id)
         if translation is None:
             return
-        camera_id, start_at = translation.camera_id, translation.start_at
-        if start_at is None:
-            pieces = media_index.live_pieces(db, camera_id, count=1)
-        else:
-            window = services.settings.forpost_archive_window
-            pieces = media_index.archive_pieces(db, camera_id, start_at, window)
-    if not pieces:
+        camera_id, start = translation.camera_id, translation.start_at
+    refs = _first_run(services, camera_id, start)
+    if not refs:
         return
-    run_pk = pieces[0].run_pk
-    yield object_bytes(services, pieces[0].init_key)
-    sent = -1
-    for piece in pieces:
-        if piece.run_pk != run_pk:
-            return  # a new run needs a new init: the app asks for a new translation from there
-        yield object_bytes(services, piece.object_key)
-        sent = piece.seq
-    if start_at is None:
-        yield from _follow(services, translation_id, camera_id, run_pk, sent, pieces[-1].duration)
+    for part in iter_media(storage_of(services), refs):  # init first, then the segments, read ahead
+        yield part.data
+    if start is None:
+        last = refs[-1]
+        yield from _follow(services, translation_id, camera_id, last.run_pk, last.seq, last.duration)
 
 
 def _follow(
@@ -79,15 +118,16 @@ def _follow(
     """Live tail: the run's next segments as they are indexed, while the translation stays open."""
     give_up = max(3 * duration, 6.0)
     last_new = time.monotonic()
+    storage = storage_of(services)
     while time.monotonic() - last_new < give_up:
         with services.db.session() as db:
             if not translations.still_open(db, translation_id):
                 return
-            fresh = [p for p in media_index.live_pieces(db, camera_id) if p.run_pk == run_pk and p.seq > sent]
+            fresh = [r for r in newest_segments(db, camera_id, LIVE_WINDOW) if r.run_pk == run_pk and r.seq > sent]
             if fresh:
                 translations.touch(db, translation_id, utcnow())
-        for piece in fresh:
-            yield object_bytes(services, piece.object_key)
-            sent, last_new = piece.seq, time.monotonic()
+        for ref in fresh:
+            yield storage.read(ref.object_key)
+            sent, last_new = ref.seq, time.monotonic()
         if not fresh:
             time.sleep(FOLLOW_POLL)

@@ -3,8 +3,6 @@ and the FLV bytes are handed on as soon as the muxer writes them."""
 
 import io
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
-from fractions import Fraction
 
 import av
 
@@ -74,36 +72,3 @@ def fmp4_to_flv(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield sink.take()
     finally:
         source.close()
-
-
-def jpeg_at(chunks: Iterable[bytes], offset: float) -> bytes | None:
-    """A JPEG of the first frame at or after ``offset`` seconds into the fMP4 bytes (the last one before it
-    when the segment ends first); None when nothing decodes."""
-    with av.open(ChunkReader(chunks), mode="r", format="mp4") as source:
-        stream = source.streams.video[0]
-        chosen = None
-        start = None
-        for frame in source.decode(stream):
-            seconds = float(frame.pts * stream.time_base) if frame.pts is not None else 0.0
-            start = seconds if start is None else start
-            chosen = frame
-            if seconds - start >= offset:
-                break
-        if chosen is None:
-            return None
-        return _encode_jpeg(chosen)
-
-
-def _encode_jpeg(frame: av.VideoFrame) -> bytes:
-    encoder = av.CodecContext.create("mjpeg", "w")
-    encoder.width, encoder.height = frame.width, frame.height
-    encoder.pix_fmt = "yuvj420p"
-    encoder.time_base = Fraction(1, 25)
-    image = frame.reformat(format="yuvj420p")
-    image.pts = 0
-    data = b"".join(bytes(p) for p in encoder.encode(image))
-    return data + b"".join(bytes(p) for p in encoder.encode(None))
-
-
-def seconds_between(start: datetime, moment: datetime) -> float:
-    return max(0.0, (moment.astimezone(UTC) - start.astimezone(UTC)).total_seconds())

@@ -7,7 +7,6 @@ from cloud_sync.segments import format_time
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
-from sqlalchemy import select
 
 from portal.archive import signing
 from portal.archive.authz import camera_for_request
@@ -15,9 +14,10 @@ from portal.archive.clip import coalesce, open_clip
 from portal.archive.downloads import ClipRefused, Fetching, plan_clip
 from portal.archive.params import parse_instant, parse_window
 from portal.archive.playlists import MediaUrls, archive_playlist
+from portal.archive.segments import init_key_of, segment_by_id
 from portal.archive.storage import ObjectNotFound, storage_of
 from portal.deps import DB, optional_principal, services
-from portal.models import ArchiveRun, ArchiveSegment, Contract, utcnow
+from portal.models import Contract, utcnow
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["archive"])
 HLS = "application/vnd.apple.mpegurl"
@@ -44,18 +44,15 @@ def archive_hls(request: Request, camera_id: str, db: DB, start: str, end: str, 
 @router.get("/{camera_id}/init/{run_pk}.mp4", responses={200: {"content": {"video/mp4": {}}}})
 def init_segment(request: Request, camera_id: str, run_pk: int, db: DB, token: str | None = None) -> Response:
     camera = camera_for_request(request, db, camera_id, token)
-    key = db.scalar(select(ArchiveRun.init_key).where(ArchiveRun.id == run_pk, ArchiveRun.camera_id == camera.id))
-    return _object(request, key, "video/mp4", f"init {run_pk}")
+    return _object(request, init_key_of(db, camera.id, run_pk), "video/mp4", f"init {run_pk}")
 
 
 @router.get("/{camera_id}/segments/{segment_id}.m4s", responses={200: {"content": {"video/iso.segment": {}}}})
 def media_segment(request: Request, camera_id: str, segment_id: int, db: DB, token: str | None = None) -> Response:
     camera = camera_for_request(request, db, camera_id, token)
     # Bound to the authorised camera: another camera's segment id is simply not found here.
-    key = db.scalar(select(ArchiveSegment.object_key).where(
-        ArchiveSegment.id == segment_id, ArchiveSegment.camera_id == camera.id
-    ))
-    return _object(request, key, "video/iso.segment", f"segment {segment_id}")
+    ref = segment_by_id(db, camera.id, segment_id, playable_only=False)
+    return _object(request, ref.object_key if ref else None, "video/iso.segment", f"segment {segment_id}")
 
 
 def _object(request: Request, key: str | None, media_type: str, what: str) -> Response:

@@ -8,7 +8,8 @@ from pydantic import BaseModel
 
 from portal.archive import signing
 from portal.archive.authz import camera_for_request
-from portal.archive.playlists import MediaUrls, live_playlist, newest_segments
+from portal.archive.playlists import MediaUrls, live_playlist
+from portal.archive.segments import newest_segments
 from portal.deps import DB, services
 from portal.models import utcnow
 

@@ -1,6 +1,8 @@
 """The translation URLs GetTranslationURL hands out: GET plays (activating the translation), POST op=stop
 closes it. The token in the path is the only credential (docs/forpost.md, "Translations")."""
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -8,11 +10,11 @@ from starlette.concurrency import iterate_in_threadpool
 
 from portal.archive.storage import ObjectNotFound
 from portal.deps import DB, services
-from portal.forpost import media, media_index, translations
+from portal.forpost import media, translations
 from portal.forpost.translations import TranslationClosed
+from portal.models.forpost import Translation
 
 router = APIRouter(prefix=translations.PREFIX, tags=["forpost"])
-
 
 
 def gone() -> JSONResponse:
@@ -23,15 +25,18 @@ def no_video() -> JSONResponse:
     return JSONResponse({"res": "error", "error": "нет записи на это время"}, status_code=404)
 
 
-def _use(request: Request, db: DB, token: str, fmt: str):  # noqa: ANN202 - Translation
-    return translations.use(db, services(request).settings, token, fmt)
+def _open(request: Request, db: DB, token: str, fmt: str) -> Translation | None:
+    """The translation behind the URL (activated, kept alive), or None when it is closed or unknown."""
+    try:
+        return translations.use(db, services(request).settings, token, fmt)
+    except TranslationClosed:
+        return None
 
 
 @router.get("/{token}/index.m3u8")
 def hls(token: str, request: Request, db: DB) -> Response:
-    try:
-        translation = _use(request, db, token, "HLS")
-    except TranslationClosed:
+    translation = _open(request, db, token, "HLS")
+    if translation is None:
         return gone()
     body = media.hls_playlist(db, services(request), translation)
     return Response(body, media_type="application/vnd.apple.mpegurl", headers={"Cache-Control": "no-store"})
@@ -39,29 +44,27 @@ def hls(token: str, request: Request, db: DB) -> Response:
 
 @router.get("/{token}/init/{run_pk}.mp4")
 def hls_init(token: str, run_pk: int, request: Request, db: DB) -> Response:
-    try:
-        translation = _use(request, db, token, "HLS")
-    except TranslationClosed:
-        return gone()
-    key = media_index.init_key_of(db, translation.camera_id, run_pk)
-    return _object(request, key, "video/mp4")
+    return _hls_object(request, db, token, lambda t: media.init_key(db, t, run_pk), "video/mp4")
 
 
 @router.get("/{token}/seg/{segment_id}.m4s")
 def hls_segment(token: str, segment_id: int, request: Request, db: DB) -> Response:
-    try:
-        translation = _use(request, db, token, "HLS")
-    except TranslationClosed:
+    return _hls_object(request, db, token, lambda t: media.segment_key(db, t, segment_id), "video/iso.segment")
+
+
+def _hls_object(request: Request, db: DB, token: str, key_of: Callable[[Translation], str | None],
+                media_type: str) -> Response:
+    """An init or media object of an HLS translation; every fetch keeps the translation alive."""
+    translation = _open(request, db, token, "HLS")
+    if translation is None:
         return gone()
-    piece = media_index.piece_by_id(db, translation.camera_id, segment_id)
-    return _object(request, piece.object_key if piece else None, "video/iso.segment")
+    return _object(request, key_of(translation), media_type)
 
 
 @router.get("/{token}/snapshot.jpg")
 def jpg(token: str, request: Request, db: DB) -> Response:
-    try:
-        translation = _use(request, db, token, "JPG")
-    except TranslationClosed:
+    translation = _open(request, db, token, "JPG")
+    if translation is None:
         return gone()
     data = media.snapshot(db, services(request), translation)
     if data is None:

@@ -1,0 +1,82 @@
+"""Reading the segment index: which media segments (with their run's init) a range, the live edge or one id is.
+
+Shared by clips, HLS playlists, snapshots and other domains (Forpost translations), so every reader applies
+the same rule: only segments of runs whose init segment arrived are playable.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, and_, select
+from sqlalchemy.orm import Session
+
+from portal.models import ArchiveRun, ArchiveSegment
+
+MAX_SEGMENT_SECONDS = 60  # longest media segment accepted at ingest: widens range queries on start
+LIVE_WINDOW = 4  # segments in the live playlist
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    id: int
+    run_pk: int
+    run_id: str
+    seq: int
+    start: datetime
+    end: datetime
+    duration: float
+    object_key: str
+    init_key: str
+
+
+def _refs(playable_only: bool = True) -> Select:
+    query = select(
+        ArchiveSegment.id, ArchiveSegment.run_pk, ArchiveRun.run_id, ArchiveSegment.seq, ArchiveSegment.start,
+        ArchiveSegment.end, ArchiveSegment.duration, ArchiveSegment.object_key, ArchiveRun.init_key,
+    ).join(ArchiveRun, ArchiveRun.id == ArchiveSegment.run_pk)
+    return query.where(ArchiveRun.init_key != "") if playable_only else query
+
+
+def segments_in_range(db: Session, camera_id: str, start: datetime, end: datetime,
+                      playable_only: bool = True) -> list[SegmentRef]:
+    """Media segments overlapping [start, end) in time order (of runs whose init arrived, by default)."""
+    query = _refs(playable_only).where(
+        ArchiveSegment.camera_id == camera_id,
+        ArchiveSegment.start >= start - timedelta(seconds=MAX_SEGMENT_SECONDS),  # keeps the index range tight
+        ArchiveSegment.start < end,
+        ArchiveSegment.end > start,
+    ).order_by(ArchiveSegment.start, ArchiveSegment.seq)
+    return [SegmentRef(*row) for row in db.execute(query)]
+
+
+def newest_segments(db: Session, camera_id: str, count: int = LIVE_WINDOW) -> list[SegmentRef]:
+    """The newest ``count`` segments of the camera's newest playable run, oldest first (one query)."""
+    newest = (
+        select(ArchiveSegment.run_pk, ArchiveSegment.seq)
+        .join(ArchiveRun, ArchiveRun.id == ArchiveSegment.run_pk)
+        .where(ArchiveSegment.camera_id == camera_id, ArchiveRun.init_key != "")
+        .order_by(ArchiveSegment.start.desc())
+        .limit(1)
+        .subquery()
+    )
+    query = (
+        _refs()
+        .join(newest, and_(ArchiveSegment.run_pk == newest.c.run_pk, ArchiveSegment.seq <= newest.c.seq))
+        .order_by(ArchiveSegment.seq.desc())
+        .limit(count)
+    )
+    return sorted((SegmentRef(*row) for row in db.execute(query)), key=lambda s: s.seq)
+
+
+def segment_by_id(db: Session, camera_id: str, segment_id: int, playable_only: bool = True) -> SegmentRef | None:
+    """One segment, looked up together with the authorised camera: another camera's id is not found."""
+    row = db.execute(
+        _refs(playable_only).where(ArchiveSegment.id == segment_id, ArchiveSegment.camera_id == camera_id)
+    ).first()
+    return SegmentRef(*row) if row else None
+
+
+def init_key_of(db: Session, camera_id: str, run_pk: int) -> str | None:
+    """The run's init object key; None for another camera's run or a run whose init has not arrived."""
+    key = db.scalar(select(ArchiveRun.init_key).where(ArchiveRun.id == run_pk, ArchiveRun.camera_id == camera_id))
+    return key or None
