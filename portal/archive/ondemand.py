@@ -9,12 +9,11 @@ from datetime import datetime
 from typing import Protocol
 
 from cloud_sync.segments import format_time
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.archive import intervals as iv
 from portal.archive.index import lock_camera
-from portal.archive.timeline import holdings, outstanding_fetches
+from portal.archive.timeline_rows import holdings, intervals_in, outstanding_fetches
 from portal.models import ArchiveFetch, ArchiveSpan, Camera
 
 UPLOAD_RANGE = "upload.range"
@@ -32,12 +31,8 @@ class NoBoxLink(RuntimeError):
 
 def missing_but_held(db: Session, camera_id: str, start: datetime, end: datetime) -> list[iv.Interval]:
     """Parts of [start, end) not in the portal's archive that the box says it still holds."""
-    spans = db.execute(
-        select(ArchiveSpan.start, ArchiveSpan.end).where(
-            ArchiveSpan.camera_id == camera_id, ArchiveSpan.start < end, ArchiveSpan.end > start
-        ).order_by(ArchiveSpan.start)
-    ).all()
-    holes = iv.complement(iv.merge(iv.clip([(s, e) for s, e in spans], start, end)), start, end)
+    spans = intervals_in(db, ArchiveSpan, camera_id, start, end)
+    holes = iv.complement(iv.merge(iv.clip(spans, start, end)), start, end)
     return iv.intersect(holes, holdings(db, camera_id, start, end))
 
 

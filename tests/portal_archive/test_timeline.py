@@ -36,7 +36,7 @@ def test_typed_gaps(world: World) -> None:
         result = timeline(db, "cam1", t0 - 60 * s, now, now=now)
         assert result.ranges == [(t0, t0 + 60 * s), (t0 + 120 * s, t0 + 180 * s)]
         assert [(g.start, g.end, g.reason) for g in result.gaps] == [
-            (t0 - 60 * s, t0, "lost"),  # before the box's report, neither here nor at the box
+            # [t0-60, t0) is before anything known of the camera: no gap at all (test_timeline_starts_...)
             (t0 + 60 * s, t0 + 120 * s, "camera_unreachable"),
             # the box holds [t0+180, t0+240); after its report the box is online: in flight. Joined.
             (t0 + 180 * s, now, "not_uploaded_yet"),
@@ -48,6 +48,36 @@ def test_typed_gaps(world: World) -> None:
                                                                (t0 + 240 * s, "box_offline")]
         coarse = timeline(db, "cam1", t0, t0 + 180 * s, resolution=120, now=now)
         assert coarse.ranges == [(t0, t0 + 180 * s)] and coarse.gaps == []
+
+
+def test_timeline_starts_at_the_first_known_video_and_keeps_genuine_losses(any_world: World) -> None:
+    """A camera first recording at 08:56: the day's timeline has no gap 00:00-08:56 ("lost" was wrong there),
+    while video recorded later and evicted at the box before upload is still "lost"."""
+    w = any_world
+    day = (datetime.now(UTC) - timedelta(days=2)).replace(hour=0, minute=0, second=0, microsecond=0)
+    a_start = day + timedelta(hours=8, minutes=56)
+    a_end = w.upload_run("cam1", run_id(a_start, "aaaaaa"), a_start, 5)
+    b_start = a_end + timedelta(minutes=5)  # [a_end, b_start): recorded, evicted at the box, never uploaded
+    b_end = w.upload_run("cam1", run_id(b_start, "bbbbbb"), b_start, 5)
+    auth = w.auth(w.upload_token)
+    holdings = {"ranges": [{"start": _iso(b_start), "end": _iso(b_end)}],
+                "reported_at": _iso(day + timedelta(days=1, hours=1))}
+    assert w.client.put("/ingest/v1/cameras/cam1/holdings", json=holdings, headers=auth).status_code == 200
+    with w.services.db.session() as db:
+        result = timeline(db, "cam1", day, day + timedelta(days=1))
+        assert result.ranges == [(a_start, a_end), (b_start, b_end)]
+        assert [(g.start, g.end, g.reason) for g in result.gaps] == [
+            (a_end, b_start, "lost"), (b_end, day + timedelta(days=1), "lost")
+        ]
+        # A camera with nothing known and created after the window: nothing to say about that day.
+        assert timeline(db, "cam2", day, day + timedelta(days=1)).gaps == []
+    # A reason the box gave before the first video is knowledge too: it is kept, and the timeline starts there.
+    box_gap = {"start": _iso(day + timedelta(hours=8)), "end": _iso(a_start), "reason": "camera_unreachable"}
+    assert w.client.post("/ingest/v1/cameras/cam1/gaps", json={"gaps": [box_gap]}, headers=auth).status_code == 200
+    with w.services.db.session() as db:
+        gaps = timeline(db, "cam1", day, day + timedelta(days=1)).gaps
+        assert [(g.start, g.end, g.reason) for g in gaps][0] == (day + timedelta(hours=8), a_start,
+                                                                 "camera_unreachable")
 
 
 def test_timeline_api_shape_and_errors(world: World) -> None:
