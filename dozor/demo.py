@@ -75,7 +75,9 @@ def portal_env(layout: DemoLayout, port: int, broker_port: int) -> dict[str, str
     return env
 
 
-def write_edge_config(layout: DemoLayout, secrets: dict, port: int, broker_port: int, ffmpeg: str) -> None:
+def write_edge_config(
+    layout: DemoLayout, secrets: dict, port: int, broker_port: int, ffmpeg: str, techui_port: int
+) -> None:
     config = {
         "device_id": secrets["device_id"],
         "data_dir": str(layout.box_dir),
@@ -93,6 +95,13 @@ def write_edge_config(layout: DemoLayout, secrets: dict, port: int, broker_port:
             "mqtt_username": secrets["mqtt_username"],
             "mqtt_password": secrets["mqtt_password"],
             "mqtt_protocol": "3.1.1",
+        },
+        # The technician UI on loopback only; zeroconf off: the demo sends nothing beyond 127.0.0.1.
+        "technician": {
+            "port": techui_port,
+            "bind": HOST,
+            "label_password": secrets["technician_password"],
+            "advertise": False,
         },
     }
     layout.edge_config.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
@@ -157,7 +166,8 @@ def run_demo(data_dir: str, port: int) -> None:
     try:
         env = portal_env(layout, port, broker_port)
         secrets = provision(layout.portal_dir, layout.secrets, CAMERAS)
-        write_edge_config(layout, secrets, port, broker_port, ffmpeg)
+        techui_port = free_port(HOST)
+        write_edge_config(layout, secrets, port, broker_port, ffmpeg, techui_port)
         portal_log = layout.logs / "portal.log"
         cli = [sys.executable, "-m", "dozor"]
         procs.append(spawn([*cli, "portal", "serve", "--host", HOST, "--port", str(port)], portal_log, env))
@@ -175,6 +185,7 @@ def run_demo(data_dir: str, port: int) -> None:
         print(f"  login (contract number): {secrets['contract']}", flush=True)
         print(f"  password:                {secrets['password']}", flush=True)
         print(f"  operator console: {url}/operator  login {secrets['operator']} / {secrets['operator_password']}")
+        print(f"  technician UI of the box: http://{HOST}:{techui_port}  password {secrets['technician_password']}")
         print(f"  logs: {layout.logs}   press Ctrl-C to stop", flush=True)
         while not stopping:
             for proc, name in zip(procs, ("portal", "box"), strict=False):

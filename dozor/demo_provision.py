@@ -49,6 +49,7 @@ def provision(portal_dir: Path, secrets_path: Path, cameras: tuple[tuple[str, st
         "password": password,
         "operator": OPERATOR,
         "operator_password": operator_password,
+        "technician_password": generate_password(),
         "device_id": credentials.device_id,
         "upload_token": credentials.upload_token,
         "mqtt_username": credentials.mqtt_username,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import signal
@@ -27,26 +26,42 @@ def _load(path: Path) -> EdgeConfig:
         raise UserError(str(exc)) from None
 
 
-def _start_sync(box: Any) -> Any:
-    """edge/sync.py (cloud link) is optional: absent module = record only."""
+def _enrolled(config: EdgeConfig) -> EdgeConfig:
+    """A box enrolled through the technician UI keeps its portal link in its state, not in the config file."""
+    if config.portal is not None:
+        return config
+    from edge.techui.enrolment import EnrolmentState
+
+    state = EnrolmentState(config.data_dir / "enrolment.json")
     try:
-        module = importlib.import_module("edge.sync")
-    except ModuleNotFoundError as exc:
-        if exc.name != "edge.sync":
-            raise
-        log.warning("portal configured but edge.sync is not installed: recording only")
+        link = state.link()
+    finally:
+        state.close()
+    return config if link is None else config.model_copy(update={"portal": link})
+
+
+def _start_onsite(box: Any, sync: Any, config_path: Path) -> Any:
+    """Technician UI, GPIO and zeroconf run when the config has a `technician:` or `gpio:` section."""
+    if box.config.technician is None and box.config.gpio is None:
         return None
-    return module.start_sync(box)
+    from edge.techui.serve import start_onsite
+
+    try:
+        return start_onsite(box, sync=sync, config_path=config_path)
+    except RuntimeError as exc:
+        raise UserError(f"{exc}; change technician.port in {config_path}") from None
 
 
 def run(config_path: Path) -> None:
     """Record until SIGINT/SIGTERM; systemd Type=notify + WatchdogSec aware."""
     from edge.archive.reconcile import ReconcileRefused
     from edge.box import Box
+    from edge.sync import start_sync
     from edge.systemd import notify, watchdog_interval
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = _load(config_path)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per uploaded segment is noise
+    config = _enrolled(_load(config_path))
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -56,17 +71,22 @@ def run(config_path: Path) -> None:
     except ReconcileRefused as exc:
         box.stop()
         raise UserError(str(exc)) from None
-    sync = _start_sync(box) if config.portal is not None else None
-    log.info("recording %d camera(s) into %s", sum(c.enabled for c in config.cameras), config.data_dir)
-    notify("READY=1")
-    interval = watchdog_interval()
+    sync = start_sync(box) if config.portal is not None else None
+    onsite = None
     try:
+        onsite = _start_onsite(box, sync, config_path)
+        log.info("recording %d camera(s) into %s", sum(c.enabled for c in config.cameras), config.data_dir)
+        notify("READY=1")
+        interval = watchdog_interval()
         while not stop.wait(interval or 5.0):
             if interval and box.healthy():
                 notify("WATCHDOG=1")  # withheld when a supervisor thread died: systemd restarts us
     finally:
         notify("STOPPING=1")
-        if sync is not None and hasattr(sync, "stop"):
+        if onsite is not None:
+            onsite.stop()
+            sync = onsite.ui.sync  # enrolment in the UI may have started the link
+        if sync is not None:
             sync.stop()
         box.stop()
         log.info("stopped")

@@ -55,6 +55,13 @@ class Demo:
     def console(self) -> str:
         return (self.data.parent / "demo-console.log").read_text(encoding="utf-8", errors="replace")
 
+    def logs(self) -> str:
+        """The tails of the demo's own logs, for failure messages."""
+        parts = [f"--- console\n{self.console()[-1500:]}"]
+        for log in sorted((self.data / "logs").glob("*.log")):
+            parts.append(f"--- {log.name}\n{log.read_text(encoding='utf-8', errors='replace')[-3000:]}")
+        return "\n".join(parts)
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
@@ -100,16 +107,19 @@ def test_demo_json_describes_a_ready_portal(demo: Demo) -> None:
 def test_subscriber_sees_both_cameras_and_downloads_a_clip_that_plays(demo: Demo, tmp_path: Path) -> None:
     client = logged_in(demo)
     cameras = client.get("/api/v1/cameras").json()
-    assert {c["id"] for c in cameras} == {c["id"] for c in demo.info["cameras"]}
+    assert {c["id"] for c in cameras} == {c["id"] for c in demo.info["cameras"]}, cameras
     assert all(c["address"] for c in cameras)
-    for camera in demo.info["cameras"]:
-        start, _ = wait_for_recording(client, camera["id"], CLIP_SECONDS + 4, timeout=240)
-        target = tmp_path / f"{camera['id']}.mp4"
-        headers = download(client, camera["id"], start + timedelta(seconds=1), CLIP_SECONDS, target)
-        assert headers["content-type"].startswith("video/mp4")
-        facts = inspect_clip(target)
-        assert abs(facts.seconds - CLIP_SECONDS) <= KEYFRAME_INTERVAL, facts
-        assert (facts.width, facts.height) == (640, 360)
+    try:
+        for camera in demo.info["cameras"]:
+            start, _ = wait_for_recording(client, camera["id"], CLIP_SECONDS + 4, timeout=240)
+            target = tmp_path / f"{camera['id']}.mp4"
+            headers = download(client, camera["id"], start + timedelta(seconds=1), CLIP_SECONDS, target)
+            assert headers["content-type"].startswith("video/mp4")
+            facts = inspect_clip(target)
+            assert abs(facts.seconds - CLIP_SECONDS) <= KEYFRAME_INTERVAL, facts
+            assert (facts.width, facts.height) == (640, 360)
+    except (AssertionError, TimeoutError) as exc:
+        raise AssertionError(f"{exc}\n{demo.logs()}") from exc
 
 
 def test_wrong_token_is_refused(demo: Demo) -> None:
