@@ -6,13 +6,15 @@ ignored so a newer box can talk to an older portal within v1; a breaking change 
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from cloud_sync.segments import ID_PATTERN
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-EVENT_TYPES = ("camera_up", "camera_down", "gap", "tamper", "disk_full")
-COMMAND_NAMES = ("config.set", "upload.range", "camera.power_cycle", "snapshot", "reboot", "ping")
+EventType = Literal["camera_up", "camera_down", "gap", "tamper", "disk_full", "button", "power_cycle"]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
+COMMAND_NAMES = ("config.set", "upload.range", "camera.power_cycle", "relay.pulse", "snapshot", "reboot", "ping")
+MAX_PULSE_SECONDS = 30.0
 
 
 def now_utc() -> datetime:
@@ -83,7 +85,7 @@ class Event(WireModel):
     """Published at ``event/{type}``. ``id`` makes a redelivered event idempotent at the portal."""
 
     id: str = Field(default_factory=new_request_id, min_length=8, max_length=64)
-    type: Literal["camera_up", "camera_down", "gap", "tamper", "disk_full"]
+    type: EventType
     camera_id: str | None = Field(default=None, pattern=ID_PATTERN)
     data: dict[str, Any] = Field(default_factory=dict)
 
@@ -116,7 +118,38 @@ class CameraSpec(BaseModel):
 
 
 class ConfigSetArgs(BaseModel):
-    cameras: list[CameraSpec]
+    """Either the box's complete camera list (every entry has ``url``) or a patch (no entry has ``url``).
+
+    A patch changes only the cameras it names: their listed fields are merged into the box's config.
+    ``recording`` (true/false) is not camera config but a pause switch (home mode) the box keeps in its state;
+    a full list leaves it as it is unless an entry says otherwise.
+    """
+
+    cameras: list[CameraSpec] = Field(min_length=1)
+
+    @property
+    def is_patch(self) -> bool:
+        return not any(_has_url(c) for c in self.cameras)
+
+    @field_validator("cameras")
+    @classmethod
+    def _not_mixed(cls, cameras: list[CameraSpec]) -> list[CameraSpec]:
+        with_url = sum(_has_url(c) for c in cameras)
+        if 0 < with_url < len(cameras):
+            raise ValueError("mixes full camera entries (with url) and patches (without); send one kind")
+        seen: set[str] = set()
+        for camera in cameras:
+            if camera.id in seen:
+                raise ValueError(f"camera id {camera.id!r} appears twice")
+            seen.add(camera.id)
+            recording = (camera.model_extra or {}).get("recording")
+            if recording is not None and not isinstance(recording, bool):
+                raise ValueError(f"camera {camera.id!r}: recording must be true or false")
+        return cameras
+
+
+def _has_url(camera: CameraSpec) -> bool:
+    return "url" in (camera.model_extra or {})
 
 
 class UploadRangeArgs(BaseModel):
@@ -138,6 +171,28 @@ class CameraArgs(BaseModel):
     camera_id: str = Field(pattern=ID_PATTERN)
 
 
+class RelayPulseArgs(BaseModel):
+    """Switch a relay away from its resting state for ``seconds`` (a door strike: energised, then released).
+
+    ``relay`` names it (``gpio.relays`` on the box); without it the relay named after ``camera_id`` is meant.
+    Forpost sends both: the camera the viewer is looking at and the door relay bound to it.
+    """
+
+    relay: str | None = Field(default=None, pattern=ID_PATTERN)
+    camera_id: str | None = Field(default=None, pattern=ID_PATTERN)
+    seconds: float = Field(default=1.0, gt=0, le=MAX_PULSE_SECONDS)
+
+    @model_validator(mode="after")
+    def _target(self) -> "RelayPulseArgs":
+        if self.relay is None and self.camera_id is None:
+            raise ValueError("relay.pulse needs relay (a relay name) or camera_id")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.relay or self.camera_id or ""
+
+
 class NoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -146,6 +201,7 @@ COMMAND_ARGS: dict[str, type[BaseModel]] = {
     "config.set": ConfigSetArgs,
     "upload.range": UploadRangeArgs,
     "camera.power_cycle": CameraArgs,
+    "relay.pulse": RelayPulseArgs,
     "snapshot": CameraArgs,
     "reboot": NoArgs,
     "ping": NoArgs,

@@ -16,7 +16,8 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 RUN_ID_PATTERN = r"^\d{8}T\d{6}Z-[0-9a-f]{6}$"
 _RUN_ID_RE = re.compile(RUN_ID_PATTERN)
 
-# Why a stretch of time has no video. The first six come from the box, the last three from the portal.
+# Why a stretch of time has no video. The first seven come from the box, the last three from the portal.
+# home_mode: the subscriber paused recording of their own camera («Я дома»); nothing was lost, none was wanted.
 GapReason = Literal[
     "camera_unreachable",
     "camera_auth",
@@ -24,6 +25,7 @@ GapReason = Literal[
     "box_down",
     "disk_full",
     "clock_step",
+    "home_mode",
     "not_uploaded_yet",
     "box_offline",
     "lost",
@@ -35,6 +37,7 @@ BOX_GAP_REASONS: tuple[str, ...] = (
     "box_down",
     "disk_full",
     "clock_step",
+    "home_mode",
 )
 
 # HTTP ingest (box -> portal). Authorization: Bearer <device upload token>.

@@ -3,26 +3,40 @@
 from __future__ import annotations
 
 import logging
+import subprocess
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+from cloud_sync.segments import format_time, parse_time
 from tinydb import Query
 
 from edge.archive.catalogue import Catalogue
 from edge.archive.eviction import Evictor
+from edge.archive.layout import to_ms
 from edge.archive.reconcile import reconcile
 from edge.archive.storage import storage_report
 from edge.clock import Clock
 from edge.config import CameraConfig, EdgeConfig
 from edge.recorder.command import ffmpeg_binary
+from edge.recorder.gaps import GapTracker
 from edge.recorder.supervisor import CameraSupervisor
 from edge.snapshot import snapshot_jpeg
 from edge.state import open_state
 
 log = logging.getLogger(__name__)
 Listener = Callable[[str, dict[str, Any]], None]
+# (camera_id, reason) -> result for the portal; returns once the camera is powered again.
+PowerCycler = Callable[[str, str], dict[str, Any]]
+# (relay name, seconds, reason) -> result for the portal; returns once the relay is back at rest.
+RelayPulser = Callable[[str, float, str], dict[str, Any]]
 JANITOR_SECONDS = 5.0
+HOME_MODE = "home_mode"
+
+
+class NoRelay(LookupError):
+    """The box has no relay for that camera or name (or no GPIO relays at all)."""
 
 
 class Box:
@@ -46,6 +60,9 @@ class Box:
         self._janitor: threading.Thread | None = None
         self._disk_short = False
         self._inherited: dict[str, tuple[Any, str] | None] = {}
+        self._paused: dict[str, datetime] = {}  # camera id -> start of its home-mode gap; persisted in the state
+        self._power_cycler: PowerCycler | None = None
+        self._relay_pulser: RelayPulser | None = None
         self.reconcile_report = None
 
     # --- events ----------------------------------------------------------------------------------------
@@ -70,9 +87,13 @@ class Box:
         identity = {"key": "identity", "device_id": self.config.device_id}
         self.state.table("box").upsert(identity, Query().key == "identity")
         self._persist_cameras(self.config.cameras)
+        self._paused = self._load_paused()
         self.evictor.run_once()
         for camera in self.config.cameras:
-            if camera.enabled:
+            if camera.id in self._paused:
+                # Paused before the restart: the home-mode gap simply goes on (no video was wanted meanwhile).
+                self._inherited[camera.id] = (self._paused[camera.id], HOME_MODE)
+            elif camera.enabled:
                 self._start_camera(camera)
         self._janitor = threading.Thread(target=self._janitor_loop, name="janitor", daemon=True)
         self._janitor.start()
@@ -136,17 +157,128 @@ class Box:
         wanted = {c.id: c for c in cameras}
         with self._lock:
             current = {c.id: c for c in self.config.cameras}
+            stopping: dict[str, CameraSupervisor] = {}
             for camera_id in list(self._supervisors):
                 old, new = current.get(camera_id), wanted.get(camera_id)
                 if new is None or not new.enabled or old is None or old.persisted() != new.persisted():
-                    supervisor = self._supervisors.pop(camera_id)
-                    supervisor.stop()
-                    self._inherited[camera_id] = supervisor.gaps.open
+                    stopping[camera_id] = self._supervisors.pop(camera_id)
+        # Stopped outside the lock: a stopping recorder emits events, and listeners (the GPIO LED) read status().
+        for supervisor in stopping.values():
+            supervisor.stop()
+        with self._lock:
+            for camera_id, supervisor in stopping.items():
+                self._inherited[camera_id] = supervisor.gaps.open
             self.config = self.config.model_copy(update={"cameras": list(cameras)})
+            dropped = set(self._paused) - set(wanted)
+            for camera_id in dropped:
+                del self._paused[camera_id]
             for camera in cameras:
-                if camera.enabled and camera.id not in self._supervisors:
+                if camera.enabled and camera.id not in self._supervisors and camera.id not in self._paused:
                     self._start_camera(camera, inherit=True)
         self._persist_cameras(cameras)
+        if dropped:
+            self._persist_paused()
+
+    # --- home mode: recording of one camera paused on request -------------------------------------------
+
+    def recording_paused(self, camera_id: str) -> bool:
+        with self._lock:
+            return camera_id in self._paused
+
+    def paused_cameras(self) -> list[str]:
+        with self._lock:
+            return sorted(self._paused)
+
+    def set_recording(self, camera_id: str, recording: bool) -> bool:
+        """Pause (supervisor stopped, a `home_mode` gap opens) or resume a camera; persisted. True if it changed."""
+        with self._lock:
+            camera = self.config.camera(camera_id)
+            if camera is None:
+                raise KeyError(f"camera_id: {camera_id!r} is not configured on this box")
+            if recording != (camera_id in self._paused):
+                return False
+            if recording:
+                since = self._paused.pop(camera_id)
+                self._inherited[camera_id] = (since, HOME_MODE)  # the first segment closes the home-mode gap
+                if camera.enabled:
+                    self._start_camera(camera, inherit=True)
+            else:
+                supervisor = self._supervisors.pop(camera_id, None)
+                inherited = self._inherited.pop(camera_id, None)
+                self._paused[camera_id] = datetime.now(UTC)  # provisional: nothing restarts it meanwhile
+        if not recording:
+            since = self._pause(camera_id, supervisor, inherited)  # outside the lock, as in reconfigure()
+            with self._lock:
+                self._paused[camera_id] = since
+        self._persist_paused()
+        log.info("%s: recording %s (home mode %s)", camera_id, "resumed" if recording else "paused",
+                 "off" if recording else "on")
+        return True
+
+    def _pause(self, camera_id: str, supervisor: CameraSupervisor | None, inherited: tuple[Any, str] | None
+               ) -> datetime:
+        """Stop the camera's recorder and open its home-mode gap; the start of that gap."""
+        now = datetime.now(UTC)
+        tracker = GapTracker(camera_id, self.catalogue, self._emit)
+        if supervisor is not None:
+            supervisor.stop()
+            tracker = supervisor.gaps
+        else:
+            tracker.open = inherited
+        open_gap = tracker.open
+        if open_gap is None:
+            return now
+        start, reason = open_gap
+        if reason == "box_down" and supervisor is not None and self._ended_by_stop(supervisor, start):
+            return start  # the run we just stopped: its tail belongs to the pause, not to an outage
+        tracker.failed(now, HOME_MODE)  # an outage already open keeps its reason up to now
+        return tracker.open[0] if tracker.open else now
+
+    def _ended_by_stop(self, supervisor: CameraSupervisor, gap_start: datetime) -> bool:
+        """The box_down gap began where the supervisor's own last run ended (not a real outage before it)."""
+        run = self.catalogue.run(supervisor.camera.id, supervisor.run_id) if supervisor.run_id else None
+        return run is not None and run.end is not None and to_ms(run.end) == to_ms(gap_start)
+
+    def _load_paused(self) -> dict[str, datetime]:
+        doc = self.state.table("box").get(Query().key == "paused")
+        known = {c.id for c in self.config.cameras}
+        return {cid: parse_time(at) for cid, at in ((doc or {}).get("cameras") or {}).items() if cid in known}
+
+    def _persist_paused(self) -> None:
+        with self._lock:
+            paused = {cid: format_time(at) for cid, at in self._paused.items()}
+        self.state.table("box").upsert({"key": "paused", "cameras": paused}, Query().key == "paused")
+
+    # --- relays and reboot (hooks registered by the on-site GPIO, used by edge.sync's commands) ---------
+
+    def register_power_cycler(self, cycler: PowerCycler | None) -> None:
+        """GPIO registers how to power-cycle a camera (None when it stops)."""
+        self._power_cycler = cycler
+
+    def register_relay_pulser(self, pulser: RelayPulser | None) -> None:
+        self._relay_pulser = pulser
+
+    def power_cycle(self, camera_id: str, reason: str) -> dict[str, Any]:
+        if self._power_cycler is None:
+            raise NoRelay(f"no relay configured for camera {camera_id!r} (this box has no gpio relays)")
+        return self._power_cycler(camera_id, reason)
+
+    def pulse_relay(self, name: str, seconds: float, reason: str) -> dict[str, Any]:
+        if self._relay_pulser is None:
+            raise NoRelay(f"no relay {name!r} configured (this box has no gpio relays)")
+        return self._relay_pulser(name, seconds, reason)
+
+    def reboot(self) -> None:
+        """Run the configured reboot command (systemctl reboot); systemd then stops us cleanly."""
+        command = self.config.reboot_command
+        log.warning("reboot requested: running %s", " ".join(command))
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log.error("reboot command failed: %s", exc)
+            return
+        if done.returncode != 0:
+            log.error("reboot command exited %d: %s", done.returncode, done.stderr.strip()[-500:])
 
     def _persist_cameras(self, cameras: list[CameraConfig]) -> None:
         self.state.table("box").upsert(
@@ -172,11 +304,13 @@ class Box:
             supervisors = dict(self._supervisors)
         for camera in self.config.cameras:
             supervisor = supervisors.get(camera.id)
+            paused = self._paused.get(camera.id)
             if supervisor is None:
                 cameras[camera.id] = {
                     "id": camera.id, "name": camera.name, "kind": camera.kind, "url": camera.masked_url(),
-                    "state": "disabled", "last_error": None, "restarts": 0, "last_segment": None,
-                    "current_run": None, "open_gap": None,
+                    "state": "paused" if paused else "disabled", "last_error": None, "restarts": 0,
+                    "last_segment": None, "current_run": None,
+                    "open_gap": {"start": format_time(paused), "reason": HOME_MODE} if paused else None,
                 }
             else:
                 cameras[camera.id] = supervisor.status()

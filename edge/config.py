@@ -196,6 +196,9 @@ class EdgeConfig(BaseModel):
     disk_reserve: int = Field(default=200_000_000, title="Free space kept on the disk (emergency eviction below)")
     ffmpeg: str | None = Field(default=None, title="ffmpeg binary (default: the imageio-ffmpeg wheel's)")
     restart_backoff_max: float = Field(default=30.0, gt=0, le=3600, title="Cap of the restart backoff (s)")
+    reboot_command: list[str] = Field(
+        default_factory=lambda: ["systemctl", "reboot"], min_length=1, title="argv the portal's `reboot` command runs"
+    )
     portal: PortalLink | None = None
     gpio: dict[str, Any] | None = None
     technician: dict[str, Any] | None = None

@@ -16,7 +16,7 @@ from typing import Any
 from cloud_sync.bandwidth import TokenBucket
 from cloud_sync.box_link import BoxLink, CommandError, LinkSettings
 from cloud_sync.ingest_client import IngestClient
-from cloud_sync.messages import CameraArgs, ConfigSetArgs, Event, UploadRangeArgs
+from cloud_sync.messages import CameraArgs, ConfigSetArgs, Event, RelayPulseArgs, UploadRangeArgs
 from cloud_sync.uploader import Uploader
 
 from edge import telemetry
@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 FIRMWARE = "dozor-edge/0.1.0"
 SNAPSHOT_MAX = 512 * 1024
+REBOOT_DELAY = 2
 FORWARDED_EVENTS = ("camera_up", "camera_down", "gap", "tamper", "disk_full")
 
 
@@ -105,11 +106,32 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _cameras_after(box: Any, args: ConfigSetArgs) -> tuple[list[CameraConfig] | None, dict[str, bool]]:
+    """The camera list `config.set` asks for (None: unchanged) and its `recording` switches by camera id."""
+    specs = [c.model_dump() for c in args.cameras]
+    recording = {spec["id"]: spec.pop("recording") for spec in specs if "recording" in spec}
+    if not args.is_patch:
+        return [CameraConfig.model_validate(spec) for spec in specs], recording
+    for spec in specs:
+        if box.config.camera(spec["id"]) is None:
+            raise CommandError(f"cameras: a patch for {spec['id']!r}, which is not configured on this box")
+    patches = {spec.pop("id"): spec for spec in specs}
+    if not any(patches.values()):
+        return None, recording  # only recording switches (home mode): the camera config stays as it is
+    return [
+        CameraConfig.model_validate({**c.persisted(), **patches[c.id]}) if patches.get(c.id) else c
+        for c in box.config.cameras
+    ], recording
+
+
 def _handlers(box: Any, uploader: Uploader) -> dict[str, Any]:
     def config_set(args: ConfigSetArgs) -> dict[str, Any]:
-        cameras = [CameraConfig.model_validate(c.model_dump()) for c in args.cameras]
-        box.reconfigure(cameras)
-        return {"cameras": [c.id for c in cameras]}
+        cameras, recording = _cameras_after(box, args)
+        if cameras is not None:
+            box.reconfigure(cameras)
+        for camera_id, on in recording.items():
+            box.set_recording(camera_id, on)
+        return {"cameras": [c.id for c in box.config.cameras], "paused": box.paused_cameras()}
 
     def upload_range(args: UploadRangeArgs) -> dict[str, Any]:
         uploader.request_range(args.camera_id, args.start, args.end, args.priority)
@@ -126,21 +148,27 @@ def _handlers(box: Any, uploader: Uploader) -> dict[str, Any]:
 
     def power_cycle(args: CameraArgs) -> dict[str, Any]:
         _known_camera(box, args.camera_id)
-        action = getattr(box, "power_cycle", None)
-        if action is None:
-            raise CommandError("camera.power_cycle: this box has no camera power relay configured")
-        action(args.camera_id)
-        return {"camera_id": args.camera_id, "power_cycled": True}
+        try:
+            return box.power_cycle(args.camera_id, reason="команда портала")
+        except LookupError as exc:  # no relay for it, or it is cycling already
+            raise CommandError(str(exc)) from exc
+
+    def relay_pulse(args: RelayPulseArgs) -> dict[str, Any]:
+        if args.camera_id is not None:
+            _known_camera(box, args.camera_id)
+        try:
+            result = box.pulse_relay(args.target, args.seconds, reason="команда портала")
+        except LookupError as exc:
+            raise CommandError(str(exc)) from exc
+        log.info("relay.pulse: relay %s pulsed for %.1f s (camera %s)", args.target, args.seconds, args.camera_id)
+        return {**result, "camera_id": args.camera_id}
 
     def reboot(_args: Any) -> dict[str, Any]:
-        action = getattr(box, "reboot", None)
-        if action is None:
-            raise CommandError("reboot: not available on this box (no reboot hook)")
-        threading.Timer(2.0, action).start()  # answer first, then go down
-        return {"rebooting_in_s": 2}
+        threading.Timer(REBOOT_DELAY, box.reboot).start()  # answer first (stored and published), then go down
+        return {"rebooting_in_s": REBOOT_DELAY, "command": box.config.reboot_command}
 
     return {"config.set": config_set, "upload.range": upload_range, "snapshot": snapshot,
-            "camera.power_cycle": power_cycle, "reboot": reboot}
+            "camera.power_cycle": power_cycle, "relay.pulse": relay_pulse, "reboot": reboot}
 
 
 def _known_camera(box: Any, camera_id: str) -> None:

@@ -17,7 +17,10 @@ class GpioConfig(BaseModel):
     led_pin: int | None = Field(None, ge=0, le=27, title="Status LED pin (BCM)")
     button_pin: int | None = Field(None, ge=0, le=27, title="Service button pin (BCM), active low")
     tamper_pin: int | None = Field(None, ge=0, le=27, title="Tamper switch pin (BCM), closed = lid open")
-    relays: dict[str, int] = Field(default_factory=dict, title="Camera id -> relay pin (BCM) feeding its power")
+    relays: dict[str, int] = Field(
+        default_factory=dict,
+        title="Relay name -> pin (BCM): a camera id names its power relay, any other name (door) a pulse relay",
+    )
     relay_active_high: bool = Field(True, title="Relay board energises on a high level")
     relay_after_failures: int = Field(5, ge=1, le=1000, title="Power-cycle a camera after this many failed reconnects")
     relay_off_seconds: float = Field(5.0, gt=0, le=120, title="How long the camera stays unpowered")
@@ -28,9 +31,9 @@ class GpioConfig(BaseModel):
     @field_validator("relays")
     @classmethod
     def _relay_pins(cls, relays: dict[str, int]) -> dict[str, int]:
-        for camera_id, pin in relays.items():
+        for name, pin in relays.items():
             if not 0 <= pin <= 27:
-                raise ValueError(f"relay pin for camera {camera_id!r} must be 0..27, got {pin}")
+                raise ValueError(f"relay pin for {name!r} must be 0..27, got {pin}")
         return relays
 
     @model_validator(mode="after")

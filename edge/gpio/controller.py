@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from gpiozero.pins import Factory
@@ -13,7 +13,7 @@ from gpiozero.pins import Factory
 from edge.gpio.config import GpioConfig
 from edge.gpio.led import StatusLed
 from edge.gpio.patterns import PATTERNS, BoxState
-from edge.gpio.relays import CameraRelays
+from edge.gpio.relays import CameraRelays, NoSuchRelay, RelayError
 from edge.gpio.state import derive_state
 from edge.gpio.switches import ServiceButton, TamperSwitch
 
@@ -45,7 +45,10 @@ class GpioController:
         on_reset: Callable[[], None] | None = None,
         pin_factory: Factory | None = None,
         refresh_seconds: float = 2.0,
+        camera_ids: Collection[str] | None = None,
     ) -> None:
+        """`camera_ids`: the box's cameras; a relay named otherwise is a pulse relay (door). None: all are camera
+        power relays (a controller built without a box)."""
         self.config = config
         self.pin_factory = pin_factory
         self._status, self._uplink = status, uplink
@@ -61,7 +64,11 @@ class GpioController:
         self.relays = CameraRelays(
             config.relays, off_seconds=config.relay_off_seconds, after_failures=config.relay_after_failures,
             cooldown_seconds=config.relay_cooldown_seconds, pin_factory=pin_factory, on_cycle=self._relay_cycled,
+            pulse_names=() if camera_ids is None else [name for name in config.relays if name not in camera_ids],
         )
+        for name, record in self.relays.records.items():
+            log.info("relay %s on pin %d: %s", name, record.pin,
+                     "camera power (normally on)" if record.kind == "camera_power" else "pulse relay (normally off)")
         self.tamper = (
             TamperSwitch(config.tamper_pin, on_change=self._tamper_changed, pin_factory=pin_factory)
             if config.tamper_pin is not None else None
@@ -169,8 +176,39 @@ class GpioController:
         self._emit("tamper", {"open": opened, "at": time.time()})
         self.refresh()
 
+    # --- portal commands (edge.sync through Box) ---------------------------------------------------------
+    def power_cycle_camera(self, camera_id: str, reason: str) -> dict[str, Any]:
+        """Cut the camera's power for `relay_off_seconds` and restore it; returns once it is back on."""
+        if not self.relays.has(camera_id):
+            raise NoSuchRelay(f"no relay configured for camera {camera_id!r}")
+        try:
+            self.relays.power_cycle(camera_id, reason=reason, wait=True)
+        except NoSuchRelay:
+            raise
+        except RelayError as exc:
+            raise RelayError(f"the relay of camera {camera_id!r} is switching already") from exc
+        record = self.relays.records[camera_id]
+        return {"camera_id": camera_id, "power_cycled": True, "relay_pin": record.pin,
+                "off_seconds": self.relays.off_seconds}
+
+    def pulse_relay(self, name: str, seconds: float, reason: str) -> dict[str, Any]:
+        """Switch relay `name` away from rest for `seconds`; returns once it is back at rest."""
+        kind = self.relays.kind(name)
+        if kind is None:
+            configured = ", ".join(sorted(self.relays.records)) or "none"
+            raise NoSuchRelay(f"no relay {name!r} configured on this box (gpio.relays: {configured})")
+        try:
+            self.relays.pulse(name, seconds, reason=reason, wait=True)
+        except NoSuchRelay:
+            raise
+        except RelayError as exc:
+            raise RelayError(f"relay {name!r} is switching already") from exc
+        record = self.relays.records[name]
+        return {"relay": name, "kind": kind, "pin": record.pin, "seconds": seconds, "pulsed": True,
+                "pulses": record.cycles}
+
     def _relay_cycled(self, camera_id: str, reason: str) -> None:
-        self._emit("camera_power_cycle", {"camera_id": camera_id, "reason": reason, "at": time.time()})
+        self._emit("power_cycle", {"camera_id": camera_id, "reason": reason, "at": time.time()})
 
     def _emit(self, event_type: str, data: dict[str, Any]) -> None:
         if self._publish is None:

@@ -58,11 +58,13 @@ class OnSite:
         self.gpio = GpioController(
             gpio_config, status=box.status, uplink=self._uplink, publish_event=self._publish,
             on_identify=self._announce, on_reset=self.ui.reset_from_button, pin_factory=pin_factory_for(mock),
+            camera_ids=[c.id for c in box.config.cameras],
         )
         self.ui.gpio = self.gpio
         box.add_listener(self.gpio.handle_box_event)
-        # edge.sync's `camera.power_cycle` command looks for this hook on the box.
-        box.power_cycle = lambda camera_id: self.gpio.relays.power_cycle(camera_id, reason="команда портала")
+        # The portal's camera.power_cycle and relay.pulse (edge.sync) reach the relays through these hooks.
+        box.register_power_cycler(self.gpio.power_cycle_camera)
+        box.register_relay_pulser(self.gpio.pulse_relay)
         self.advertiser = (
             Advertiser(box.config.device_id, self.port, path="/", extra_txt={
                 "enrolled": "no" if self.ui.enrolment.open else "yes"})
@@ -100,6 +102,8 @@ class OnSite:
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)
+        self.box.register_power_cycler(None)  # the relays close with the controller
+        self.box.register_relay_pulser(None)
         self.gpio.stop()
         self.ui.passwords.close()
         self.ui.enrolment.close()

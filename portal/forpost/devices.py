@@ -16,14 +16,16 @@ log = logging.getLogger(__name__)
 COMMAND_TIMEOUT = 10.0
 
 
-def _send(services: Services, device_id: str, name: str, args: dict[str, Any]) -> dict[str, Any] | None:
+def _send(
+    services: Services, device_id: str, name: str, args: dict[str, Any], timeout: float = COMMAND_TIMEOUT
+) -> dict[str, Any] | None:
     """The box's answer, or None when there is no link to boxes or the box did not answer in time.
     A command the link refuses to send (unknown device or command, bad arguments) is an answer with ok=False."""
     commands = services.extra.get("commands")
     if commands is None:
         return None
     try:
-        return commands.send(device_id, name, args, timeout=COMMAND_TIMEOUT)
+        return commands.send(device_id, name, args, timeout=timeout)
     except Exception as refused:  # noqa: BLE001 - the link's refusal is reported to the app, and logged for us
         log.warning("command %s to %s not sent: %s", name, device_id, refused)
         return {"ok": False, "error": f"Команда не отправлена: {refused}"}
@@ -34,12 +36,24 @@ def call_device(db: Session, services: Services, camera: Camera, device_id: int)
     if device is None or device.camera_id != camera.id:
         raise errors.forbidden("Нет прав на устройство")
     args = {"camera_id": camera.id, **json.loads(device.args_json or "{}")}
-    answer = _send(services, camera.device_id, device.command, args)
+    # The box answers relay.pulse once the relay is back at rest: its seconds come on top of the usual wait.
+    timeout = COMMAND_TIMEOUT + _seconds(args)
+    answer = _send(services, camera.device_id, device.command, args, timeout)
     if answer is None:
         raise errors.unknown("Устройство не ответило")
     if not answer.get("ok"):
+        log.info("controlled device %s (%s) of camera %s refused: %s", device.id, device.command, camera.id,
+                 answer.get("error"))
         return {"Result": 0, "Error": str(answer.get("error") or "Устройство отказало")}
+    log.info("controlled device %s (%s) of camera %s: %s", device.id, device.command, camera.id, answer.get("result"))
     return {"Result": 1}
+
+
+def _seconds(args: dict[str, Any]) -> float:
+    try:
+        return max(0.0, float(args.get("seconds") or 0))
+    except (TypeError, ValueError):
+        return 0.0  # the box refuses a bad value itself; the answer comes quickly
 
 
 def set_home_mode(db: Session, services: Services, camera: Camera, contract_id: int, enabled: bool) -> None:

@@ -94,7 +94,8 @@ class BoxProcess:
     """`dozor edge run` for one box, with tiny synthetic cameras (160x90, 5 fps, 1 s segments)."""
 
     def __init__(self, root: Path, stack: Stack, device_id: str, cameras: list[str], portal_url: str | None = None,
-                 bandwidth_kbps: int = 0, concurrency: int = 2) -> None:
+                 bandwidth_kbps: int = 0, concurrency: int = 2, extra: dict | None = None) -> None:
+        """`extra`: more top-level config (gpio, technician, reboot_command...)."""
         self.device_id = device_id
         self.dir = root / f"box-{device_id}"
         self.data_dir = self.dir / "data"
@@ -117,6 +118,7 @@ class BoxProcess:
                 "upload_concurrency": concurrency,
                 "bandwidth_kbps": bandwidth_kbps,
             },
+            **(extra or {}),
         }
         self.config = config
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -129,7 +131,7 @@ class BoxProcess:
         self.config_path.write_text(yaml.safe_dump(self.config))
 
     def start(self) -> BoxProcess:
-        env = {**os.environ, "DOZOR_EDGE_TELEMETRY_SECONDS": "1"}
+        env = {**os.environ, "DOZOR_EDGE_TELEMETRY_SECONDS": "1", "DOZOR_HW_MOCK": "1"}  # gpiozero MockFactory
         self.process.spawn([str(BIN / "dozor"), "edge", "run", "--config", str(self.config_path)], env=env)
         return self
 

@@ -1,0 +1,213 @@
+"""Box commands end to end on the real stack: a Forpost app or the operator API on the portal process → MQTT
+(Mosquitto with the ACL) → `dozor edge run` in its own process (GPIO on gpiozero's MockFactory) → result back.
+
+relay.pulse (door), camera.power_cycle with and without a relay, reboot through a harmless command, and home
+mode: config.set with a one-camera patch pauses that camera (persisting across a box restart) and resumes it,
+leaving a `home_mode` gap that the portal's timeline shows."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from portal.archive.timeline import timeline
+from portal.auth.passwords import hash_password
+from portal.auth.sessions import open_session
+from portal.models import Camera, Contract, Device, DeviceCommand, Operator
+from portal.models.archive import ArchiveGap, ArchiveSegment
+from portal.models.devices_state import DeviceEvent
+from portal.models.forpost import ControlledDevice, HomeMode
+from tests.fixtures.ports import free_port, wait_until
+from tests.sync.stack import BoxProcess, Stack, make_stack
+
+BOX, HOME_CAM, OTHER_CAM = "box-c", "cam-c1", "cam-c2"
+DOOR_PIN, POWER_PIN = 17, 5
+CONTRACT, PASSWORD = "7001", "secret-7001"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, BoxProcess, Path]]:
+    root = tmp_path_factory.mktemp("box-commands")
+    stack = make_stack(root, {BOX: [HOME_CAM, OTHER_CAM]})
+    _seed_subscriber(stack)
+    marker = root / "rebooted.txt"
+    script = root / "fake-reboot.sh"
+    script.write_text('#!/bin/sh\necho "reboot requested" >> "$1"\n')
+    extra = {
+        "gpio": {"relays": {"door": DOOR_PIN, HOME_CAM: POWER_PIN}, "relay_off_seconds": 0.3},
+        "technician": {"port": free_port(), "bind": "127.0.0.1", "advertise": False},
+        "reboot_command": ["/bin/sh", str(script), str(marker)],
+    }
+    stack.start_portal()
+    box = BoxProcess(root, stack, BOX, [HOME_CAM, OTHER_CAM], extra=extra).start()
+    try:
+        wait_until(lambda: _device(stack).state == "online", 60, message="the box online in the portal")
+        wait_until(lambda: _last_start(stack, HOME_CAM) is not None and _last_start(stack, OTHER_CAM) is not None,
+                   90, message="both cameras uploading")
+        yield stack, box, marker
+    finally:
+        box.stop()
+        stack.stop()
+
+
+def _seed_subscriber(stack: Stack) -> None:
+    """Contract 7001 owns cam-c1 (home mode is for private cameras) with a door and an unwired gate relay."""
+    with stack.db.session() as db:
+        contract = Contract(number=CONTRACT, password_hash=hash_password(PASSWORD), name="Петров")
+        db.add(contract)
+        db.flush()
+        db.get(Camera, HOME_CAM).owner_contract_id = contract.id
+        db.add_all([
+            ControlledDevice(id=1, camera_id=HOME_CAM, name="Дверь", kind="door", command="relay.pulse",
+                             args_json=json.dumps({"relay": "door", "seconds": 0.3})),
+            ControlledDevice(id=2, camera_id=HOME_CAM, name="Калитка", kind="door", command="relay.pulse",
+                             args_json=json.dumps({"relay": "gate", "seconds": 0.3})),
+        ])
+
+
+def _forpost(stack: Stack, call: str, **params: object) -> Any:
+    answer = httpx.post(f"{stack.portal_url}/api/{call}", data={k: str(v) for k, v in params.items()}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def _forpost_session(stack: Stack) -> tuple[str, int]:
+    sid = _forpost(stack, "Login", Login=CONTRACT, Password=PASSWORD)["SessionID"]
+    cameras = _forpost(stack, "GetCameras", SessionID=sid, ActiveOnly=0)
+    return sid, next(c["CameraID"] for c in cameras if c["Name"] == f"camera {HOME_CAM}")
+
+
+def _operator(stack: Stack, name: str, args: dict[str, Any], wait: float = 30) -> dict[str, Any]:
+    with stack.db.session() as session:
+        operator = Operator(login=f"op-{uuid.uuid4().hex[:6]}", password_hash="x", name="test")
+        session.add(operator)
+        session.flush()
+        token, _ = open_session(session, operator=operator, lifetime=timedelta(hours=1))
+    answer = httpx.post(f"{stack.portal_url}/api/v1/operator/devices/{BOX}/commands",
+                        json={"name": name, "args": args, "wait": wait},
+                        headers={"Authorization": f"Bearer {token}"}, timeout=wait + 10)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["result"]
+    assert result is not None, f"{name}: no answer from the box within {wait} s"
+    return result
+
+
+def _device(stack: Stack) -> Device:
+    with stack.db.session() as session:
+        return session.get(Device, BOX)
+
+
+def _last_command(stack: Stack, name: str) -> DeviceCommand:
+    with stack.db.session() as session:
+        return session.scalars(select(DeviceCommand).where(DeviceCommand.name == name)
+                               .order_by(DeviceCommand.created_at.desc())).first()
+
+
+def _last_start(stack: Stack, camera_id: str) -> datetime | None:
+    with stack.db.session() as session:
+        return session.scalar(select(func.max(ArchiveSegment.start)).where(ArchiveSegment.camera_id == camera_id))
+
+
+def _uploaded_since(stack: Stack, camera_id: str, since: datetime) -> bool:
+    last = _last_start(stack, camera_id)
+    return last is not None and last > since
+
+
+def test_forpost_door_relay_pulse_reports_the_box_result(world: tuple[Stack, BoxProcess, Path]) -> None:
+    stack, box, _ = world
+    sid, number = _forpost_session(stack)
+    assert _forpost(stack, "CallControlledDevice", SessionID=sid, CameraID=number, ControlledDeviceID=1) == {
+        "Result": 1}
+    command = _last_command(stack, "relay.pulse")
+    assert command.args == {"camera_id": HOME_CAM, "relay": "door", "seconds": 0.3}
+    result = command.result["result"]
+    assert command.result["ok"] is True
+    assert result["relay"] == "door" and result["pin"] == DOOR_PIN and result["kind"] == "pulse"
+    assert result["pulsed"] is True and result["pulses"] == 1
+    assert "relay door pulsed for 0.3 s (pin 17)" in box.log()
+
+    refused = _forpost(stack, "CallControlledDevice", SessionID=sid, CameraID=number, ControlledDeviceID=2)
+    assert refused["Result"] == 0 and "no relay 'gate' configured" in refused["Error"], refused
+
+
+def test_power_cycle_with_a_relay_and_without(world: tuple[Stack, BoxProcess, Path]) -> None:
+    stack, box, _ = world
+    cycled = _operator(stack, "camera.power_cycle", {"camera_id": HOME_CAM})
+    assert cycled["ok"] is True, cycled
+    assert cycled["result"]["power_cycled"] is True and cycled["result"]["relay_pin"] == POWER_PIN
+    assert "power-cycling camera cam-c1" in box.log()
+
+    def power_cycle_event() -> DeviceEvent | None:
+        with stack.db.session() as session:
+            return session.scalars(select(DeviceEvent).where(DeviceEvent.type == "power_cycle")).first()
+
+    wait_until(lambda: power_cycle_event() is not None, 30, message="event/power_cycle stored by the portal")
+    event = power_cycle_event()
+    assert event.camera_id == HOME_CAM and event.data["reason"] == "команда портала"
+
+    refused = _operator(stack, "camera.power_cycle", {"camera_id": OTHER_CAM})
+    assert refused["ok"] is False and refused["error"] == f"no relay configured for camera {OTHER_CAM!r}", refused
+
+
+def test_reboot_runs_the_configured_command(world: tuple[Stack, BoxProcess, Path]) -> None:
+    stack, _, marker = world
+    answer = _operator(stack, "reboot", {})
+    assert answer["ok"] is True and answer["result"]["rebooting_in_s"] == 2, answer
+    wait_until(marker.exists, 30, message="the reboot command's marker file")
+    assert marker.read_text() == "reboot requested\n"
+
+
+def test_home_mode_pauses_a_camera_across_a_restart_and_resumes(world: tuple[Stack, BoxProcess, Path]) -> None:
+    stack, box, _ = world
+    sid, number = _forpost_session(stack)
+    assert _forpost(stack, "EnableHomeMode", SessionID=sid, CameraID=number, Enable=1) == {"Result": 1}
+    paused_at = datetime.now(UTC)
+    with stack.db.session() as session:
+        assert session.get(HomeMode, HOME_CAM).box_result == "ok"
+    command = _last_command(stack, "config.set")
+    assert command.args == {"cameras": [{"id": HOME_CAM, "recording": False}]}
+    assert command.result["result"]["paused"] == [HOME_CAM]
+
+    # The other camera goes on; the paused one has nothing newer than the pause (its in-flight segment at most).
+    wait_until(lambda: _uploaded_since(stack, OTHER_CAM, paused_at + timedelta(seconds=4)), 60,
+               message="the other camera still uploading")
+    assert not _uploaded_since(stack, HOME_CAM, paused_at), "the paused camera kept recording"
+
+    box.stop()  # the pause is in the box's state, not in its config file
+    restarted_at = datetime.now(UTC)
+    box.start()
+    wait_until(lambda: _uploaded_since(stack, OTHER_CAM, restarted_at + timedelta(seconds=2)), 90,
+               message="the other camera recording after the restart")
+    assert not _uploaded_since(stack, HOME_CAM, paused_at), "the pause did not survive the restart"
+    state = json.loads((box.data_dir / "state.json").read_text())
+    assert HOME_CAM in json.dumps(state["box"]), state
+
+    assert _forpost(stack, "EnableHomeMode", SessionID=sid, CameraID=number, Enable=0) == {"Result": 1}
+    resumed_at = datetime.now(UTC)
+    wait_until(lambda: _uploaded_since(stack, HOME_CAM, resumed_at), 60, message="the camera recording again")
+
+    def home_gap() -> ArchiveGap | None:
+        with stack.db.session() as session:
+            return session.scalars(select(ArchiveGap).where(ArchiveGap.camera_id == HOME_CAM,
+                                                            ArchiveGap.reason == "home_mode")).first()
+
+    wait_until(lambda: home_gap() is not None, 60, message="the home_mode gap reported to the portal")
+    gap = home_gap()
+    # Segment times are media time anchored to the wall clock once per run (docs/edge.md), up to about a second
+    # off the moment the box acted on the command: the gap starts at the paused camera's last segment end.
+    slack = timedelta(seconds=2)
+    assert gap.start <= paused_at + slack and resumed_at - slack <= gap.end, (gap.start, gap.end)
+    with stack.db.session() as session:
+        other_reasons = set(session.scalars(select(ArchiveGap.reason).where(ArchiveGap.camera_id == HOME_CAM)))
+        shown = timeline(session, HOME_CAM, paused_at - timedelta(minutes=5), datetime.now(UTC))
+    assert "box_down" not in other_reasons, "the restart during home mode must not show as an outage"
+    home = [g for g in shown.gaps if g.reason == "home_mode"]
+    assert home and home[0].start <= paused_at + slack and resumed_at - slack <= home[0].end, shown.gaps
