@@ -10,6 +10,7 @@ samples (as HLS does with a new EXT-X-MAP); players that read only the first moo
 parameter sets.
 """
 
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -19,8 +20,9 @@ from portal.archive import mp4
 from portal.archive.segments import MAX_SEGMENT_SECONDS, SegmentRef, segments_in_range
 from portal.archive.storage import Storage
 
-__all__ = ["MAX_SEGMENT_SECONDS", "MediaPart", "SegmentRef", "coalesce", "iter_media", "open_clip", "prefetch",
-           "segments_in_range"]  # the segment queries stay importable from here (public API, docs/archive.md)
+# The segment queries moved to portal.archive.segments stay importable from here (public API, docs/archive.md).
+__all__ = ["MAX_SEGMENT_SECONDS", "MediaPart", "ReadAhead", "SegmentRef", "coalesce", "iter_media", "open_clip",
+           "prefetch", "segments_in_range"]
 
 PREFETCH_DEPTH = 12  # segments read ahead per clip (hides object-store latency)
 # Shared by every clip in the process: downloads together never hold more than this many store reads,
@@ -28,24 +30,45 @@ PREFETCH_DEPTH = 12  # segments read ahead per clip (hides object-store latency)
 _READERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="clip-read")
 
 
-def prefetch(storage: Storage, keys: list[str], depth: int = PREFETCH_DEPTH) -> Iterator[bytes]:
-    """Objects' bytes in order, with up to ``depth`` reads in flight on the shared reader pool."""
-    pending: list[Future[bytes]] = []
-    upcoming = iter(keys)
-    try:
-        for key in upcoming:
-            pending.append(_READERS.submit(storage.read, key))
-            if len(pending) >= depth:
+class ReadAhead:
+    """Objects' bytes in the order of ``keys``, with up to ``depth`` reads in flight on the shared reader pool.
+
+    Reads start when it is created. Memory is bounded: at most ``depth`` objects are read but not yet consumed.
+    ``close()`` (or exhausting it) cancels what was not started.
+    """
+
+    def __init__(self, storage: Storage, keys: list[str], depth: int = PREFETCH_DEPTH) -> None:
+        self._read = storage.read
+        self._upcoming = iter(keys)
+        self._pending: deque[Future[bytes]] = deque()
+        for _ in range(max(depth, 1)):
+            if not self._submit_next():
                 break
-        while pending:
-            data = pending.pop(0).result()
-            nxt = next(upcoming, None)
-            if nxt is not None:
-                pending.append(_READERS.submit(storage.read, nxt))
-            yield data
-    finally:
-        for future in pending:
-            future.cancel()
+
+    def _submit_next(self) -> bool:
+        key = next(self._upcoming, None)
+        if key is None:
+            return False
+        self._pending.append(_READERS.submit(self._read, key))
+        return True
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            while self._pending:
+                data = self._pending.popleft().result()
+                self._submit_next()  # keep the window full before handing the bytes on
+                yield data
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        while self._pending:
+            self._pending.popleft().cancel()
+
+
+def prefetch(storage: Storage, keys: list[str], depth: int = PREFETCH_DEPTH) -> Iterator[bytes]:
+    """Objects' bytes in order, read ahead (see ReadAhead)."""
+    return iter(ReadAhead(storage, keys, depth))
 
 
 class _Stitcher:
@@ -121,16 +144,20 @@ def open_clip(storage: Storage, segments: list[SegmentRef], start: datetime, end
     if not segments:
         raise ValueError("no segments in the range")
     first_init = storage.read(segments[0].init_key)
-    yield first_init  # the first byte leaves before any media segment is read
-    stitcher = _Stitcher(storage, first_init)
-    stitcher.inits[segments[0].init_key] = stitcher.clip_init
-    for ref, data in zip(segments, prefetch(storage, [s.object_key for s in segments]), strict=True):
-        init, insert = stitcher.init_of(ref.init_key)
-        if insert is not None:
-            yield insert
-        fragment = stitcher.fragment(ref, data, init, start, end)
-        if fragment:
-            yield fragment
+    yield first_init  # the first byte leaves before any media read is even started (nothing competes with it)
+    media = ReadAhead(storage, [s.object_key for s in segments])
+    try:
+        stitcher = _Stitcher(storage, first_init)
+        stitcher.inits[segments[0].init_key] = stitcher.clip_init
+        for ref, data in zip(segments, media, strict=True):
+            init, insert = stitcher.init_of(ref.init_key)
+            if insert is not None:
+                yield insert
+            fragment = stitcher.fragment(ref, data, init, start, end)
+            if fragment:
+                yield fragment
+    finally:
+        media.close()  # a client that hangs up stops the reads not yet started
 
 
 @dataclass(frozen=True)
