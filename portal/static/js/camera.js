@@ -150,8 +150,21 @@
   spanSel.addEventListener("change", load);
   document.getElementById("live-btn").addEventListener("click", goLive);
 
+  const customMinutes = document.getElementById("custom-minutes");
+  const customLabel = document.getElementById("custom-label");
+
+  // A custom length (up to the retention) is typed in minutes; the API takes seconds.
+  function chosenSeconds() {
+    const custom = durationSel.value === "custom";
+    customMinutes.hidden = customLabel.hidden = !custom;
+    if (!custom) return Number(durationSel.value);
+    const max = Number(customMinutes.max);
+    const minutes = Math.min(Math.max(1, Math.round(Number(customMinutes.value) || 1)), max);
+    return minutes * 60;
+  }
+
   function updateLink() {
-    const duration = durationSel.value;
+    const duration = chosenSeconds();
     downloadLink.href = root.dataset.downloadUrl + "?start=" + encodeURIComponent(iso(cursor)) +
       "&duration=" + duration;
     const stamp = new Date(cursor).toISOString().replace(/[-:]/g, "").slice(0, 15);
@@ -165,6 +178,7 @@
     dialog.showModal();
   });
   durationSel.addEventListener("change", updateLink);
+  customMinutes.addEventListener("input", updateLink);
   downloadLink.addEventListener("click", () => setTimeout(() => dialog.close(), 0));
 
   load();
