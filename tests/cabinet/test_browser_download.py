@@ -1,6 +1,7 @@
 """The seed's download flow in Chromium: open a camera, fix the cursor on the timeline, press the download
 icon, choose a duration, press «Скачать» — and the file that arrives plays (decoded with PyAV)."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import av
@@ -61,7 +62,14 @@ def test_seed_download_flow_produces_a_playable_file(portal, page: Page, shot, t
     expect(page.locator("#gap-note")).to_have_text("")
     page.get_by_role("button", name="⤓ Скачать").click()
     expect(page.locator("#download-dialog")).to_be_visible()
+    # A custom length is typed in minutes and capped at the retention (7 days here).
+    page.select_option("#duration", "custom")
+    page.fill("#custom-minutes", "2")
+    expect(page.locator("#download-link")).to_have_attribute("href", re.compile(r"duration=120$"))
+    page.fill("#custom-minutes", "99999")
+    expect(page.locator("#download-link")).to_have_attribute("href", re.compile(r"duration=604800$"))
     page.select_option("#duration", "60")
+    expect(page.locator("#custom-minutes")).to_be_hidden()
     shot(page, "download_dialog")
     with page.expect_download() as info:
         page.locator("#download-link").click()
