@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from fractions import Fraction
 
 import av
 
@@ -44,6 +45,8 @@ def keyframe_jpeg(fmp4: bytes) -> bytes:
     encoder = av.CodecContext.create("mjpeg", "w")
     encoder.width, encoder.height = frame.width, frame.height
     encoder.pix_fmt = "yuvj420p"
-    encoder.time_base = stream.time_base or av.time_base  # type: ignore[assignment]
+    # A still has no timing; a fixed small time base also avoids encoder limits on huge ones (raw H.264 from
+    # the Pi camera arrives with 1/1200000, which mjpeg refuses to open with).
+    encoder.time_base = Fraction(1, 25)
     packets = encoder.encode(frame.reformat(format="yuvj420p")) + encoder.encode(None)
     return b"".join(bytes(p) for p in packets)

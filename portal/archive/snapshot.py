@@ -2,6 +2,7 @@
 
 import io
 from datetime import datetime, timedelta
+from fractions import Fraction
 
 import av
 from sqlalchemy.orm import Session
@@ -71,6 +72,6 @@ def _encode_jpeg(frame: av.VideoFrame) -> bytes:
     encoder = av.CodecContext.create("mjpeg", "w")
     encoder.width, encoder.height = frame.width, frame.height
     encoder.pix_fmt = "yuvj420p"
-    encoder.time_base = frame.time_base or 1
+    encoder.time_base = Fraction(1, 25)  # a still has no timing; huge stream time bases make mjpeg refuse
     packets = encoder.encode(frame.reformat(format="yuvj420p")) + encoder.encode(None)
     return b"".join(bytes(p) for p in packets)
