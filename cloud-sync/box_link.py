@@ -8,6 +8,7 @@ import contextlib
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 log = logging.getLogger("cloud_sync.box_link")
 
 SESSION_EXPIRY = 7 * 24 * 3600  # the broker keeps a box's queued commands for a week of absence
+UNREACHABLE_LOG_EVERY = 300.0  # seconds between repeated "broker unreachable" warnings
 Handler = Callable[[BaseModel], dict[str, Any]]
 
 
@@ -65,6 +67,7 @@ class BoxLink:
         self._stop = threading.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="command")  # commands in order
         self._active: set[str] = set()
+        self._last_unreachable_log = -UNREACHABLE_LOG_EVERY
         self._client = self._make_client()
         self._telemetry_thread = threading.Thread(target=self._telemetry_loop, name="telemetry", daemon=True)
 
@@ -114,9 +117,20 @@ class BoxLink:
         client.max_queued_messages_set(1000)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
         self._set_will(client)
         return client
+
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata) -> None:  # noqa: ANN001
+        """The broker cannot be reached at all: say so once a streak (and every 5 min), then keep retrying."""
+        now = time.monotonic()
+        if now - self._last_unreachable_log >= UNREACHABLE_LOG_EVERY:
+            self._last_unreachable_log = now
+            log.warning(
+                "MQTT broker %s:%d unreachable; recording and uploads go on, retrying the link",
+                self.settings.host, self.settings.port,
+            )
 
     def _set_will(self, client: mqtt.Client) -> None:
         will = Status(state="offline", session=self.session, firmware=self.settings.firmware, reason="will")
@@ -126,6 +140,7 @@ class BoxLink:
         if reason_code.is_failure:
             log.warning("MQTT connect refused: %s", reason_code)
             return
+        self._last_unreachable_log = -UNREACHABLE_LOG_EVERY
         birth = Status(state="online", session=self.session, firmware=self.settings.firmware)
         client.publish(topics.status(self.device_id), birth.to_bytes(), qos=1, retain=True)
         for topic in topics.box_subscriptions(self.device_id):

@@ -18,6 +18,7 @@ from cloud_sync.catalogue import SegmentLike, UploadCatalogue
 from cloud_sync.ingest_client import IngestClient, Outcome
 
 log = logging.getLogger("cloud_sync.uploader")
+OUTAGE_LOG_EVERY = 300.0  # seconds between repeated "portal unreachable" warnings during one outage
 
 PRIORITY_LIVE = 5
 PRIORITY_BACKLOG = 0
@@ -72,6 +73,7 @@ class Uploader:
         self._next_holdings = 0.0
         self._next_gaps = 0.0
         self._init_failed: set[tuple[str, str]] = set()
+        self._last_outage_log = 0.0
         self._stop = client.stop
         self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="upload")
         self._thread = threading.Thread(target=self._run, name="uploader", daemon=True)
@@ -172,18 +174,17 @@ class Uploader:
         self.stats.last_error = f"{seg.camera_id}/{seg.run_id}/{seg.seq}: {outcome.status} {outcome.detail}"
         if self._stop.is_set():
             return
-        log.warning("upload failed: %s", self.stats.last_error)
         if outcome.kind == "refused":
+            log.warning("upload refused: %s", self.stats.last_error)
             self.stats.refused += 1
             self._cooldown[seg.id] = time.monotonic() + 300  # a human must fix the token or the binding
             return
         self.stats.retries += 1
         if outcome.status == 0 or outcome.status >= 500:
-            # The portal or the uplink is down: pause everything, with growing waits.
-            self._backoff = min(self.max_backoff, max(0.5, self._backoff * 2))
-            self._paused_until = time.monotonic() + self._backoff
+            self._failed_globally(outcome)
             return
         # The portal rejected these bytes (e.g. checksum): retry this one soon, the others go on.
+        log.warning("upload failed: %s", self.stats.last_error)
         count = self._failures[seg.id] = self._failures.get(seg.id, 0) + 1
         self._cooldown[seg.id] = time.monotonic() + min(60.0, 0.5 * 2**count)
 
@@ -231,7 +232,7 @@ class Uploader:
             else:
                 self.stats.last_error = f"init {run.camera_id}/{run.run_id}: {outcome.status} {outcome.detail}"
                 if outcome.status == 0 or outcome.status >= 500:
-                    self._failed_globally()
+                    self._failed_globally(outcome)
                     return
 
     def _report_gaps(self) -> None:
@@ -244,7 +245,7 @@ class Uploader:
             if outcome.stored:
                 self.catalogue.mark_gaps_reported([g.id for g in items])
             elif outcome.status == 0 or outcome.status >= 500:
-                self._failed_globally()
+                self._failed_globally(outcome)
                 return
 
     def _report_holdings(self) -> None:
@@ -258,9 +259,14 @@ class Uploader:
             if not outcome.stored:
                 self._next_holdings = now + 5  # try again soon
                 if outcome.status == 0 or outcome.status >= 500:
-                    self._failed_globally()
+                    self._failed_globally(outcome)
                     return
 
-    def _failed_globally(self) -> None:
+    def _failed_globally(self, outcome: Outcome) -> None:
+        """The portal or the uplink is down: pause everything with growing waits, and say so once a streak."""
+        if self._backoff == 0.0 or time.monotonic() - self._last_outage_log >= OUTAGE_LOG_EVERY:
+            self._last_outage_log = time.monotonic()
+            why = outcome.detail or f"HTTP {outcome.status}"
+            log.warning("portal %s unreachable (%s); keeping video on the box, retrying", self.client.base_url, why)
         self._backoff = min(self.max_backoff, max(0.5, self._backoff * 2))
         self._paused_until = time.monotonic() + self._backoff

@@ -26,6 +26,25 @@ def _load(path: Path) -> EdgeConfig:
         raise UserError(str(exc)) from None
 
 
+def _check_ffmpeg(config: EdgeConfig, config_path: Path) -> None:
+    """Every camera records through ffmpeg: without it the box would only log failures forever."""
+    import os
+    import shutil
+
+    from edge.recorder.command import ffmpeg_binary
+
+    try:
+        binary = ffmpeg_binary(config.ffmpeg)
+    except RuntimeError as exc:
+        raise UserError(f"{exc} ({config_path})") from None
+    resolved = binary if os.path.isabs(binary) else shutil.which(binary)
+    if not resolved or not os.access(resolved, os.X_OK):
+        raise UserError(
+            f"ffmpeg is missing: {binary} cannot be run; install Debian's ffmpeg package or fix `ffmpeg:` "
+            f"in {config_path}"
+        )
+
+
 def _enrolled(config: EdgeConfig) -> EdgeConfig:
     """A box enrolled through the technician UI keeps its portal link in its state, not in the config file."""
     if config.portal is not None:
@@ -62,6 +81,7 @@ def run(config_path: Path) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per uploaded segment is noise
     config = _enrolled(_load(config_path))
+    _check_ffmpeg(config, config_path)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
