@@ -141,6 +141,28 @@ def test_browser_login_shows_both_cameras(demo: Demo, page) -> None:  # noqa: AN
     assert "Шахтёров 30" in page.content()
 
 
+@pytest.mark.browser
+def test_live_view_plays_in_the_browser_with_hls_js(demo: Demo, page) -> None:  # noqa: ANN001 - Playwright Page
+    """The camera page's live view: hls.js (served by the portal) plays the live playlist in Chromium."""
+    info = demo.info
+    page.goto(f"{info['portal_url']}/login")
+    page.fill("#contract", info["login"])
+    page.fill("#password", info["password"])
+    page.click("#login-form button[type=submit]")
+    page.wait_for_selector(".camera-tile")
+    camera = info["cameras"][0]["id"]
+    page.goto(f"{info['portal_url']}/cameras/{camera}")
+    page.wait_for_function(
+        "() => { const v = document.getElementById('player'); return v && v.readyState >= 2 && v.currentTime > 1; }",
+        timeout=60_000,
+    )
+    first = page.evaluate("document.getElementById('player').currentTime")
+    page.wait_for_function(
+        f"() => document.getElementById('player').currentTime > {first} + 2", timeout=30_000
+    )
+    assert page.evaluate("document.getElementById('player').videoWidth") == 640
+
+
 def test_sigint_stops_every_process(demo: Demo) -> None:
     assert demo.descendants(), "the demo's portal and box processes should be running"
     demo.proc.send_signal(signal.SIGINT)
