@@ -73,13 +73,9 @@ def portal_serve(
 @portal_app.command("migrate")
 def portal_migrate() -> None:
     """Bring the database schema up to date."""
-    from portal import migrate
-    from portal.config import PortalSettings
-    from portal.db import Database
+    from portal.cli_support import open_database
 
-    settings = PortalSettings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(Database(settings.resolved_database_url()))
+    open_database().dispose()
     typer.echo("schema is up to date")
 
 

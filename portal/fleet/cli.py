@@ -17,20 +17,15 @@ def register(portal_app: typer.Typer) -> None:
 
 
 def _database():  # noqa: ANN202 - portal.db.Database, imported lazily
-    from portal import migrate
-    from portal.config import PortalSettings
-    from portal.db import Database
+    from portal.cli_support import open_database
 
-    settings = PortalSettings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    db = Database(settings.resolved_database_url())
-    migrate.upgrade(db)
-    return db
+    return open_database()
 
 
 def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
-    raise typer.Exit(2)
+    from portal.cli_support import fail
+
+    fail(exc)
 
 
 @device_app.command("add")

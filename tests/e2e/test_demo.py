@@ -128,14 +128,19 @@ def test_wrong_token_is_refused(demo: Demo) -> None:
     assert httpx.get(f"{base}/api/v1/cameras", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
-@pytest.mark.browser
-def test_browser_login_shows_both_cameras(demo: Demo, page) -> None:  # noqa: ANN001 - Playwright Page
-    info = demo.info
+def browser_login(page, info: dict) -> None:  # noqa: ANN001 - Playwright Page
+    """The subscriber's login form, as a person fills it; waits for the camera list."""
     page.goto(f"{info['portal_url']}/login")
     page.fill("#contract", info["login"])
     page.fill("#password", info["password"])
     page.click("#login-form button[type=submit]")
     page.wait_for_selector(".camera-tile")
+
+
+@pytest.mark.browser
+def test_browser_login_shows_both_cameras(demo: Demo, page) -> None:  # noqa: ANN001 - Playwright Page
+    info = demo.info
+    browser_login(page, info)
     shown = {tile.get_attribute("data-camera") for tile in page.query_selector_all(".camera-tile")}
     assert shown == {c["id"] for c in info["cameras"]}
     assert "Шахтёров 30" in page.content()
@@ -145,11 +150,7 @@ def test_browser_login_shows_both_cameras(demo: Demo, page) -> None:  # noqa: AN
 def test_live_view_plays_in_the_browser_with_hls_js(demo: Demo, page) -> None:  # noqa: ANN001 - Playwright Page
     """The camera page's live view: hls.js (served by the portal) plays the live playlist in Chromium."""
     info = demo.info
-    page.goto(f"{info['portal_url']}/login")
-    page.fill("#contract", info["login"])
-    page.fill("#password", info["password"])
-    page.click("#login-form button[type=submit]")
-    page.wait_for_selector(".camera-tile")
+    browser_login(page, info)
     camera = info["cameras"][0]["id"]
     page.goto(f"{info['portal_url']}/cameras/{camera}")
     page.wait_for_function(
