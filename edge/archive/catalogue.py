@@ -11,17 +11,16 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from edge.archive import layout
 from edge.archive.layout import from_ms, to_ms
+from edge.archive.records import GapRecord, RunAnchor, RunRecord, SegmentRecord
+from edge.archive.spans import CONTIGUOUS_MS, MAX_SEGMENT_MS, span_add, span_rebuild, span_remove
 
-# Segments further apart than this are separate ranges (timestamps are ms-rounded; anchors are per run).
-CONTIGUOUS_MS = 500
-# Longest segment we ever catalogue; bounds the index scan of "segments overlapping t1".
-MAX_SEGMENT_MS = 60_000
+__all__ = ["CONTIGUOUS_MS", "MAX_SEGMENT_MS", "Catalogue", "GapRecord", "RunAnchor", "RunRecord", "SegmentRecord"]
+
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -60,60 +59,6 @@ CREATE INDEX IF NOT EXISTS spans_camera_end ON spans (camera_id, end_ms);
 
 _SEG_COLS = "id, camera_id, run_id, seq, start_ms, end_ms, size, sha256, clock_synced, uploaded"
 _RUN_COLS = "camera_id, run_id, start_ms, end_ms, end_reason, init_uploaded, init_size, init_sha256"
-
-
-@dataclass(frozen=True)
-class SegmentRecord:
-    id: int
-    camera_id: str
-    run_id: str
-    seq: int
-    start: datetime
-    duration: float
-    size: int
-    sha256: str
-    path: Path
-    clock_synced: bool
-    uploaded: bool
-
-    @property
-    def end(self) -> datetime:
-        return from_ms(to_ms(self.start) + round(self.duration * 1000))
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    camera_id: str
-    run_id: str
-    start: datetime
-    end: datetime | None
-    end_reason: str | None
-    init_path: Path
-    init_uploaded: bool
-    init_size: int = 0
-    init_sha256: str = ""
-
-
-@dataclass(frozen=True)
-class RunAnchor:
-    """How a run's media time maps to wall time: wall = anchor_ms + (decode_time - media_origin) / timescale."""
-
-    anchor_ms: int
-    media_origin: int
-    timescale: int
-
-    def wall_ms(self, decode_time: int) -> int:
-        return self.anchor_ms + round((decode_time - self.media_origin) * 1000 / self.timescale)
-
-
-@dataclass(frozen=True)
-class GapRecord:
-    id: int
-    camera_id: str
-    start: datetime
-    end: datetime
-    reason: str
-    reported: bool
 
 
 class Catalogue:
@@ -207,7 +152,7 @@ class Catalogue:
                  int(uploaded)),
             )
             seg_id = cursor.lastrowid
-            _span_add(db, camera_id, start_ms, end_ms)
+            span_add(db, camera_id, start_ms, end_ms)
         return self._segment((seg_id, camera_id, run_id, seq, start_ms, end_ms, size, bytes.fromhex(sha256),
                               int(clock_synced), int(uploaded)))
 
@@ -248,7 +193,7 @@ class Catalogue:
                     extents[camera] = (min(old[0], lo), max(old[1], hi))
             db.executemany("DELETE FROM segments WHERE id = ?", ((i,) for i in ids))
             for camera, (lo, hi) in extents.items():
-                _span_remove(db, camera, lo, hi)
+                span_remove(db, camera, lo, hi)
 
     def delete_run(self, camera_id: str, run_id: str) -> None:
         with self.transaction() as db:
@@ -424,7 +369,7 @@ class Catalogue:
                 return
             db.execute("DELETE FROM spans")
             for (camera,) in db.execute("SELECT DISTINCT camera_id FROM segments").fetchall():
-                _span_rebuild(db, camera, -(2**62), 2**62)
+                span_rebuild(db, camera, -(2**62), 2**62)
 
     def segments_in_hour(self, camera_id: str, hour_ms: int) -> list[SegmentRecord]:
         rows = self._query(
@@ -432,75 +377,3 @@ class Catalogue:
             (camera_id, hour_ms, hour_ms + layout.HOUR_MS),
         )
         return [self._segment(r) for r in rows]
-
-
-# --- spans: merged contiguous ranges, maintained inside the same transactions as segments ----------------
-
-
-def _span_add(db: sqlite3.Connection, camera: str, start: int, end: int) -> None:
-    """Merge [start, end) into the camera's spans."""
-    prev = db.execute(
-        "SELECT id, start_ms, end_ms FROM spans WHERE camera_id = ? AND start_ms <= ? ORDER BY start_ms DESC LIMIT 1",
-        (camera, start),
-    ).fetchone()
-    if prev is not None and prev[2] >= start - CONTIGUOUS_MS:
-        if prev[2] >= end:
-            return  # already covered
-        start = prev[1]
-        db.execute("DELETE FROM spans WHERE id = ?", (prev[0],))
-    for span_id, _, span_end in db.execute(
-        "SELECT id, start_ms, end_ms FROM spans WHERE camera_id = ? AND start_ms > ? AND start_ms <= ?",
-        (camera, start, end + CONTIGUOUS_MS),
-    ).fetchall():
-        end = max(end, span_end)
-        db.execute("DELETE FROM spans WHERE id = ?", (span_id,))
-    db.execute("INSERT INTO spans (camera_id, start_ms, end_ms) VALUES (?, ?, ?)", (camera, start, end))
-
-
-def _span_remove(db: sqlite3.Connection, camera: str, lo: int, hi: int) -> None:
-    """Segments within [lo, hi] were deleted: fix the spans they belonged to."""
-    spans = db.execute(
-        "SELECT id, start_ms, end_ms FROM spans WHERE camera_id = ? AND end_ms >= ? AND start_ms <= ?",
-        (camera, lo, hi),
-    ).fetchall()
-    if len(spans) == 1:
-        span_id, span_start, span_end = spans[0]
-        left = db.execute(
-            "SELECT 1 FROM segments WHERE camera_id = ? AND start_ms >= ? AND start_ms < ? LIMIT 1",
-            (camera, span_start - MAX_SEGMENT_MS, hi),
-        ).fetchone()
-        if left is None:  # eviction's usual case: the span lost a prefix; it now starts at the next segment
-            nxt = db.execute(
-                "SELECT MIN(start_ms) FROM segments WHERE camera_id = ? AND start_ms >= ? AND start_ms < ?",
-                (camera, hi - MAX_SEGMENT_MS, span_end),
-            ).fetchone()[0]
-            if nxt is None:
-                db.execute("DELETE FROM spans WHERE id = ?", (span_id,))
-            else:
-                db.execute("UPDATE spans SET start_ms = ? WHERE id = ?", (nxt, span_id))
-            return
-    _span_rebuild(db, camera, lo, hi)
-
-
-def _span_rebuild(db: sqlite3.Connection, camera: str, lo: int, hi: int) -> None:
-    """Recompute the spans overlapping [lo, hi] from the segments."""
-    extent = db.execute(
-        "SELECT MIN(start_ms), MAX(end_ms) FROM spans WHERE camera_id = ? AND end_ms >= ? AND start_ms <= ?",
-        (camera, lo, hi),
-    ).fetchone()
-    a = min(lo, extent[0]) if extent[0] is not None else lo
-    b = max(hi, extent[1]) if extent[1] is not None else hi
-    db.execute("DELETE FROM spans WHERE camera_id = ? AND end_ms >= ? AND start_ms <= ?", (camera, lo, hi))
-    merged: list[list[int]] = []
-    for start, end in db.execute(
-        "SELECT start_ms, end_ms FROM segments WHERE camera_id = ? AND start_ms >= ? AND start_ms <= ?"
-        " ORDER BY start_ms",
-        (camera, a, b),
-    ):
-        if merged and start - merged[-1][1] <= CONTIGUOUS_MS:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    db.executemany(
-        "INSERT INTO spans (camera_id, start_ms, end_ms) VALUES (?, ?, ?)", ((camera, s, e) for s, e in merged)
-    )
