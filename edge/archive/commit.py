@@ -62,6 +62,9 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+MTIME_TRUST_MS = 5_000
+
+
 class SegmentRejected(Exception):
     """A segment file that must not be catalogued (empty, unparseable, absurd duration)."""
 
@@ -102,6 +105,13 @@ class RunCommitter:
                 raise SegmentRejected(f"init segment unusable: {exc}") from exc
         return self.init
 
+    @staticmethod
+    def _written_at_ms(spool_file: Path, fallback_ms: int) -> int:
+        try:
+            return spool_file.stat().st_mtime_ns // 1_000_000
+        except OSError:
+            return fallback_ms
+
     def commit(self, seq: int, spool_file: Path, finished_at_ms: int) -> Committed:
         """Commit one finished segment; `finished_at_ms` is the wall time it was seen complete.
 
@@ -118,8 +128,12 @@ class RunCommitter:
             raise SegmentRejected(f"{self.camera_id} {self.run_id} segment {seq} rejected: {exc}") from exc
         first = False
         if self.anchor is None:
-            # Anchor: ffmpeg closes a segment when the next keyframe arrives, so its end is "now". The error is
-            # the camera->ffmpeg latency plus our poll interval (well under a second on a LAN).
+            # Anchor: ffmpeg closes a segment when the next keyframe arrives, so its end is when ffmpeg last wrote
+            # it. The file's mtime says that without our poll interval or scheduling delay under load; the error
+            # left is the camera->ffmpeg latency (well under a second on a LAN).
+            written_ms = self._written_at_ms(spool_file, finished_at_ms)
+            if 0 <= finished_at_ms - written_ms <= MTIME_TRUST_MS:  # beyond that the clock stepped: keep ours
+                finished_at_ms = written_ms
             anchor_ms = finished_at_ms - round(timing.duration * 1000)
             self.anchor = RunAnchor(anchor_ms, timing.base_decode_time, timing.timescale)
             self._commit_init(from_ms(anchor_ms))
