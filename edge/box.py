@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import subprocess
 import threading
@@ -86,7 +88,7 @@ class Box:
         )
         identity = {"key": "identity", "device_id": self.config.device_id}
         self.state.table("box").upsert(identity, Query().key == "identity")
-        self._persist_cameras(self.config.cameras)
+        self._adopt_runtime_cameras()
         self._paused = self._load_paused()
         self.evictor.run_once()
         for camera in self.config.cameras:
@@ -280,9 +282,28 @@ class Box:
         if done.returncode != 0:
             log.error("reboot command exited %d: %s", done.returncode, done.stderr.strip()[-500:])
 
-    def _persist_cameras(self, cameras: list[CameraConfig]) -> None:
-        self.state.table("box").upsert(
-            {"key": "cameras", "cameras": [c.persisted() for c in cameras]}, Query().key == "cameras"
+    def _adopt_runtime_cameras(self) -> None:
+        """Cameras changed at run time (technician UI, portal `config.set`) survive a restart, unless the config
+        file's own camera list changed since: then someone edited the file on purpose, and the file wins."""
+        file_digest = _cameras_digest(self.config.cameras)
+        rows = self.state.table("box").search(Query().key == "cameras")
+        saved = rows[0] if rows else None
+        if saved and saved.get("runtime") and saved.get("file_digest") == file_digest:
+            cameras = [CameraConfig.model_validate(c) for c in saved["cameras"]]
+            log.info("using the camera list changed at run time (%d camera(s)), not the config file's", len(cameras))
+            self.config = self.config.model_copy(update={"cameras": cameras})
+            return
+        self._persist_cameras(self.config.cameras, runtime=False, file_digest=file_digest)
+
+    def _persist_cameras(self, cameras: list[CameraConfig], runtime: bool = True, file_digest: str = "") -> None:
+        table = self.state.table("box")
+        if not file_digest:
+            rows = table.search(Query().key == "cameras")
+            file_digest = rows[0].get("file_digest", "") if rows else ""
+        table.upsert(
+            {"key": "cameras", "cameras": [c.persisted() for c in cameras], "runtime": runtime,
+             "file_digest": file_digest},
+            Query().key == "cameras",
         )
 
     # --- reading ---------------------------------------------------------------------------------------
@@ -321,3 +342,9 @@ class Box:
 
     def snapshot(self, camera_id: str) -> bytes:
         return snapshot_jpeg(self.catalogue, camera_id)
+
+
+def _cameras_digest(cameras: list[CameraConfig]) -> str:
+    """A fingerprint of a camera list (secrets included, so it never leaves the box's state file)."""
+    encoded = json.dumps([c.persisted() for c in cameras], sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()
