@@ -19,7 +19,10 @@ def db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-DB = Annotated[Session, Depends(db_session)]
+# scope="function": the unit of work commits before the response leaves. With the default ("request") the
+# commit would run after the response is sent, and a client's next request (a redirect after login, a token
+# just issued) could arrive before the session row is committed.
+DB = Annotated[Session, Depends(db_session, scope="function")]
 
 
 def bearer_or_cookie(request: Request) -> str | None:
