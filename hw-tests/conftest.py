@@ -21,7 +21,7 @@ from edge.gpio.config import GpioConfig, parse_gpio_config
 from edge.gpio.controller import pin_factory_for
 from edge.selftest import mock_mode, on_pi
 
-MOCK_GPIO = {"led_pin": 17, "button_pin": 27, "tamper_pin": 22, "relays": {"synthetic-1": 5}}
+MOCK_GPIO = {"led_pin": 17, "button_pin": 27, "tamper_pin": 22, "relays": {"synthetic-1": 5, "door": 6}}
 
 
 @dataclass

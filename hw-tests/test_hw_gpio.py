@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -58,10 +59,17 @@ def test_tamper_switch_reads_closed_lid(hw) -> None:
         switch.close()
 
 
-def test_relays_switch_off_and_on(hw) -> None:
-    if not hw.gpio.relays:
-        pytest.skip("no camera power relays configured (gpio.relays)")
-    for camera_id, pin_number in hw.gpio.relays.items():
+def _relays(hw, door: bool) -> dict[str, int]:
+    """Camera power relays are named after a configured camera; any other name is a door relay."""
+    cameras = {c.id for c in hw.config.cameras}
+    return {name: pin for name, pin in hw.gpio.relays.items() if (name not in cameras) == door}
+
+
+def test_camera_power_relays_switch_off_and_on(hw) -> None:
+    relays = _relays(hw, door=False)
+    if not relays:
+        pytest.skip("no camera power relays configured (gpio.relays named after cameras)")
+    for camera_id, pin_number in relays.items():
         relay = OutputDevice(pin_number, initial_value=True, pin_factory=hw.pin_factory)
         try:
             assert relay.pin.state == 1, f"relay of {camera_id} (pin {pin_number}) is not powering the camera"
@@ -69,4 +77,22 @@ def test_relays_switch_off_and_on(hw) -> None:
             assert relay.pin.state == 0
         finally:
             relay.on()
+            relay.close()
+
+
+def test_door_relays_pulse(hw) -> None:
+    """A door relay is normally off; pulsing it opens the door, so on the box it runs only when asked for."""
+    relays = _relays(hw, door=True)
+    if not relays:
+        pytest.skip("no door relays configured")
+    if not hw.mock and os.environ.get("DOZOR_HW_TEST_DOORS") != "1":
+        pytest.skip("pulsing a door relay opens the door: set DOZOR_HW_TEST_DOORS=1 with the door attended")
+    for name, pin_number in relays.items():
+        relay = OutputDevice(pin_number, initial_value=False, pin_factory=hw.pin_factory)
+        try:
+            assert relay.pin.state == 0, f"door relay {name} (pin {pin_number}) is energised at rest"
+            relay.on()
+            assert relay.pin.state == 1
+        finally:
+            relay.off()
             relay.close()
