@@ -32,10 +32,15 @@ def test_ffmpeg_records_and_pyav_decodes(rtsp_server, tmp_path):
 
 
 def test_two_clients_share_one_path(rtsp_server, tmp_path):
-    argv = lambda out: ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-rtsp_transport", "tcp",  # noqa: E731
-                        "-i", rtsp_server.url("cam2"), "-c", "copy", "-t", "2", str(out)]
-    procs = [subprocess.Popen(argv(tmp_path / f"c{i}.mp4"), stderr=subprocess.PIPE, text=True) for i in (1, 2)]
-    for proc in procs:
+    """Two readers of one path at once. The second connects once the first is receiving: two DESCRIBEs in the
+    same instant can catch the shared media while it is still being prepared (GStreamer then refuses one)."""
+    argv = lambda out, seconds: ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-rtsp_transport",  # noqa: E731
+                                 "tcp", "-i", rtsp_server.url("cam2"), "-c", "copy", "-t", str(seconds), str(out)]
+    first = subprocess.Popen(argv(tmp_path / "c1.mp4", 4), stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: (tmp_path / "c1.mp4").exists() or first.poll() is not None, 30,
+               message="the first client receiving")
+    second = subprocess.Popen(argv(tmp_path / "c2.mp4", 2), stderr=subprocess.PIPE, text=True)
+    for proc in (first, second):
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 0, err
     assert all(decoded_frames(tmp_path / f"c{i}.mp4") for i in (1, 2))

@@ -57,7 +57,8 @@ def live_playlist(db: Session, camera_id: str, urls: SegmentUrls, count: int = L
     """A sliding-window live playlist, or None when the camera has no playable video yet.
 
     Media sequence = run start (epoch seconds) + seq: it only grows, also across runs (segments are
-    longer than a second), and the discontinuity sequence (the run start) tells players the run changed.
+    longer than a second). No EXT-X-DISCONTINUITY-SEQUENCE: hls.js hangs the page on one as large as an epoch,
+    and the window holds one run; when a new run starts the player reloads (the cabinet retries on errors).
     """
     segments = newest_segments(db, camera_id, count)
     if not segments:
@@ -68,7 +69,6 @@ def live_playlist(db: Session, camera_id: str, urls: SegmentUrls, count: int = L
         "#EXT-X-VERSION:7",
         f"#EXT-X-TARGETDURATION:{ceil(max(s.duration for s in segments))}",
         f"#EXT-X-MEDIA-SEQUENCE:{epoch + segments[0].seq}",
-        f"#EXT-X-DISCONTINUITY-SEQUENCE:{epoch}",
         # Start at the newest segment: latency of about one segment plus its upload.
         f"#EXT-X-START:TIME-OFFSET=-{segments[-1].duration:.3f}",
         f'#EXT-X-MAP:URI="{urls.init(segments[0].run_pk)}"',

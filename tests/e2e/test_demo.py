@@ -21,6 +21,8 @@ from tests.fixtures.ports import free_port, wait_until
 pytestmark = pytest.mark.slow
 CLIP_SECONDS = 30
 KEYFRAME_INTERVAL = 1.0  # the synthetic cameras encode with GOP = fps
+SEGMENT_SECONDS = 6  # the box's default segment length
+LIVE_SLACK_SECONDS = 4  # upload of the newest segment + the player's fetch and buffer
 
 
 class DemoExited(RuntimeError):
@@ -162,6 +164,13 @@ def test_live_view_plays_in_the_browser_with_hls_js(demo: Demo, page) -> None:  
         f"() => document.getElementById('player').currentTime > {first} + 2", timeout=30_000
     )
     assert page.evaluate("document.getElementById('player').videoWidth") == 640
+    # Live latency: the wall-clock time on screen (hls.js playingDate, from EXT-X-PROGRAM-DATE-TIME) trails
+    # now by at most two 6 s segments plus the upload and the player's start-up slack.
+    page.wait_for_function("() => !!document.getElementById('player').dataset.playingDate", timeout=30_000)
+    latency = page.evaluate(
+        "() => (Date.now() - Date.parse(document.getElementById('player').dataset.playingDate)) / 1000"
+    )
+    assert 0 <= latency <= 2 * SEGMENT_SECONDS + LIVE_SLACK_SECONDS, latency
 
 
 def test_sigint_stops_every_process(demo: Demo) -> None:

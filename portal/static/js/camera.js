@@ -33,17 +33,34 @@
   const iso = (ms) => new Date(ms).toISOString();
   const pct = (ms) => ((ms - windowStart()) / spanMs()) * 100;
 
+  let retryTimer = null;
+
   function play(url) {
+    clearTimeout(retryTimer);
     if (hls) { hls.destroy(); hls = null; }
     if (window.Hls && window.Hls.isSupported()) {
-      hls = new window.Hls({ lowLatencyMode: false });
+      // One segment behind the live edge: latency stays within two segment lengths plus the upload.
+      hls = new window.Hls({ lowLatencyMode: false, liveSyncDurationCount: 1, liveMaxLatencyDurationCount: 3 });
       hls.loadSource(url);
       hls.attachMedia(video);
+      // No video yet (404) or the camera paused (503): hls.js gives up on a fatal error, so try again shortly
+      // instead of leaving a black player until the subscriber reloads the page.
+      const mine = hls;
+      hls.on(window.Hls.Events.ERROR, (_event, data) => {
+        if (data.fatal && hls === mine) retryTimer = setTimeout(() => { if (hls === mine) play(url); }, 3000);
+      });
+
     } else {
       video.src = url; // Safari plays HLS natively
     }
     video.play().catch(() => {});
   }
+
+  // The wall-clock time on screen (hls.js maps it from EXT-X-PROGRAM-DATE-TIME), kept on the element for
+  // anyone who wants to show or check how far behind live the picture is.
+  video.addEventListener("timeupdate", () => {
+    if (hls && hls.playingDate) video.dataset.playingDate = hls.playingDate.toISOString();
+  });
 
   function goLive() {
     modeEl.textContent = "прямой эфир";
