@@ -55,14 +55,12 @@ class DemoLayout:
 
 
 def find_ffmpeg() -> str:
-    try:
-        import imageio_ffmpeg
+    from edge.recorder.command import ffmpeg_binary  # the box's own lookup: wheel binary, else PATH
 
-        return imageio_ffmpeg.get_ffmpeg_exe()
-    except Exception as exc:  # the wheel raises RuntimeError when its binary is missing
-        raise UserError(
-            f"ffmpeg is missing ({exc}); reinstall with `make run` or install Debian's ffmpeg package"
-        ) from None
+    try:
+        return ffmpeg_binary(None)
+    except RuntimeError as exc:
+        raise UserError(f"{exc}; reinstall with `make run` or install Debian's ffmpeg package") from None
 
 
 def portal_env(layout: DemoLayout, port: int, broker_port: int) -> dict[str, str]:

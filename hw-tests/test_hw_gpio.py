@@ -8,6 +8,7 @@ import time
 import pytest
 from gpiozero import LED, OutputDevice
 
+from edge.gpio.config import pulse_relay_names
 from edge.gpio.switches import ServiceButton, TamperSwitch
 
 
@@ -61,8 +62,8 @@ def test_tamper_switch_reads_closed_lid(hw) -> None:
 
 def _relays(hw, door: bool) -> dict[str, int]:
     """Camera power relays are named after a configured camera; any other name is a door relay."""
-    cameras = {c.id for c in hw.config.cameras}
-    return {name: pin for name, pin in hw.gpio.relays.items() if (name not in cameras) == door}
+    doors = set(pulse_relay_names(hw.gpio, [c.id for c in hw.config.cameras]))
+    return {name: pin for name, pin in hw.gpio.relays.items() if (name in doors) == door}
 
 
 def test_camera_power_relays_switch_off_and_on(hw) -> None:

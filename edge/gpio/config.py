@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -48,6 +49,11 @@ class GpioConfig(BaseModel):
                 raise ValueError(f"{name}: pin {pin} is already used by {used[pin]}")
             used[pin] = name
         return self
+
+
+def pulse_relay_names(config: GpioConfig, camera_ids: Collection[str]) -> list[str]:
+    """The relays that are not a camera's power relay (a door strike): named other than every camera."""
+    return [name for name in config.relays if name not in camera_ids]
 
 
 def parse_gpio_config(raw: dict[str, Any] | None) -> GpioConfig:

@@ -10,7 +10,7 @@ from typing import Any
 
 from gpiozero.pins import Factory
 
-from edge.gpio.config import GpioConfig
+from edge.gpio.config import GpioConfig, pulse_relay_names
 from edge.gpio.led import StatusLed
 from edge.gpio.patterns import PATTERNS, BoxState
 from edge.gpio.relays import CameraRelays, NoSuchRelay, RelayError
@@ -64,7 +64,7 @@ class GpioController:
         self.relays = CameraRelays(
             config.relays, off_seconds=config.relay_off_seconds, after_failures=config.relay_after_failures,
             cooldown_seconds=config.relay_cooldown_seconds, pin_factory=pin_factory, on_cycle=self._relay_cycled,
-            pulse_names=() if camera_ids is None else [name for name in config.relays if name not in camera_ids],
+            pulse_names=() if camera_ids is None else pulse_relay_names(config, camera_ids),
         )
         for name, record in self.relays.records.items():
             log.info("relay %s on pin %d: %s", name, record.pin,
