@@ -54,6 +54,8 @@ def test_clock_step_splits_the_run(tmp_path: Path) -> None:
         wait_until(lambda: len(box.catalogue.segments("syn", *WINDOW)) >= 2, 60, message="recording")
         clock.offset = 3600.0
         wait_until(lambda: len(box.catalogue.runs("syn")) >= 2, 60, message="a second run")
+        # The gap row is written when the split is settled, a moment after the new run's row (seen under load).
+        wait_until(lambda: box.catalogue.gaps("syn", *WINDOW), 30, message="the clock_step gap")
         first, second = box.catalogue.runs("syn")[:2]
         assert box.catalogue.run("syn", first.run_id).end_reason == "clock_step"
         gaps = box.catalogue.gaps("syn", *WINDOW)
