@@ -122,7 +122,7 @@ class BoxLink:
         self._set_will(client)
         return client
 
-    def _on_connect_fail(self, _client: mqtt.Client, _userdata) -> None:  # noqa: ANN001
+    def _on_connect_fail(self, _client: mqtt.Client, _userdata) -> None:
         """The broker cannot be reached at all: say so once a streak (and every 5 min), then keep retrying."""
         now = time.monotonic()
         if now - self._last_unreachable_log >= UNREACHABLE_LOG_EVERY:
@@ -136,7 +136,7 @@ class BoxLink:
         will = Status(state="offline", session=self.session, firmware=self.settings.firmware, reason="will")
         client.will_set(topics.status(self.device_id), will.to_bytes(), qos=1, retain=True)
 
-    def _on_connect(self, client: mqtt.Client, _userdata, _flags, reason_code, _props) -> None:  # noqa: ANN001
+    def _on_connect(self, client: mqtt.Client, _userdata, _flags, reason_code, _props) -> None:
         if reason_code.is_failure:
             log.warning("MQTT connect refused: %s", reason_code)
             return
@@ -148,7 +148,7 @@ class BoxLink:
         self.connected.set()
         log.info("MQTT online, session %d", self.session)
 
-    def _on_disconnect(self, client: mqtt.Client, _userdata, _flags, reason_code, _props) -> None:  # noqa: ANN001
+    def _on_disconnect(self, client: mqtt.Client, _userdata, _flags, reason_code, _props) -> None:
         self.connected.clear()
         if self._stop.is_set():
             return
@@ -157,7 +157,7 @@ class BoxLink:
         self._set_will(client)
         log.warning("MQTT link lost (%s); reconnecting as session %d", reason_code, self.session)
 
-    def _on_message(self, _client: mqtt.Client, _userdata, message: mqtt.MQTTMessage) -> None:  # noqa: ANN001
+    def _on_message(self, _client: mqtt.Client, _userdata, message: mqtt.MQTTMessage) -> None:
         parsed = topics.parse(message.topic)
         if parsed is None or parsed.kind != "cmd" or parsed.device_id != self.device_id:
             return
@@ -200,7 +200,7 @@ class BoxLink:
             return CommandResult(request_id=rid, ok=True, result=handler(args))
         except (ValueError, CommandError) as exc:
             return CommandResult(request_id=rid, ok=False, error=str(exc))
-        except Exception as exc:  # noqa: BLE001 - report any failure to the operator instead of dying
+        except Exception as exc:
             log.exception("command %s failed", name)
             return CommandResult(request_id=rid, ok=False, error=f"{type(exc).__name__}: {exc}")
 
@@ -229,7 +229,7 @@ class BoxLink:
         while not self._stop.wait(self.settings.telemetry_interval):
             try:
                 self.publish_telemetry()
-            except Exception:  # noqa: BLE001 - a sensor read failing must not stop the loop
+            except Exception:
                 log.exception("telemetry failed")
 
     def _bump_session(self) -> int:

@@ -108,7 +108,7 @@ class Uploader:
         while not self._stop.is_set():
             try:
                 self._cycle()
-            except Exception as exc:  # noqa: BLE001 - the uploader must outlive a bad row or a full disk
+            except Exception as exc:
                 log.exception("upload cycle failed")
                 self.stats.last_error = f"{type(exc).__name__}: {exc}"
                 self._stop.wait(1.0)
@@ -156,11 +156,11 @@ class Uploader:
             self.stats.segments_uploaded += len(done)
             self.stats.last_success_at = datetime.now(UTC)
 
-    def _completed(self, seg: SegmentLike, future) -> bool:  # noqa: ANN001 - concurrent Future
+    def _completed(self, seg: SegmentLike, future) -> bool:
         self._inflight.discard(seg.id)
         try:
             outcome: Outcome = future.result()
-        except Exception as exc:  # noqa: BLE001 - e.g. the segment file vanished (evicted) mid-read
+        except Exception as exc:
             outcome = Outcome("retry", 0, f"{type(exc).__name__}: {exc}")
         if outcome.stored:
             self._backoff = 0.0

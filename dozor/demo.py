@@ -155,7 +155,7 @@ def run_demo(data_dir: str, port: int) -> None:
     procs: list[subprocess.Popen] = []
     stopping = False
 
-    def on_signal(signum: int, _frame) -> None:  # noqa: ANN001 - signal frame
+    def on_signal(signum: int, _frame) -> None:
         nonlocal stopping
         stopping = True
 

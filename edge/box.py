@@ -77,7 +77,7 @@ class Box:
         for callback in list(self._listeners):
             try:
                 callback(event_type, data)
-            except Exception:  # noqa: BLE001 - a listener's bug must not stop recording
+            except Exception:
                 log.exception("listener failed on %s", event_type)
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ class Box:
         """One eviction pass (the janitor runs it every few seconds)."""
         try:
             result = self.evictor.run_once()
-        except Exception:  # noqa: BLE001 - keep the janitor alive; the next pass retries
+        except Exception:
             log.exception("eviction pass failed")
             return
         if result.emergency:

@@ -115,7 +115,7 @@ class Advertiser:
             for info in self._infos:
                 try:
                     self._zc.unregister_service(info)
-                except Exception:  # noqa: BLE001 - shutting down: goodbyes are best effort
+                except Exception:
                     log.exception("zeroconf unregister failed")
             self._infos = []
             if self._own_zeroconf:

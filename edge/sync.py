@@ -82,7 +82,7 @@ def start_sync(box: Any, telemetry_interval: float | None = None) -> Sync:
     return Sync(uploader, link)
 
 
-def _listener(link: BoxLink, uploader: Uploader):  # noqa: ANN202 - Box listener callback
+def _listener(link: BoxLink, uploader: Uploader):
     def on_event(event_type: str, data: dict[str, Any]) -> None:
         if event_type == "segment":
             uploader.wake()

@@ -25,7 +25,7 @@ def stop_all(servers: Iterable[RtspCamera | Mosquitto]) -> None:
     for server in servers:
         try:
             server.stop()
-        except Exception as exc:  # noqa: BLE001 - collected and re-raised below
+        except Exception as exc:
             errors.append(exc)
     if errors:
         raise errors[0]

@@ -110,7 +110,7 @@ class GpioController:
         try:
             status = self._status()
             uplink = self._uplink()
-        except Exception:  # noqa: BLE001 - a status failure must not stop the LED; show "booting" until it recovers
+        except Exception:
             log.exception("box status unavailable for the LED")
             status, uplink = None, None
         if status is not None:
@@ -215,7 +215,7 @@ class GpioController:
             return
         try:
             self._publish(event_type, data)
-        except Exception:  # noqa: BLE001 - an uplink failure must not break the switch handling
+        except Exception:
             log.exception("could not publish %s event", event_type)
 
     def _loop(self) -> None:

@@ -49,7 +49,7 @@ class PicameraFeed:
             return
         try:
             picam.stop_recording()
-        except Exception as exc:  # noqa: BLE001 - a broken pipe from a dead ffmpeg must not stop the supervisor
+        except Exception as exc:
             log.warning("%s: stopping the Pi camera: %s", self.camera.id, exc)
         finally:
             picam.close()

@@ -142,7 +142,7 @@ class CameraSupervisor:
                 continue
             try:
                 outcome = self._run_once()
-            except Exception:  # noqa: BLE001 - a bug in one camera's run must not end its supervision
+            except Exception:
                 log.exception("%s: recording run failed", self.camera.id)
                 outcome = RunOutcome(0, Diagnosis("exited", "internal error, see log"), None)
             if self._stop.is_set():

@@ -75,11 +75,11 @@ def probe(url: str, *, sample_seconds: float = 2.0, timeout: float = 8.0) -> Pro
     options = {"rtsp_transport": "tcp"} if url.lower().startswith("rtsp") else {}
     try:
         container = av.open(url, options=options, timeout=(timeout, timeout))
-    except Exception as exc:  # noqa: BLE001 - every open failure is mapped to a named cause
+    except Exception as exc:
         return ProbeResult(False, shown, failure=classify_error(exc), detail=_clean(exc, url))
     try:
         return _measure(container, shown, sample_seconds)
-    except Exception as exc:  # noqa: BLE001 - a stream that dies mid-sample is a failed probe, not a crash
+    except Exception as exc:
         return ProbeResult(False, shown, failure=classify_error(exc), detail=_clean(exc, url))
     finally:
         container.close()

@@ -21,7 +21,7 @@ SPAN_TOLERANCE = timedelta(milliseconds=500)
 Outcome = Literal["created", "same", "conflict"]
 
 
-def dialect_insert(db: Session, table):  # noqa: ANN001, ANN201 - SQLAlchemy table -> dialect Insert
+def dialect_insert(db: Session, table):
     """INSERT with ON CONFLICT support for both databases the portal runs on."""
     name = db.get_bind().dialect.name
     return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)

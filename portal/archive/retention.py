@@ -33,7 +33,7 @@ BATCH = 1000
 DAY_SWEEP_DAYS = 3  # how many day prefixes before the cutoff each sweep lists for leftovers
 
 
-def sweep(services, now: datetime) -> dict[str, int]:  # noqa: ANN001 - portal.services.Services
+def sweep(services, now: datetime) -> dict[str, int]:
     """One retention pass over every camera; returns counts of what this worker removed."""
     storage = storage_of(services)
     totals = {"segments": 0, "runs": 0, "objects": 0}
@@ -46,7 +46,7 @@ def sweep(services, now: datetime) -> dict[str, int]:  # noqa: ANN001 - portal.s
     return totals
 
 
-def sweep_camera(database, storage: Storage, camera_id: str, cutoff: datetime) -> dict[str, int]:  # noqa: ANN001
+def sweep_camera(database, storage: Storage, camera_id: str, cutoff: datetime) -> dict[str, int]:
     counts = {"segments": 0, "runs": 0, "objects": 0}
     while True:
         with database.session() as db:
@@ -65,7 +65,7 @@ def sweep_camera(database, storage: Storage, camera_id: str, cutoff: datetime) -
     return counts
 
 
-def _locked_ids(db: Session, query):  # noqa: ANN001, ANN202 - Select -> Select
+def _locked_ids(db: Session, query):
     """Row ids to claim: skipping rows another sweeper holds (PostgreSQL); SQLite serialises writers."""
     if db.get_bind().dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True)
@@ -118,7 +118,7 @@ def _sweep_old_days(storage: Storage, camera_id: str, cutoff: datetime) -> int:
     return removed
 
 
-def start_sweeper(services, interval: float) -> asyncio.Task | None:  # noqa: ANN001 - Services
+def start_sweeper(services, interval: float) -> asyncio.Task | None:
     """The periodic sweep of a portal process (None when ``interval`` <= 0, as in tests)."""
     if interval <= 0:
         return None
@@ -130,7 +130,7 @@ def start_sweeper(services, interval: float) -> asyncio.Task | None:  # noqa: AN
                 now = datetime.now().astimezone()
                 totals = await asyncio.to_thread(sweep, services, now)
                 log.info("retention sweep: %s", totals)
-            except Exception:  # noqa: BLE001 - keep sweeping after a transient failure
+            except Exception:
                 log.exception("retention sweep failed")
 
     return asyncio.create_task(loop(), name="archive-retention")

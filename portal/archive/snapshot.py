@@ -17,7 +17,7 @@ class NoVideo(LookupError):
     """Nothing recorded at that moment."""
 
 
-def snapshot_jpeg(services, camera_id: str, at: datetime | None = None, *,  # noqa: ANN001 - Services
+def snapshot_jpeg(services, camera_id: str, at: datetime | None = None, *,
                   exact: bool = False, db: Session | None = None) -> bytes:
     """JPEG of the keyframe at or before ``at`` (or the newest keyframe); NoVideo when nothing is there.
 

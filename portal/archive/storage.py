@@ -125,7 +125,7 @@ class LocalStorage:
                     yield key
 
 
-def _file_chunks(handle) -> Iterator[bytes]:  # noqa: ANN001 - binary file object
+def _file_chunks(handle) -> Iterator[bytes]:
     with handle:
         while chunk := handle.read(CHUNK):
             yield chunk
@@ -167,7 +167,7 @@ def open_storage(url: str) -> Storage:
     raise ValueError(f"storage_url: unsupported scheme {parts.scheme!r} (use file:///dir or s3://bucket?…)")
 
 
-def storage_of(services) -> Storage:  # noqa: ANN001 - portal.services.Services
+def storage_of(services) -> Storage:
     """The store the app registered at ``services.extra["storage"]`` (see portal/app.py)."""
     storage = services.extra.get("storage")
     if storage is None:

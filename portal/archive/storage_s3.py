@@ -174,7 +174,7 @@ class _SignedReader:
         raise OSError(f"S3 GET {full_key}: HTTP {answer.status} {answer.data[:200]!r}")
 
 
-def _stream(body) -> Iterator[bytes]:  # noqa: ANN001 - botocore StreamingBody
+def _stream(body) -> Iterator[bytes]:
     try:
         yield from body.iter_chunks(CHUNK)
     finally:

@@ -41,11 +41,11 @@ class WindowRows:
     fetches: list[iv.Interval] = field(default_factory=list)
 
 
-def _earliest(model) -> ColumnElement:  # noqa: ANN001 - a mapped class with camera_id/start
+def _earliest(model) -> ColumnElement:
     return select(func.min(model.start)).where(model.camera_id == bindparam("camera_id")).scalar_subquery()
 
 
-def _overlapping(model, kind: str, reason: ColumnElement | None = None) -> Select:  # noqa: ANN001 - mapped class
+def _overlapping(model, kind: str, reason: ColumnElement | None = None) -> Select:
     return select(
         literal_column(f"'{kind}'").label("kind"), model.start.label("start"), model.end.label("end"),
         (reason if reason is not None else null()).label("reason"),
@@ -109,7 +109,7 @@ def outstanding_fetches(db: Session, camera_id: str, lo: datetime, hi: datetime,
     return [(s, e) for s, e in db.execute(query)]
 
 
-def intervals_in(db: Session, model, camera_id: str, lo: datetime, hi: datetime) -> list[iv.Interval]:  # noqa: ANN001
+def intervals_in(db: Session, model, camera_id: str, lo: datetime, hi: datetime) -> list[iv.Interval]:
     """(start, end) rows of a per-camera range table (spans, holdings, ...) overlapping [lo, hi), by start."""
     query = select(model.start, model.end).where(model.camera_id == camera_id, model.start < hi, model.end > lo)
     return [(s, e) for s, e in db.execute(query.order_by(model.start))]

@@ -74,7 +74,7 @@ def record_success(db: Session, keys: dict[str, str]) -> None:
             row.failures, row.locked_until = 0, None
 
 
-def limits_from(settings) -> Limits:  # noqa: ANN001 - PortalSettings, imported lazily to avoid a cycle
+def limits_from(settings) -> Limits:
     return Limits(
         per_ip=settings.login_max_failures_ip,
         per_contract=settings.login_max_failures_contract,

@@ -16,7 +16,7 @@ def register(portal_app: typer.Typer) -> None:
     portal_app.command("mosquitto-config")(mosquitto_config)
 
 
-def _database():  # noqa: ANN202 - portal.db.Database, imported lazily
+def _database():
     from portal.cli_support import open_database
 
     return open_database()

@@ -108,7 +108,7 @@ class FleetConsumer:
         client.on_message = self._on_message
         return client
 
-    def _on_connect(self, client: mqtt.Client, _u, _f, reason_code, _p) -> None:  # noqa: ANN001
+    def _on_connect(self, client: mqtt.Client, _u, _f, reason_code, _p) -> None:
         if reason_code.is_failure:
             log.error("portal MQTT connect refused: %s", reason_code)
             return
@@ -117,15 +117,15 @@ class FleetConsumer:
         for hook in self._on_connect_hooks:
             try:
                 hook()
-            except Exception:  # noqa: BLE001 - one failing hook must not stop the link
+            except Exception:
                 log.exception("on-connect hook failed")
 
-    def _on_disconnect(self, _c, _u, _f, reason_code, _p) -> None:  # noqa: ANN001
+    def _on_disconnect(self, _c, _u, _f, reason_code, _p) -> None:
         self.connected.clear()
         if not self._stop.is_set():
             log.warning("portal MQTT link lost: %s", reason_code)
 
-    def _on_message(self, _c, _u, message: mqtt.MQTTMessage) -> None:  # noqa: ANN001
+    def _on_message(self, _c, _u, message: mqtt.MQTTMessage) -> None:
         self.stats.received += 1
         self._queue.put((message.topic, message.payload, utcnow()))
 
@@ -138,13 +138,13 @@ class FleetConsumer:
                 continue
             try:
                 answered = self._apply_batch(batch)
-            except Exception:  # noqa: BLE001 - a DB hiccup: retry the batch once, message by message
+            except Exception:
                 log.exception("fleet batch failed; applying one by one")
                 answered = []
                 for item in batch:
                     try:
                         answered += self._apply_batch([item])
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         log.exception("dropping undecodable/unstorable message on %s", item[0])
             finally:
                 for _ in batch:

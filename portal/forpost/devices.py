@@ -26,7 +26,7 @@ def _send(
         return None
     try:
         return commands.send(device_id, name, args, timeout=timeout)
-    except Exception as refused:  # noqa: BLE001 - the link's refusal is reported to the app, and logged for us
+    except Exception as refused:
         log.warning("command %s to %s not sent: %s", name, device_id, refused)
         return {"ok": False, "error": f"Команда не отправлена: {refused}"}
 

@@ -17,7 +17,7 @@ class ChunkReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, target) -> int:  # noqa: ANN001 - writable buffer
+    def readinto(self, target) -> int:
         while not self._buffer:
             chunk = next(self._chunks, None)
             if chunk is None:
@@ -38,7 +38,7 @@ class _Sink(io.RawIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, data) -> int:  # noqa: ANN001 - bytes-like
+    def write(self, data) -> int:
         self.pending += data
         return len(data)
 

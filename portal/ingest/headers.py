@@ -56,7 +56,7 @@ def parse_sha256(value: str | None, required: bool) -> str | None:
     return value
 
 
-def parse_segment_headers(headers) -> SegmentHeaders:  # noqa: ANN001 - starlette Headers
+def parse_segment_headers(headers) -> SegmentHeaders:
     sha = parse_sha256(headers.get(HEADER_SHA256), required=True)
     raw_start = headers.get(HEADER_START)
     if not raw_start:

@@ -90,7 +90,7 @@ async def download(
     return StreamingResponse(stream, media_type="video/mp4", headers={"Content-Disposition": disposition})
 
 
-def _plan(request: Request, camera_id: str, token: str | None, start, duration: float):  # noqa: ANN001, ANN202
+def _plan(request: Request, camera_id: str, token: str | None, start, duration: float):
     svc = services(request)
     with svc.db.session() as db:
         camera = camera_for_request(request, db, camera_id, token)

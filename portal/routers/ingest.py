@@ -98,7 +98,7 @@ async def put_segment(request: Request, camera: CameraId, run: str, seq: Annotat
     return _answer(outcome, f"segment {run}/{seq}")
 
 
-def _existing_sha(svc, camera_id: str, run_id: str, seq: int) -> str | None:  # noqa: ANN001 - Services
+def _existing_sha(svc, camera_id: str, run_id: str, seq: int) -> str | None:
     with svc.db.session() as db:
         row = find_segment(db, camera_id, run_id, seq)
         return row.sha256 if row else None

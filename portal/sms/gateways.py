@@ -52,7 +52,7 @@ class HttpSmsGateway:
             return ""
 
 
-def gateway_for(settings) -> SmsGateway:  # noqa: ANN001 - PortalSettings
+def gateway_for(settings) -> SmsGateway:
     if settings.sms_gateway_url:
         return HttpSmsGateway(settings.sms_gateway_url, settings.sms_gateway_token, settings.sms_sender)
     return OutboxGateway()

@@ -33,7 +33,7 @@ HOUR_SEGMENTS = 600
 REPETITIONS = 5
 
 
-def _serve(app) -> tuple[uvicorn.Server, str]:  # noqa: ANN001 - FastAPI app
+def _serve(app) -> tuple[uvicorn.Server, str]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
@@ -54,7 +54,7 @@ def _timed_download(url: str, params: dict, headers: dict) -> tuple[float, float
     return first, time.perf_counter() - start, size
 
 
-def _remux_baseline(storage, keys: list[str], init_key: str, work: Path) -> Path:  # noqa: ANN001 - Storage
+def _remux_baseline(storage, keys: list[str], init_key: str, work: Path) -> Path:
     """Fetch each segment (one after another) as a standalone file, then ffmpeg concat demuxer, -c copy."""
     init = storage.read(init_key)
     lines = []
@@ -68,7 +68,7 @@ def _remux_baseline(storage, keys: list[str], init_key: str, work: Path) -> Path
     return work / "out.mp4"
 
 
-def _add_baseline_route(app, storage, keys: list[str], init_key: str) -> None:  # noqa: ANN001 - FastAPI, Storage
+def _add_baseline_route(app, storage, keys: list[str], init_key: str) -> None:
     """The baseline served by the same uvicorn as ours, so both totals include the same HTTP transfer."""
 
     def baseline() -> FileResponse:
@@ -85,7 +85,7 @@ def _median(runs: list[tuple[float, float, int]], index: int) -> float:
 
 
 @pytest.mark.slow
-def test_bench_one_hour_clip(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, pg_url: str, s3) -> None:  # noqa: ANN001
+def test_bench_one_hour_clip(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, pg_url: str, s3) -> None:
     media = encode(tmp_path_factory.mktemp("bench-media"))
     world = make_world(_settings(tmp_path, database_url=pg_url, storage_url=s3.storage_url(s3.new_bucket())), media)
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)

@@ -31,7 +31,7 @@ def _p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=20)[18] * 1000
 
 
-def _fill(db, t0: datetime) -> None:  # noqa: ANN001
+def _fill(db, t0: datetime) -> None:
     """One camera with 432,000 segments (10 min outage each day at 03:00) and 1,000 cameras with spans."""
     db.add(Address(id=1, city="Новокузнецк", street="Шахтёров", house="30", entrance=1))
     db.add(Device(id="box", address_id=1, state="online"))
@@ -64,7 +64,7 @@ def _fill(db, t0: datetime) -> None:  # noqa: ANN001
     db.execute(text("ANALYZE"))
 
 
-def _baseline(db, lo: datetime, hi: datetime) -> list:  # noqa: ANN001
+def _baseline(db, lo: datetime, hi: datetime) -> list:
     rows = db.execute(select(ArchiveSegment.start, ArchiveSegment.end).where(
         ArchiveSegment.camera_id == "c0", ArchiveSegment.start < hi, ArchiveSegment.end > lo
     ).order_by(ArchiveSegment.start)).all()

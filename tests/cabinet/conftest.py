@@ -23,7 +23,7 @@ class Portal:
     world: World
 
     @property
-    def db(self):  # noqa: ANN201 - portal.db.Database
+    def db(self):
         return self.app.state.services.db
 
 
@@ -49,10 +49,10 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
 
 @pytest.fixture
-def shot(request: pytest.FixtureRequest):  # noqa: ANN201
+def shot(request: pytest.FixtureRequest):
     """shot(page, "step") keeps a screenshot of each page a flow passes through."""
 
-    def take(page, step: str) -> None:  # noqa: ANN001 - playwright Page
+    def take(page, step: str) -> None:
         target = screenshot_path(request.config.rootpath / "test-artifacts", f"cabinet_{request.node.name}_{step}")
         save_screenshot(page, target)
 

@@ -97,10 +97,10 @@ RULES = [
 ]
 
 
-def routes(app) -> Iterator[tuple[str, str]]:  # noqa: ANN001 - FastAPI
+def routes(app) -> Iterator[tuple[str, str]]:
     """(method, path) of every route, including routers included with a prefix and mounts ("*")."""
 
-    def walk(items, prefix: str = "") -> Iterator[tuple[str, str]]:  # noqa: ANN001
+    def walk(items, prefix: str = "") -> Iterator[tuple[str, str]]:
         for route in items:
             if hasattr(route, "original_router"):  # an included router (FastAPI ≥ 0.16x)
                 yield from walk(route.original_router.routes, prefix + route.include_context.prefix)

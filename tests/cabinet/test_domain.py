@@ -54,7 +54,7 @@ class _Provider(BaseHTTPRequestHandler):
     received: list[dict] = []
     status = 200
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         _Provider.received.append({"auth": self.headers.get("Authorization"), **body})
         self.send_response(_Provider.status)

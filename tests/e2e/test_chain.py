@@ -49,7 +49,7 @@ def login(base: str, contract: str) -> httpx.Client:
     return client
 
 
-def test_rtsp_camera_to_subscriber_download_on_real_parts(rtsp_camera, pg_url, s3, tmp_path: Path) -> None:  # noqa: ANN001
+def test_rtsp_camera_to_subscriber_download_on_real_parts(rtsp_camera, pg_url, s3, tmp_path: Path) -> None:
     camera = rtsp_camera(["door"], fps=FPS, gop=GOP, user="admin", password="cam-secret")
     db = Database(pg_url)
     migrate.upgrade(db)

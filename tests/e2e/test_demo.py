@@ -130,7 +130,7 @@ def test_wrong_token_is_refused(demo: Demo) -> None:
     assert httpx.get(f"{base}/api/v1/cameras", headers={"Authorization": "Bearer nope"}).status_code == 401
 
 
-def browser_login(page, info: dict) -> None:  # noqa: ANN001 - Playwright Page
+def browser_login(page, info: dict) -> None:
     """The subscriber's login form, as a person fills it; waits for the camera list."""
     page.goto(f"{info['portal_url']}/login")
     page.fill("#contract", info["login"])
@@ -140,7 +140,7 @@ def browser_login(page, info: dict) -> None:  # noqa: ANN001 - Playwright Page
 
 
 @pytest.mark.browser
-def test_browser_login_shows_both_cameras(demo: Demo, page) -> None:  # noqa: ANN001 - Playwright Page
+def test_browser_login_shows_both_cameras(demo: Demo, page) -> None:
     info = demo.info
     browser_login(page, info)
     shown = {tile.get_attribute("data-camera") for tile in page.query_selector_all(".camera-tile")}
@@ -149,7 +149,7 @@ def test_browser_login_shows_both_cameras(demo: Demo, page) -> None:  # noqa: AN
 
 
 @pytest.mark.browser
-def test_live_view_plays_in_the_browser_with_hls_js(demo: Demo, page) -> None:  # noqa: ANN001 - Playwright Page
+def test_live_view_plays_in_the_browser_with_hls_js(demo: Demo, page) -> None:
     """The camera page's live view: hls.js (served by the portal) plays the live playlist in Chromium."""
     info = demo.info
     browser_login(page, info)

@@ -10,7 +10,7 @@ def camera(camera_id: str) -> dict:
     return {"id": camera_id, **SMALL}
 
 
-def test_runtime_change_survives_a_restart(make_box, tmp_path) -> None:  # noqa: ANN001
+def test_runtime_change_survives_a_restart(make_box, tmp_path) -> None:
     data = tmp_path / "box"
     box, _ = make_box([camera("c1")], data_dir=data)
     box.reconfigure([CameraConfig.model_validate(camera("c1")), CameraConfig.model_validate(camera("c2"))])
@@ -21,7 +21,7 @@ def test_runtime_change_survives_a_restart(make_box, tmp_path) -> None:  # noqa:
     assert set(again.status()["cameras"]) == {"c1", "c2"}
 
 
-def test_an_edited_config_file_wins_over_runtime_changes(make_box, tmp_path) -> None:  # noqa: ANN001
+def test_an_edited_config_file_wins_over_runtime_changes(make_box, tmp_path) -> None:
     data = tmp_path / "box"
     box, _ = make_box([camera("c1")], data_dir=data)
     box.reconfigure([CameraConfig.model_validate(camera("c2"))])

@@ -40,7 +40,7 @@ class World:
         return next(c["CameraID"] for c in cameras if c["Name"] == name)
 
     @property
-    def services(self):  # noqa: ANN201 - portal.services.Services
+    def services(self):
         return self.client.app.state.services
 
 
@@ -56,7 +56,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> PortalSettings:
     return PortalSettings(**values)
 
 
-def seed(settings: PortalSettings, services) -> None:  # noqa: ANN001 - portal.services.Services
+def seed(settings: PortalSettings, services) -> None:
     """Entrance 1 of Шахтёров 30 with a shared camera; subscriber 1001 there with a private camera in «Дача»;
     subscriber 1002 at another entrance with its own camera; 1003 disabled, 1004 blocked."""
     with services.db.session() as db:

@@ -64,7 +64,7 @@ def test_ip_bound_session_is_refused_from_another_ip(world: World) -> None:
     assert world.call("Login", LoginSessionID=sid) == {"Login": "1001"}
 
 
-def test_login_maps_database_failures_to_201_and_202(world: World, tmp_path) -> None:  # noqa: ANN001
+def test_login_maps_database_failures_to_201_and_202(world: World, tmp_path) -> None:
     services = world.services
     real = services.db
     try:

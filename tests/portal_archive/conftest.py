@@ -117,7 +117,7 @@ def world(tmp_path: Path, media: Media) -> Iterator[World]:
 
 
 @pytest.fixture
-def pg_world(tmp_path: Path, media: Media, pg_url: str, s3) -> Iterator[World]:  # noqa: ANN001 - SeaweedS3
+def pg_world(tmp_path: Path, media: Media, pg_url: str, s3) -> Iterator[World]:
     """PostgreSQL + SeaweedFS (S3): the production shape."""
     w = make_world(_settings(tmp_path, database_url=pg_url, storage_url=s3.storage_url(s3.new_bucket())), media)
     yield w

@@ -29,7 +29,7 @@ def _first_last_frames(data: bytes) -> tuple[av.VideoFrame, av.VideoFrame]:
     return first, last
 
 
-def _download(w: World, start: datetime, duration: float, token: str | None = None):  # noqa: ANN202
+def _download(w: World, start: datetime, duration: float, token: str | None = None):
     return w.client.get("/api/v1/cameras/cam1/download", headers=w.auth(token or w.alice),
                         params={"start": start.isoformat(), "duration": duration})
 

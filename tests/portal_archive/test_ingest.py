@@ -12,7 +12,7 @@ T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 RUN = run_id(T0)
 
 
-def _count(world: World, model) -> int:  # noqa: ANN001
+def _count(world: World, model) -> int:
     with world.services.db.session() as db:
         return db.scalar(select(func.count()).select_from(model))
 

@@ -9,7 +9,7 @@ from portal.archive.clip import ReadAhead
 from portal.archive.storage import ObjectNotFound, open_storage
 
 
-def test_s3_read_path_with_prefix_and_missing_objects(s3) -> None:  # noqa: ANN001 - SeaweedS3
+def test_s3_read_path_with_prefix_and_missing_objects(s3) -> None:
     storage = open_storage(s3.storage_url(s3.new_bucket(), prefix="tenant/video"))
     assert storage._reader is not None  # the lean path is the one under test
     body = bytes(range(256)) * 300

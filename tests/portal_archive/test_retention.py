@@ -49,7 +49,7 @@ def test_two_sweepers_at_once_on_postgres(pg_world: World, monkeypatch: pytest.M
     def run() -> None:
         try:
             results.append(retention.sweep(w.services, now))
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(2)]

@@ -19,12 +19,12 @@ from portal.models import Device, Operator, utcnow
 
 
 @pytest.fixture
-def app(tmp_path: Path):  # noqa: ANN201
+def app(tmp_path: Path):
     settings = PortalSettings(data_dir=tmp_path, mqtt_url="", box_mqtt_url="mqtts://mqtt.example.net:8883")
     return create_app(settings)
 
 
-def test_claim_endpoint_gives_credentials_once(app) -> None:  # noqa: ANN001
+def test_claim_endpoint_gives_credentials_once(app) -> None:
     db = app.state.services.db
     code = create_device(db, "box-1", "Шахтёров 30 п.1")
     with TestClient(app) as client:
@@ -42,7 +42,7 @@ def test_claim_endpoint_gives_credentials_once(app) -> None:  # noqa: ANN001
         assert creds["upload_token"] not in device.upload_token_hash
 
 
-def test_bad_ids_and_foreign_cameras_are_refused(app) -> None:  # noqa: ANN001
+def test_bad_ids_and_foreign_cameras_are_refused(app) -> None:
     db = app.state.services.db
     with pytest.raises(ProvisioningError, match="device_id"):
         create_device(db, "bad id!", "")
@@ -57,7 +57,7 @@ def test_bad_ids_and_foreign_cameras_are_refused(app) -> None:  # noqa: ANN001
         claim_device(db, "box-2", "WRONG-CODE")
 
 
-def test_stale_will_is_ignored_and_fleet_page_shows_the_box(app) -> None:  # noqa: ANN001
+def test_stale_will_is_ignored_and_fleet_page_shows_the_box(app) -> None:
     db = app.state.services.db
     create_device(db, "box-1", "Шахтёров 30 п.1")
     add_camera(db, "box-1", "cam-1", "Подъезд")

@@ -49,7 +49,7 @@ class Observer:
         self.client.connect(stack.broker.host, stack.broker.port, clean_start=False, properties=props)
         self.client.loop_start()
 
-    def _on_connect(self, client, _u, _f, reason_code, _p) -> None:  # noqa: ANN001
+    def _on_connect(self, client, _u, _f, reason_code, _p) -> None:
         self.connack.append(reason_code)
         if not reason_code.is_failure:
             self.connected.set()
