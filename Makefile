@@ -22,6 +22,7 @@ run: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: venv system-deps lint
 	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/bench $(PYTEST_ARGS)

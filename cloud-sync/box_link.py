@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from pydantic import BaseModel, ValidationError
+
 from cloud_sync import mqtt_protocol, topics
 from cloud_sync.command_store import CommandStore, StoredCommand
 from cloud_sync.messages import Command, CommandResult, Event, Status, Telemetry, validate_args
-from pydantic import BaseModel, ValidationError
 
 log = logging.getLogger("cloud_sync.box_link")
 
@@ -129,7 +130,8 @@ class BoxLink:
             self._last_unreachable_log = now
             log.warning(
                 "MQTT broker %s:%d unreachable; recording and uploads go on, retrying the link",
-                self.settings.host, self.settings.port,
+                self.settings.host,
+                self.settings.port,
             )
 
     def _set_will(self, client: mqtt.Client) -> None:

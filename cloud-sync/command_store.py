@@ -85,9 +85,7 @@ class CommandStore:
     def prune(self, older_than: timedelta = timedelta(days=30)) -> int:
         cutoff = (datetime.now(UTC) - older_than).isoformat()
         with self._lock:
-            return self._db.execute(
-                "DELETE FROM commands WHERE state='done' AND received_at < ?", (cutoff,)
-            ).rowcount
+            return self._db.execute("DELETE FROM commands WHERE state='done' AND received_at < ?", (cutoff,)).rowcount
 
     def close(self) -> None:
         self._db.close()
@@ -100,6 +98,11 @@ class CommandStore:
         if row is None:
             return None
         return StoredCommand(
-            row[0], row[1], json.loads(row[2]), row[3], None if row[4] is None else bool(row[4]),
-            json.loads(row[5]) if row[5] else {}, row[6] or "",
+            row[0],
+            row[1],
+            json.loads(row[2]),
+            row[3],
+            None if row[4] is None else bool(row[4]),
+            json.loads(row[5]) if row[5] else {},
+            row[6] or "",
         )

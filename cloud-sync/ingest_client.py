@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+
 from cloud_sync import segments
 from cloud_sync.bandwidth import TokenBucket
 from cloud_sync.catalogue import GapLike, SegmentLike

@@ -8,8 +8,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
 
-from cloud_sync.segments import ID_PATTERN
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cloud_sync.segments import ID_PATTERN
 
 EventType = Literal["camera_up", "camera_down", "gap", "tamper", "disk_full", "button", "power_cycle"]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)

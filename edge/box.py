@@ -11,9 +11,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from cloud_sync.segments import format_time, parse_time
 from tinydb import Query
 
+from cloud_sync.segments import format_time, parse_time
 from edge.archive.catalogue import Catalogue
 from edge.archive.eviction import Evictor
 from edge.archive.layout import to_ms
@@ -83,9 +83,7 @@ class Box:
     # --- lifecycle -------------------------------------------------------------------------------------
 
     def start(self) -> None:
-        self.reconcile_report = reconcile(
-            self.catalogue, self.data_dir, self.clock.synced, max_duration=4 * 30 + 5
-        )
+        self.reconcile_report = reconcile(self.catalogue, self.data_dir, self.clock.synced, max_duration=4 * 30 + 5)
         identity = {"key": "identity", "device_id": self.config.device_id}
         self.state.table("box").upsert(identity, Query().key == "identity")
         self._adopt_runtime_cameras()
@@ -117,8 +115,14 @@ class Box:
 
     def _start_camera(self, camera: CameraConfig, inherit: bool = False) -> None:
         supervisor = CameraSupervisor(
-            camera, data_dir=self.data_dir, catalogue=self.catalogue, ffmpeg=self.ffmpeg, emit=self._emit,
-            clock=self.clock, backoff_cap=self.config.restart_backoff_max, disk_ok=self._disk_ok,
+            camera,
+            data_dir=self.data_dir,
+            catalogue=self.catalogue,
+            ffmpeg=self.ffmpeg,
+            emit=self._emit,
+            clock=self.clock,
+            backoff_cap=self.config.restart_backoff_max,
+            disk_ok=self._disk_ok,
         )
         with self._lock:
             self._supervisors[camera.id] = supervisor
@@ -148,8 +152,15 @@ class Box:
         if result.emergency:
             total, free = self.evictor.usage(self.data_dir)
             log.warning("disk nearly full: %d bytes free of %d (reserve %d)", free, total, self.evictor.reserve)
-            self._emit("disk_full", {"free_bytes": free, "reserve_bytes": self.evictor.reserve,
-                                     "evicted": result.deleted, "recording_paused": result.still_short})
+            self._emit(
+                "disk_full",
+                {
+                    "free_bytes": free,
+                    "reserve_bytes": self.evictor.reserve,
+                    "evicted": result.deleted,
+                    "recording_paused": result.still_short,
+                },
+            )
         self._disk_short = result.still_short
 
     # --- configuration ---------------------------------------------------------------------------------
@@ -213,12 +224,17 @@ class Box:
             with self._lock:
                 self._paused[camera_id] = since
         self._persist_paused()
-        log.info("%s: recording %s (home mode %s)", camera_id, "resumed" if recording else "paused",
-                 "off" if recording else "on")
+        log.info(
+            "%s: recording %s (home mode %s)",
+            camera_id,
+            "resumed" if recording else "paused",
+            "off" if recording else "on",
+        )
         return True
 
-    def _pause(self, camera_id: str, supervisor: CameraSupervisor | None, inherited: tuple[Any, str] | None
-               ) -> datetime:
+    def _pause(
+        self, camera_id: str, supervisor: CameraSupervisor | None, inherited: tuple[Any, str] | None
+    ) -> datetime:
         """Stop the camera's recorder and open its home-mode gap; the start of that gap."""
         now = datetime.now(UTC)
         tracker = GapTracker(camera_id, self.catalogue, self._emit)
@@ -301,8 +317,12 @@ class Box:
             rows = table.search(Query().key == "cameras")
             file_digest = rows[0].get("file_digest", "") if rows else ""
         table.upsert(
-            {"key": "cameras", "cameras": [c.persisted() for c in cameras], "runtime": runtime,
-             "file_digest": file_digest},
+            {
+                "key": "cameras",
+                "cameras": [c.persisted() for c in cameras],
+                "runtime": runtime,
+                "file_digest": file_digest,
+            },
             Query().key == "cameras",
         )
 
@@ -328,9 +348,15 @@ class Box:
             paused = self._paused.get(camera.id)
             if supervisor is None:
                 cameras[camera.id] = {
-                    "id": camera.id, "name": camera.name, "kind": camera.kind, "url": camera.masked_url(),
-                    "state": "paused" if paused else "disabled", "last_error": None, "restarts": 0,
-                    "last_segment": None, "current_run": None,
+                    "id": camera.id,
+                    "name": camera.name,
+                    "kind": camera.kind,
+                    "url": camera.masked_url(),
+                    "state": "paused" if paused else "disabled",
+                    "last_error": None,
+                    "restarts": 0,
+                    "last_segment": None,
+                    "current_run": None,
                     "open_gap": {"start": format_time(paused), "reason": HOME_MODE} if paused else None,
                 }
             else:

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from cloud_sync.segments import format_time, parse_time
-
 from dozor.errors import UserError
 from edge.config import ConfigError, EdgeConfig, load_config
 
@@ -137,8 +136,10 @@ def ranges_report(config: EdgeConfig, camera_id: str | None, start: datetime, en
 def ranges(config_path: Path, camera_id: str | None, since: str | None, until: str | None, as_json: bool) -> None:
     config = _load(config_path)
     if camera_id is not None and config.camera(camera_id) is None:
-        raise UserError(f"camera {camera_id!r} is not in {config_path}; use one of: "
-                        f"{', '.join(c.id for c in config.cameras) or '(none)'}")
+        raise UserError(
+            f"camera {camera_id!r} is not in {config_path}; use one of: "
+            f"{', '.join(c.id for c in config.cameras) or '(none)'}"
+        )
     now = datetime.now(UTC)
     try:
         start = parse_time(since) if since else now - timedelta(days=config.retention_days)

@@ -12,18 +12,32 @@ from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import yaml
-from cloud_sync.segments import ID_PATTERN
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+from cloud_sync.segments import ID_PATTERN
 
 SourceKind = Literal["rtsp", "picamera", "synthetic"]
 
 _SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?i?B?)\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
-    "": 1, "B": 1,
-    "K": 1000, "KB": 1000, "KIB": 1024, "KI": 1024,
-    "M": 1000**2, "MB": 1000**2, "MIB": 1024**2, "MI": 1024**2,
-    "G": 1000**3, "GB": 1000**3, "GIB": 1024**3, "GI": 1024**3,
-    "T": 1000**4, "TB": 1000**4, "TIB": 1024**4, "TI": 1024**4,
+    "": 1,
+    "B": 1,
+    "K": 1000,
+    "KB": 1000,
+    "KIB": 1024,
+    "KI": 1024,
+    "M": 1000**2,
+    "MB": 1000**2,
+    "MIB": 1024**2,
+    "MI": 1024**2,
+    "G": 1000**3,
+    "GB": 1000**3,
+    "GIB": 1024**3,
+    "GI": 1024**3,
+    "T": 1000**4,
+    "TB": 1000**4,
+    "TIB": 1024**4,
+    "TI": 1024**4,
 }
 
 

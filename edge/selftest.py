@@ -91,8 +91,9 @@ def parse_junit(path: Path) -> list[Check]:
                 outcome = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
                 message = (node.get("message") or node.text or "").strip()
                 break
-        checks.append(Check(f"{module}::{name}" if module else name, outcome, message[:500],
-                            float(case.get("time") or 0)))
+        checks.append(
+            Check(f"{module}::{name}" if module else name, outcome, message[:500], float(case.get("time") or 0))
+        )
     return checks
 
 
@@ -106,8 +107,20 @@ def run_selftest(config_path: Path | None = None, timeout: float = 600.0) -> Sel
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="dozor-selftest-") as tmp:
         junit = Path(tmp) / "junit.xml"
-        argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(suite),
-                "-c", str(suite / "pytest.ini"), f"--junitxml={junit}", str(suite)]
+        argv = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(suite),
+            "-c",
+            str(suite / "pytest.ini"),
+            f"--junitxml={junit}",
+            str(suite),
+        ]
         try:
             proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, cwd=suite)
         except subprocess.TimeoutExpired as exc:

@@ -18,7 +18,6 @@ from cloud_sync.box_link import BoxLink, CommandError, LinkSettings
 from cloud_sync.ingest_client import IngestClient
 from cloud_sync.messages import CameraArgs, ConfigSetArgs, Event, RelayPulseArgs, UploadRangeArgs
 from cloud_sync.uploader import Uploader
-
 from edge import telemetry
 from edge.config import CameraConfig
 
@@ -63,17 +62,27 @@ def start_sync(box: Any, telemetry_interval: float | None = None) -> Sync:
     portal = config.portal
     client = IngestClient(portal.url, portal.upload_token, TokenBucket.from_kbps(portal.bandwidth_kbps))
     uploader = Uploader(
-        box.catalogue, client, concurrency=portal.upload_concurrency,
+        box.catalogue,
+        client,
+        concurrency=portal.upload_concurrency,
         camera_ids=lambda: [c.id for c in box.config.cameras],
     )
     rate = _Rate(uploader)
     settings = LinkSettings(
-        device_id=config.device_id, host=portal.mqtt_host, port=portal.mqtt_port, password=portal.mqtt_password,
-        username=portal.mqtt_username or config.device_id, tls=portal.mqtt_tls, protocol=portal.mqtt_protocol,
-        telemetry_interval=telemetry_interval, firmware=FIRMWARE,
+        device_id=config.device_id,
+        host=portal.mqtt_host,
+        port=portal.mqtt_port,
+        password=portal.mqtt_password,
+        username=portal.mqtt_username or config.device_id,
+        tls=portal.mqtt_tls,
+        protocol=portal.mqtt_protocol,
+        telemetry_interval=telemetry_interval,
+        firmware=FIRMWARE,
     )
     link = BoxLink(
-        settings, config.data_dir / "sync", _handlers(box, uploader),
+        settings,
+        config.data_dir / "sync",
+        _handlers(box, uploader),
         telemetry=lambda: telemetry.sample(box, uploader.stats, rate.bps()),
     )
     box.add_listener(_listener(link, uploader))
@@ -135,8 +144,7 @@ def _handlers(box: Any, uploader: Uploader) -> dict[str, Any]:
 
     def upload_range(args: UploadRangeArgs) -> dict[str, Any]:
         uploader.request_range(args.camera_id, args.start, args.end, args.priority)
-        pending = box.catalogue.pending_uploads(limit=100_000, camera_id=args.camera_id, start=args.start,
-                                                end=args.end)
+        pending = box.catalogue.pending_uploads(limit=100_000, camera_id=args.camera_id, start=args.start, end=args.end)
         return {"pending_segments": len(pending), "pending_bytes": sum(s.size for s in pending)}
 
     def snapshot(args: CameraArgs) -> dict[str, Any]:
@@ -167,8 +175,14 @@ def _handlers(box: Any, uploader: Uploader) -> dict[str, Any]:
         threading.Timer(REBOOT_DELAY, box.reboot).start()  # answer first (stored and published), then go down
         return {"rebooting_in_s": REBOOT_DELAY, "command": box.config.reboot_command}
 
-    return {"config.set": config_set, "upload.range": upload_range, "snapshot": snapshot,
-            "camera.power_cycle": power_cycle, "relay.pulse": relay_pulse, "reboot": reboot}
+    return {
+        "config.set": config_set,
+        "upload.range": upload_range,
+        "snapshot": snapshot,
+        "camera.power_cycle": power_cycle,
+        "relay.pulse": relay_pulse,
+        "reboot": reboot,
+    }
 
 
 def _known_camera(box: Any, camera_id: str) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+
 from cloud_sync.messages import CameraTelemetry, Telemetry
 
 _BOOT = time.monotonic()
@@ -39,8 +40,11 @@ def _camera_entry(status: dict[str, Any]) -> CameraTelemetry:
     elif isinstance(last, str):
         last_at = last
     try:
-        return CameraTelemetry(state=str(status.get("state") or "unknown"), last_segment_at=last_at,
-                               error=str(status.get("last_error") or "")[:300])
+        return CameraTelemetry(
+            state=str(status.get("state") or "unknown"),
+            last_segment_at=last_at,
+            error=str(status.get("last_error") or "")[:300],
+        )
     except ValueError:
         return CameraTelemetry(state=str(status.get("state") or "unknown"))
 

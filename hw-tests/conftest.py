@@ -40,7 +40,10 @@ def _config(mock: bool, scratch: Path) -> EdgeConfig:
     if not mock:
         pytest.exit("DOZOR_CONFIG must name the box config when running on real hardware", returncode=4)
     return EdgeConfig(
-        device_id="selftest", data_dir=scratch, gpio=MOCK_GPIO, disk_reserve=0,
+        device_id="selftest",
+        data_dir=scratch,
+        gpio=MOCK_GPIO,
+        disk_reserve=0,
         cameras=[{"id": "synthetic-1", "url": "lavfi:testsrc2", "width": 320, "height": 240, "fps": 10}],
     )
 

@@ -32,9 +32,27 @@ def test_camera_reachable_and_decodable(hw, camera: CameraConfig, record_propert
         return
     # Synthetic: the same ffmpeg the recorder uses must encode the lavfi source to H.264 we can decode.
     size = f"{camera.width}x{camera.height}"
-    argv = [ffmpeg_binary(hw.config.ffmpeg), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-            f"{camera.lavfi_source()}=size={size}:rate={camera.fps}", "-t", "1", "-c:v", "libx264",
-            "-preset", "ultrafast", "-f", "mp4", "-movflags", "frag_keyframe+empty_moov", "pipe:1"]
+    argv = [
+        ffmpeg_binary(hw.config.ffmpeg),
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        f"{camera.lavfi_source()}=size={size}:rate={camera.fps}",
+        "-t",
+        "1",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-f",
+        "mp4",
+        "-movflags",
+        "frag_keyframe+empty_moov",
+        "pipe:1",
+    ]
     encoded = subprocess.run(argv, capture_output=True, timeout=60)
     assert encoded.returncode == 0, encoded.stderr.decode(errors="replace")[-400:]
     with av.open(io.BytesIO(encoded.stdout), format="mp4") as container:

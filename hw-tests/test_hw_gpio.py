@@ -29,8 +29,13 @@ def test_service_button_idle_and_press(hw) -> None:
     if hw.gpio.button_pin is None:
         pytest.skip("gpio.button_pin is not configured")
     pressed: list[str] = []
-    button = ServiceButton(hw.gpio.button_pin, hold_seconds=60, on_short=lambda: pressed.append("short"),
-                           on_hold=lambda: pressed.append("hold"), pin_factory=hw.pin_factory)
+    button = ServiceButton(
+        hw.gpio.button_pin,
+        hold_seconds=60,
+        on_short=lambda: pressed.append("short"),
+        on_hold=lambda: pressed.append("hold"),
+        pin_factory=hw.pin_factory,
+    )
     try:
         pin = hw.pin_factory.pin(hw.gpio.button_pin)
         assert pin.state == 1, f"button pin {hw.gpio.button_pin} reads pressed at rest: check for a short to ground"

@@ -9,14 +9,22 @@ import pytest
 from edge.techui.sysinfo import cpu_temperature, decode_throttled, throttling
 
 MAX_CELSIUS = float(os.environ.get("DOZOR_HW_MAX_CELSIUS", "80"))
-NOW_FLAGS = {"недостаточное питание сейчас", "частота ограничена сейчас", "троттлинг сейчас",
-             "мягкий температурный предел сейчас"}
+NOW_FLAGS = {
+    "недостаточное питание сейчас",
+    "частота ограничена сейчас",
+    "троттлинг сейчас",
+    "мягкий температурный предел сейчас",
+}
 
 
 def test_throttle_flags_decode() -> None:
     assert decode_throttled(0) == []
-    assert decode_throttled(0x50005) == ["недостаточное питание сейчас", "троттлинг сейчас",
-                                         "было недостаточное питание", "был троттлинг"]
+    assert decode_throttled(0x50005) == [
+        "недостаточное питание сейчас",
+        "троттлинг сейчас",
+        "было недостаточное питание",
+        "был троттлинг",
+    ]
 
 
 def test_cpu_temperature(hw, record_property) -> None:

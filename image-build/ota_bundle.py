@@ -42,8 +42,7 @@ def sha256(data: bytes) -> str:
 
 
 def build_wheel(out_dir: Path) -> Path:
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out_dir), str(ROOT)],
-                   check=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out_dir), str(ROOT)], check=True)
     wheels = sorted(out_dir.glob("dozor-*.whl"), key=lambda p: p.stat().st_mtime)
     if not wheels:
         raise BundleError(f"pip wheel produced no dozor wheel in {out_dir}")
@@ -72,7 +71,9 @@ def build(wheel: Path, out_dir: Path) -> Path:
     members = bundle_members(wheel)
     version = version_of(wheel)
     manifest = {
-        "format": FORMAT, "version": version, "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "format": FORMAT,
+        "version": version,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "files": {name: {"sha256": sha256(data), "size": len(data)} for name, data in members.items()},
     }
     out_dir.mkdir(parents=True, exist_ok=True)

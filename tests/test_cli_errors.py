@@ -77,20 +77,29 @@ def test_broker_and_portal_unreachable_the_box_records_and_says_so(tmp_path: Pat
     dead = free_port()  # nothing listens there
     path = box_config(
         tmp_path,
-        portal={"url": f"http://127.0.0.1:{dead}", "upload_token": "t", "mqtt_host": "127.0.0.1",
-                "mqtt_port": dead, "mqtt_password": "p"},
+        portal={
+            "url": f"http://127.0.0.1:{dead}",
+            "upload_token": "t",
+            "mqtt_host": "127.0.0.1",
+            "mqtt_port": dead,
+            "mqtt_password": "p",
+        },
     )
     log = tmp_path / "box.log"
     with log.open("w") as out:
         box = subprocess.Popen([*DOZOR, "edge", "run", "--config", str(path)], stdout=out, stderr=subprocess.STDOUT)
     try:
+
         def recorded() -> bool:
             report = json.loads(run_dozor("edge", "ranges", "--config", str(path), "--json").stdout)
             return bool(report["cameras"]["c1"]["ranges"])
 
         wait_until(recorded, timeout=90, interval=1, message="the box records without its uplink")
-        wait_until(lambda: "unreachable" in log.read_text() and "portal" in log.read_text(), timeout=30,
-                   message="warnings about the broker and the portal")
+        wait_until(
+            lambda: "unreachable" in log.read_text() and "portal" in log.read_text(),
+            timeout=30,
+            message="warnings about the broker and the portal",
+        )
     finally:
         box.send_signal(signal.SIGTERM)
         assert box.wait(30) == 0

@@ -17,8 +17,14 @@ TIMEOUT = 20
 class Probe:
     """A paho v2 client that records what happens, so tests can wait for it."""
 
-    def __init__(self, broker: Mosquitto, client_id: str, user: str | None = None, password: str | None = None,
-                 clean_start: bool = True) -> None:
+    def __init__(
+        self,
+        broker: Mosquitto,
+        client_id: str,
+        user: str | None = None,
+        password: str | None = None,
+        clean_start: bool = True,
+    ) -> None:
         self.messages: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
         self.connects: queue.Queue[ReasonCode] = queue.Queue()
         self.subacks: queue.Queue[list[ReasonCode]] = queue.Queue()
@@ -85,8 +91,7 @@ def test_password_and_acl(mosquitto_factory, probes):
 
 def test_python_pbkdf2_password_line_is_accepted(tmp_path, probes):
     (tmp_path / "passwd").write_text(_pbkdf2_line("dev", "secret") + "\n")
-    broker = Mosquitto(tmp_path, password_file=tmp_path / "passwd",
-                       acl_file=write_acl_file(tmp_path / "acl")).start()
+    broker = Mosquitto(tmp_path, password_file=tmp_path / "passwd", acl_file=write_acl_file(tmp_path / "acl")).start()
     try:
         assert not probes(broker, "dev", "dev", "secret").connect_rc.is_failure
         assert probes(broker, "dev2", "dev", "nope").connect_rc.is_failure

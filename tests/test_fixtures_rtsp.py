@@ -11,8 +11,22 @@ from tests.fixtures.ports import port_open, wait_until
 
 
 def record(url: str, out: Path, seconds: float = 2.0) -> subprocess.CompletedProcess[str]:
-    argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-rtsp_transport", "tcp", "-i", url,
-            "-c", "copy", "-t", str(seconds), str(out)]
+    argv = [
+        "ffmpeg",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-rtsp_transport",
+        "tcp",
+        "-i",
+        url,
+        "-c",
+        "copy",
+        "-t",
+        str(seconds),
+        str(out),
+    ]
     return subprocess.run(argv, capture_output=True, text=True, timeout=60)
 
 
@@ -34,11 +48,17 @@ def test_ffmpeg_records_and_pyav_decodes(rtsp_server, tmp_path):
 def test_two_clients_share_one_path(rtsp_server, tmp_path):
     """Two readers of one path at once. The second connects once the first is receiving: two DESCRIBEs in the
     same instant can catch the shared media while it is still being prepared (GStreamer then refuses one)."""
-    argv = lambda out, seconds: ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-rtsp_transport",  # noqa: E731
-                                 "tcp", "-i", rtsp_server.url("cam2"), "-c", "copy", "-t", str(seconds), str(out)]
+
+    def argv(out, seconds):
+        return [
+            "ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-rtsp_transport", "tcp",
+            "-i", rtsp_server.url("cam2"), "-c", "copy", "-t", str(seconds), str(out),
+        ]  # fmt: skip
+
     first = subprocess.Popen(argv(tmp_path / "c1.mp4", 4), stderr=subprocess.PIPE, text=True)
-    wait_until(lambda: (tmp_path / "c1.mp4").exists() or first.poll() is not None, 30,
-               message="the first client receiving")
+    wait_until(
+        lambda: (tmp_path / "c1.mp4").exists() or first.poll() is not None, 30, message="the first client receiving"
+    )
     second = subprocess.Popen(argv(tmp_path / "c2.mp4", 2), stderr=subprocess.PIPE, text=True)
     for proc in (first, second):
         _, err = proc.communicate(timeout=60)
@@ -70,8 +90,24 @@ def test_kill_and_restart_on_same_port(rtsp_camera, tmp_path):
 def test_frozen_camera_times_out_then_thaws(rtsp_camera, tmp_path):
     cam = rtsp_camera()
     cam.freeze()
-    argv = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-rtsp_transport", "tcp", "-timeout", "2000000",
-            "-i", cam.url(), "-c", "copy", "-t", "1", str(tmp_path / "frozen.mp4")]
+    argv = [
+        "ffmpeg",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-y",
+        "-rtsp_transport",
+        "tcp",
+        "-timeout",
+        "2000000",
+        "-i",
+        cam.url(),
+        "-c",
+        "copy",
+        "-t",
+        "1",
+        str(tmp_path / "frozen.mp4"),
+    ]
     frozen = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert frozen.returncode != 0
     cam.thaw()

@@ -31,8 +31,13 @@ def test_buckets_are_unique_and_empty(s3):
 
 
 def test_wrong_secret_is_refused(s3):
-    bad = boto3.client("s3", endpoint_url=s3.endpoint_url, region_name=s3.region,
-                       aws_access_key_id=s3.access_key, aws_secret_access_key="not-the-secret")
+    bad = boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint_url,
+        region_name=s3.region,
+        aws_access_key_id=s3.access_key,
+        aws_secret_access_key="not-the-secret",
+    )
     with pytest.raises(ClientError):
         bad.list_buckets()
 
@@ -42,5 +47,9 @@ def test_storage_url_format(s3):
     url = urlsplit(s3.storage_url(bucket))
     assert (url.scheme, url.netloc) == ("s3", bucket)
     query = {k: v[0] for k, v in parse_qs(url.query).items()}
-    assert query == {"endpoint": s3.endpoint_url, "region": "us-east-1",
-                     "access_key": s3.access_key, "secret_key": s3.secret_key}
+    assert query == {
+        "endpoint": s3.endpoint_url,
+        "region": "us-east-1",
+        "access_key": s3.access_key,
+        "secret_key": s3.secret_key,
+    }

@@ -102,19 +102,31 @@ class Catalogue:
     def _segment(self, row: tuple) -> SegmentRecord:
         seg_id, camera_id, run_id, seq, start_ms, end_ms, size, sha, synced, uploaded = row
         return SegmentRecord(
-            id=seg_id, camera_id=camera_id, run_id=run_id, seq=seq, start=from_ms(start_ms),
-            duration=(end_ms - start_ms) / 1000, size=size, sha256=bytes(sha).hex(),
+            id=seg_id,
+            camera_id=camera_id,
+            run_id=run_id,
+            seq=seq,
+            start=from_ms(start_ms),
+            duration=(end_ms - start_ms) / 1000,
+            size=size,
+            sha256=bytes(sha).hex(),
             path=layout.segment_path(self.archive_root, camera_id, run_id, seq, start_ms),
-            clock_synced=bool(synced), uploaded=bool(uploaded),
+            clock_synced=bool(synced),
+            uploaded=bool(uploaded),
         )
 
     def _run(self, row: tuple) -> RunRecord:
         camera_id, run_id, start_ms, end_ms, reason, init_uploaded, init_size, init_sha = row
         return RunRecord(
-            camera_id=camera_id, run_id=run_id, start=from_ms(start_ms),
-            end=from_ms(end_ms) if end_ms is not None else None, end_reason=reason,
+            camera_id=camera_id,
+            run_id=run_id,
+            start=from_ms(start_ms),
+            end=from_ms(end_ms) if end_ms is not None else None,
+            end_reason=reason,
             init_path=layout.init_path(self.archive_root, camera_id, run_id),
-            init_uploaded=bool(init_uploaded), init_size=init_size, init_sha256=bytes(init_sha).hex(),
+            init_uploaded=bool(init_uploaded),
+            init_size=init_size,
+            init_sha256=bytes(init_sha).hex(),
         )
 
     @staticmethod
@@ -131,16 +143,32 @@ class Catalogue:
             db.execute(
                 "INSERT OR IGNORE INTO runs (camera_id, run_id, start_ms, init_sha256, init_size, anchor_ms,"
                 " media_origin, timescale) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (camera_id, run_id, to_ms(start), bytes.fromhex(init_sha256), init_size,
-                 anchor.anchor_ms, anchor.media_origin, anchor.timescale),
+                (
+                    camera_id,
+                    run_id,
+                    to_ms(start),
+                    bytes.fromhex(init_sha256),
+                    init_size,
+                    anchor.anchor_ms,
+                    anchor.media_origin,
+                    anchor.timescale,
+                ),
             )
         run = self.run(camera_id, run_id)
         assert run is not None
         return run
 
     def add_segment(
-        self, camera_id: str, run_id: str, seq: int, start: datetime, duration: float, size: int, sha256: str,
-        clock_synced: bool, uploaded: bool = False,
+        self,
+        camera_id: str,
+        run_id: str,
+        seq: int,
+        start: datetime,
+        duration: float,
+        size: int,
+        sha256: str,
+        clock_synced: bool,
+        uploaded: bool = False,
     ) -> SegmentRecord:
         start_ms = to_ms(start)
         end_ms = start_ms + max(1, round(duration * 1000))
@@ -148,13 +176,34 @@ class Catalogue:
             cursor = db.execute(
                 "INSERT INTO segments (camera_id, run_id, seq, start_ms, end_ms, size, sha256, clock_synced,"
                 " uploaded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (camera_id, run_id, seq, start_ms, end_ms, size, bytes.fromhex(sha256), int(clock_synced),
-                 int(uploaded)),
+                (
+                    camera_id,
+                    run_id,
+                    seq,
+                    start_ms,
+                    end_ms,
+                    size,
+                    bytes.fromhex(sha256),
+                    int(clock_synced),
+                    int(uploaded),
+                ),
             )
             seg_id = cursor.lastrowid
             span_add(db, camera_id, start_ms, end_ms)
-        return self._segment((seg_id, camera_id, run_id, seq, start_ms, end_ms, size, bytes.fromhex(sha256),
-                              int(clock_synced), int(uploaded)))
+        return self._segment(
+            (
+                seg_id,
+                camera_id,
+                run_id,
+                seq,
+                start_ms,
+                end_ms,
+                size,
+                bytes.fromhex(sha256),
+                int(clock_synced),
+                int(uploaded),
+            )
+        )
 
     def end_run(self, camera_id: str, run_id: str, end: datetime, reason: str) -> None:
         with self.transaction() as db:
@@ -187,7 +236,8 @@ class Catalogue:
                 marks = ",".join("?" * len(part))
                 for camera, lo, hi in db.execute(
                     f"SELECT camera_id, MIN(start_ms), MAX(end_ms) FROM segments WHERE id IN ({marks})"
-                    " GROUP BY camera_id", part,
+                    " GROUP BY camera_id",
+                    part,
                 ):
                     old = extents.get(camera, (lo, hi))
                     extents[camera] = (min(old[0], lo), max(old[1], hi))
@@ -202,7 +252,10 @@ class Catalogue:
     # --- the interface cloud-sync and the technician UI use ----------------------------------------------
 
     def pending_uploads(
-        self, limit: int = 100, camera_id: str | None = None, start: datetime | None = None,
+        self,
+        limit: int = 100,
+        camera_id: str | None = None,
+        start: datetime | None = None,
         end: datetime | None = None,
     ) -> list[SegmentRecord]:
         """Segments not uploaded yet, oldest first; start/end keep those overlapping [start, end)."""

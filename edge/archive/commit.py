@@ -80,7 +80,12 @@ class RunCommitter:
     """Commits the init and media segments of one run from its spool directory into the archive."""
 
     def __init__(
-        self, catalogue: Catalogue, camera_id: str, run_id: str, spool_dir: Path, max_duration: float,
+        self,
+        catalogue: Catalogue,
+        camera_id: str,
+        run_id: str,
+        spool_dir: Path,
+        max_duration: float,
         clock_synced: Callable[[], bool],
     ) -> None:
         self.catalogue = catalogue
@@ -142,7 +147,13 @@ class RunCommitter:
         target = layout.segment_path(self.catalogue.archive_root, self.camera_id, self.run_id, seq, start_ms)
         durable_move(spool_file, target)
         record = self.catalogue.add_segment(
-            self.camera_id, self.run_id, seq, from_ms(start_ms), timing.duration, len(data), sha256_hex(data),
+            self.camera_id,
+            self.run_id,
+            seq,
+            from_ms(start_ms),
+            timing.duration,
+            len(data),
+            sha256_hex(data),
             self.clock_synced(),
         )
         self.last_seq = seq

@@ -49,8 +49,14 @@ def auto_budget(total: int, reserve: int) -> int:
 
 class Evictor:
     def __init__(
-        self, catalogue: Catalogue, data_dir: Path, retention_days: int, byte_budget: int, reserve: int,
-        usage: Callable[[Path], tuple[int, int]] = disk_usage, now: Callable[[], float] = time.time,
+        self,
+        catalogue: Catalogue,
+        data_dir: Path,
+        retention_days: int,
+        byte_budget: int,
+        reserve: int,
+        usage: Callable[[Path], tuple[int, int]] = disk_usage,
+        now: Callable[[], float] = time.time,
     ) -> None:
         self.catalogue = catalogue
         self.data_dir = data_dir

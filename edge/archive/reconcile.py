@@ -152,7 +152,10 @@ def _run_has_files(init_file: Path, camera: str) -> bool:
 
 
 def _salvage_spool(
-    catalogue: Catalogue, data_dir: Path, clock_synced: Callable[[], bool], max_duration: float,
+    catalogue: Catalogue,
+    data_dir: Path,
+    clock_synced: Callable[[], bool],
+    max_duration: float,
     report: ReconcileReport,
 ) -> None:
     spool_root = data_dir / "spool"

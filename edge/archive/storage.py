@@ -26,9 +26,7 @@ def storage_report(catalogue: Catalogue, evictor: Evictor, data_dir: Path) -> di
     total, free = evictor.usage(data_dir)
     count, catalogued = catalogue.total()
     spool = tree_bytes(data_dir / "spool")
-    database = sum(
-        p.stat().st_size for p in data_dir.glob(catalogue.db_path.name + "*") if p.is_file()
-    )
+    database = sum(p.stat().st_size for p in data_dir.glob(catalogue.db_path.name + "*") if p.is_file())
     state = sum(p.stat().st_size for p in data_dir.glob("state.json*") if p.is_file())
     used = total - free
     other = used - catalogued - spool - database - state

@@ -62,21 +62,36 @@ class GpioController:
         self._thread: threading.Thread | None = None
         self.led = StatusLed(config.led_pin, pin_factory) if config.led_pin is not None else None
         self.relays = CameraRelays(
-            config.relays, off_seconds=config.relay_off_seconds, after_failures=config.relay_after_failures,
-            cooldown_seconds=config.relay_cooldown_seconds, pin_factory=pin_factory, on_cycle=self._relay_cycled,
+            config.relays,
+            off_seconds=config.relay_off_seconds,
+            after_failures=config.relay_after_failures,
+            cooldown_seconds=config.relay_cooldown_seconds,
+            pin_factory=pin_factory,
+            on_cycle=self._relay_cycled,
             pulse_names=() if camera_ids is None else pulse_relay_names(config, camera_ids),
         )
         for name, record in self.relays.records.items():
-            log.info("relay %s on pin %d: %s", name, record.pin,
-                     "camera power (normally on)" if record.kind == "camera_power" else "pulse relay (normally off)")
+            log.info(
+                "relay %s on pin %d: %s",
+                name,
+                record.pin,
+                "camera power (normally on)" if record.kind == "camera_power" else "pulse relay (normally off)",
+            )
         self.tamper = (
             TamperSwitch(config.tamper_pin, on_change=self._tamper_changed, pin_factory=pin_factory)
-            if config.tamper_pin is not None else None
+            if config.tamper_pin is not None
+            else None
         )
         self.button = (
-            ServiceButton(config.button_pin, hold_seconds=config.reset_hold_seconds, on_short=self.identify,
-                          on_hold=self._reset_requested, pin_factory=pin_factory)
-            if config.button_pin is not None else None
+            ServiceButton(
+                config.button_pin,
+                hold_seconds=config.reset_hold_seconds,
+                on_short=self.identify,
+                on_hold=self._reset_requested,
+                pin_factory=pin_factory,
+            )
+            if config.button_pin is not None
+            else None
         )
 
     # --- lifecycle -------------------------------------------------------------------------------------
@@ -115,8 +130,9 @@ class GpioController:
             status, uplink = None, None
         if status is not None:
             self._count_failures(status)
-        return derive_state(status, uplink_up=uplink, tamper_open=self.tamper_open,
-                            identifying=self.identifying, booting=self._booting)
+        return derive_state(
+            status, uplink_up=uplink, tamper_open=self.tamper_open, identifying=self.identifying, booting=self._booting
+        )
 
     def _count_failures(self, status: Mapping[str, Any]) -> None:
         """Failed reconnects since the camera last recorded = restarts since then (each restart is an attempt)."""
@@ -188,8 +204,12 @@ class GpioController:
         except RelayError as exc:
             raise RelayError(f"the relay of camera {camera_id!r} is switching already") from exc
         record = self.relays.records[camera_id]
-        return {"camera_id": camera_id, "power_cycled": True, "relay_pin": record.pin,
-                "off_seconds": self.relays.off_seconds}
+        return {
+            "camera_id": camera_id,
+            "power_cycled": True,
+            "relay_pin": record.pin,
+            "off_seconds": self.relays.off_seconds,
+        }
 
     def pulse_relay(self, name: str, seconds: float, reason: str) -> dict[str, Any]:
         """Switch relay `name` away from rest for `seconds`; returns once it is back at rest."""
@@ -204,8 +224,14 @@ class GpioController:
         except RelayError as exc:
             raise RelayError(f"relay {name!r} is switching already") from exc
         record = self.relays.records[name]
-        return {"relay": name, "kind": kind, "pin": record.pin, "seconds": seconds, "pulsed": True,
-                "pulses": record.cycles}
+        return {
+            "relay": name,
+            "kind": kind,
+            "pin": record.pin,
+            "seconds": seconds,
+            "pulsed": True,
+            "pulses": record.cycles,
+        }
 
     def _relay_cycled(self, camera_id: str, reason: str) -> None:
         self._emit("power_cycle", {"camera_id": camera_id, "reason": reason, "at": time.time()})

@@ -56,8 +56,14 @@ def codec_args(camera: CameraConfig) -> dict[str, object]:
         return {"c:v": "copy"}
     # The synthetic camera is the one source that must encode: lavfi yields raw frames. GOP = fps (1 s).
     return {
-        "c:v": "libx264", "preset": "ultrafast", "tune": "zerolatency", "pix_fmt": "yuv420p",
-        "g": camera.fps, "keyint_min": camera.fps, "sc_threshold": 0, "threads": 1,
+        "c:v": "libx264",
+        "preset": "ultrafast",
+        "tune": "zerolatency",
+        "pix_fmt": "yuv420p",
+        "g": camera.fps,
+        "keyint_min": camera.fps,
+        "sc_threshold": 0,
+        "threads": 1,
     }
 
 

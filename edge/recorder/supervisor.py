@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from cloud_sync.segments import format_time, new_run_id
-
 from edge.archive.catalogue import Catalogue
 from edge.archive.commit import RunCommitter, SegmentRejected
 from edge.archive.layout import from_ms
@@ -67,8 +66,16 @@ class CameraSupervisor:
     """Records one camera until stopped."""
 
     def __init__(
-        self, camera: CameraConfig, *, data_dir: Path, catalogue: Catalogue, ffmpeg: str, emit: Emit,
-        clock: Clock | None = None, backoff_cap: float = 30.0, disk_ok: Callable[[], bool] = lambda: True,
+        self,
+        camera: CameraConfig,
+        *,
+        data_dir: Path,
+        catalogue: Catalogue,
+        ffmpeg: str,
+        emit: Emit,
+        clock: Clock | None = None,
+        backoff_cap: float = 30.0,
+        disk_ok: Callable[[], bool] = lambda: True,
     ) -> None:
         self.camera = camera
         self.data_dir = data_dir
@@ -164,7 +171,11 @@ class CameraSupervisor:
             self.restarts += 1
         self.attempts.append(now)
         committer = RunCommitter(
-            self.catalogue, self.camera.id, run_id, directory, max_duration=4 * self.camera.segment_seconds + 5,
+            self.catalogue,
+            self.camera.id,
+            run_id,
+            directory,
+            max_duration=4 * self.camera.segment_seconds + 5,
             clock_synced=self.clock.synced,
         )
         lines: collections.deque[str] = collections.deque(maxlen=40)
@@ -215,8 +226,12 @@ class CameraSupervisor:
     def _launch(self, directory: Path, feed: PicameraFeed | None) -> subprocess.Popen[bytes]:
         argv = build_command(self.camera, self.ffmpeg)
         proc = subprocess.Popen(
-            argv, cwd=directory, stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_die_with_parent,
+            argv,
+            cwd=directory,
+            stdin=subprocess.PIPE if feed else subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent,
         )
         with self._lock:
             self._proc = proc

@@ -38,13 +38,21 @@ def create_app(ui: TechUi) -> FastAPI:
     async def _login_required(request: Request, exc: LoginRequired) -> Any:
         if exc.wants_html:
             return RedirectResponse(login_url(exc.next_path), status_code=303)
-        return JSONResponse({"detail": "нужен вход техника"}, status_code=401,
-                            headers={"WWW-Authenticate": 'Cookie realm="dozor-technician"'})
+        return JSONResponse(
+            {"detail": "нужен вход техника"},
+            status_code=401,
+            headers={"WWW-Authenticate": 'Cookie realm="dozor-technician"'},
+        )
 
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, exc: CsrfFailed) -> Any:
-        return render(request, "message.html", 403, title="Форма устарела",
-                      message="Форма устарела или отправлена не с этой страницы. Обновите страницу и повторите.")
+        return render(
+            request,
+            "message.html",
+            403,
+            title="Форма устарела",
+            message="Форма устарела или отправлена не с этой страницы. Обновите страницу и повторите.",
+        )
 
     for module in (routes_login, routes_status, routes_cameras, routes_system):
         app.include_router(module.router)

@@ -57,9 +57,13 @@ def claim(portal_url: str, device_id: str, claim_code: str, timeout: float = 15.
         raise EnrolmentError(f"портал ответил {reply.status_code}: {_detail(reply)}")
     data = reply.json()
     return PortalLink(
-        url=data.get("portal_url") or url, upload_token=data["upload_token"], mqtt_host=data["mqtt_host"],
-        mqtt_port=data["mqtt_port"], mqtt_username=data.get("mqtt_username") or device_id,
-        mqtt_password=data["mqtt_password"], mqtt_tls=bool(data.get("mqtt_tls")),
+        url=data.get("portal_url") or url,
+        upload_token=data["upload_token"],
+        mqtt_host=data["mqtt_host"],
+        mqtt_port=data["mqtt_port"],
+        mqtt_username=data.get("mqtt_username") or device_id,
+        mqtt_password=data["mqtt_password"],
+        mqtt_tls=bool(data.get("mqtt_tls")),
     )
 
 

@@ -92,7 +92,12 @@ def _measure(container: Any, shown: str, sample_seconds: float) -> ProbeResult:
     ctx = stream.codec_context
     codec = (ctx.name or "").lower()
     result = ProbeResult(
-        False, shown, codec=codec, profile=ctx.profile, width=ctx.width or None, height=ctx.height or None,
+        False,
+        shown,
+        codec=codec,
+        profile=ctx.profile,
+        width=ctx.width or None,
+        height=ctx.height or None,
         fps=float(stream.average_rate or stream.guessed_rate or 0) or None,
     )
     if codec not in RECORDABLE_CODECS:

@@ -25,11 +25,24 @@ def _form_values(form: Any) -> dict[str, Any]:
     return {k: v for k, v in form.items() if k != "csrf" and isinstance(v, str)}
 
 
-def _render_form(request: Request, values: dict[str, Any], camera_id: str | None, status_code: int = 200,
-                 error: str | None = None, error_field: str | None = None, result: Any = None) -> Response:
+def _render_form(
+    request: Request,
+    values: dict[str, Any],
+    camera_id: str | None,
+    status_code: int = 200,
+    error: str | None = None,
+    error_field: str | None = None,
+    result: Any = None,
+) -> Response:
     return request.app.state.render(
-        request, "camera_form.html", status_code, values=values, camera_id=camera_id, error=error,
-        error_field=error_field, probe=result,
+        request,
+        "camera_form.html",
+        status_code,
+        values=values,
+        camera_id=camera_id,
+        error=error,
+        error_field=error_field,
+        probe=result,
     )
 
 
@@ -38,8 +51,14 @@ def cameras_page(request: Request) -> Response:
     ui = request.app.state.ui
     status = ui.box.status()["cameras"]
     relays = ui.gpio.relays if ui.gpio is not None else None
-    return request.app.state.render(request, "cameras.html", cameras=ui.cameras(), status=status, relays=relays,
-                                    message=request.query_params.get("message"))
+    return request.app.state.render(
+        request,
+        "cameras.html",
+        cameras=ui.cameras(),
+        status=status,
+        relays=relays,
+        message=request.query_params.get("message"),
+    )
 
 
 @router.get("/new", dependencies=[Depends(require_session)])
@@ -51,11 +70,18 @@ def new_camera(request: Request) -> Response:
 def edit_camera(request: Request, camera_id: str) -> Response:
     camera = request.app.state.ui.camera(camera_id)
     if camera is None:
-        return request.app.state.render(request, "message.html", 404, title="Нет камеры",
-                                        message=f"Камеры {camera_id!r} нет на этом боксе.")
-    values = {"id": camera.id, "name": camera.name, "url": camera.url, "sub_url": camera.sub_url or "",
-              "username": camera.username or "", "enabled": "on" if camera.enabled else "",
-              "segment_seconds": str(camera.segment_seconds)}
+        return request.app.state.render(
+            request, "message.html", 404, title="Нет камеры", message=f"Камеры {camera_id!r} нет на этом боксе."
+        )
+    values = {
+        "id": camera.id,
+        "name": camera.name,
+        "url": camera.url,
+        "sub_url": camera.sub_url or "",
+        "username": camera.username or "",
+        "enabled": "on" if camera.enabled else "",
+        "segment_seconds": str(camera.segment_seconds),
+    }
     return _render_form(request, values, camera_id)
 
 

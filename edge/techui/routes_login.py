@@ -19,8 +19,9 @@ def _safe_next(next_path: str) -> str:
 @router.get("/login")
 def login_page(request: Request, next: str = "/") -> Response:
     ui = request.app.state.ui
-    return request.app.state.render(request, "login.html", next=_safe_next(next), error=None,
-                                    closed=not ui.passwords.configured)
+    return request.app.state.render(
+        request, "login.html", next=_safe_next(next), error=None, closed=not ui.passwords.configured
+    )
 
 
 @router.post("/login")
@@ -30,13 +31,20 @@ def login(request: Request, password: str = Form(""), next: str = Form("/")) -> 
     client = client_address(request)
     wait = ui.throttle.retry_after(client)
     if wait > 0:
-        return render(request, "login.html", 429, next=_safe_next(next), closed=False,
-                      error=f"Слишком много неудачных попыток. Повторите через {int(wait) + 1} с.")
+        return render(
+            request,
+            "login.html",
+            429,
+            next=_safe_next(next),
+            closed=False,
+            error=f"Слишком много неудачных попыток. Повторите через {int(wait) + 1} с.",
+        )
     if not ui.passwords.verify(password):
         ui.throttle.failed(client)
         error = "Неверный пароль." if ui.passwords.configured else "Пароль техника не задан: вход закрыт."
-        return render(request, "login.html", 401, next=_safe_next(next), error=error,
-                      closed=not ui.passwords.configured)
+        return render(
+            request, "login.html", 401, next=_safe_next(next), error=error, closed=not ui.passwords.configured
+        )
     ui.throttle.succeeded(client)
     token, _ = ui.sessions.create()
     response = RedirectResponse(_safe_next(next), status_code=303)

@@ -17,8 +17,13 @@ router = APIRouter()
 def network_page(request: Request) -> Response:
     ui = request.app.state.ui
     return request.app.state.render(
-        request, "network.html", interfaces=sysinfo.interfaces(), gateway=sysinfo.default_gateway(),
-        dns=sysinfo.dns_servers(), link=ui.link_state(), portal=ui.box.config.portal,
+        request,
+        "network.html",
+        interfaces=sysinfo.interfaces(),
+        gateway=sysinfo.default_gateway(),
+        dns=sysinfo.dns_servers(),
+        link=ui.link_state(),
+        portal=ui.box.config.portal,
         advertised=ui.advertiser is not None,
     )
 
@@ -26,8 +31,9 @@ def network_page(request: Request) -> Response:
 @router.get("/logs", dependencies=[Depends(require_session)])
 def logs_page(request: Request, lines: int = 200) -> Response:
     ui = request.app.state.ui
-    return request.app.state.render(request, "logs.html", lines=logs.tail(ui.log_file, lines), count=lines,
-                                    path=ui.log_file)
+    return request.app.state.render(
+        request, "logs.html", lines=logs.tail(ui.log_file, lines), count=lines, path=ui.log_file
+    )
 
 
 @router.get("/logs/download", dependencies=[Depends(require_session)])
@@ -35,15 +41,17 @@ def logs_download(request: Request) -> Response:
     ui = request.app.state.ui
     if not ui.log_file.is_file():
         return JSONResponse({"detail": f"журнала {ui.log_file} ещё нет"}, status_code=404)
-    return FileResponse(ui.log_file, media_type="text/plain; charset=utf-8",
-                        filename=f"dozor-{ui.device_id}-{ui.log_file.name}")
+    return FileResponse(
+        ui.log_file, media_type="text/plain; charset=utf-8", filename=f"dozor-{ui.device_id}-{ui.log_file.name}"
+    )
 
 
 @router.get("/selftest", dependencies=[Depends(require_session)])
 def selftest_page(request: Request) -> Response:
     runner = request.app.state.ui.selftest
-    return request.app.state.render(request, "selftest.html", running=runner.running, report=runner.report,
-                                    error=runner.error)
+    return request.app.state.render(
+        request, "selftest.html", running=runner.running, report=runner.report, error=runner.error
+    )
 
 
 @router.get("/selftest.json", dependencies=[Depends(require_session)])
@@ -62,8 +70,9 @@ def selftest_start(request: Request) -> Response:
 @router.get("/enrol", dependencies=[Depends(require_session)])
 def enrol_page(request: Request) -> Response:
     ui = request.app.state.ui
-    return request.app.state.render(request, "enrol.html", record=ui.enrolment.record(), error=None,
-                                    values={}, done=False)
+    return request.app.state.render(
+        request, "enrol.html", record=ui.enrolment.record(), error=None, values={}, done=False
+    )
 
 
 @router.post("/enrol", dependencies=[Depends(require_form_session)])
@@ -73,10 +82,12 @@ def enrol(request: Request, portal_url: str = Form(""), claim_code: str = Form("
     try:
         ui.enrol(portal_url, claim_code)
     except EnrolmentError as exc:
-        return request.app.state.render(request, "enrol.html", 400, record=ui.enrolment.record(), error=str(exc),
-                                        values=values, done=False)
-    return request.app.state.render(request, "enrol.html", record=ui.enrolment.record(), error=None,
-                                    values=values, done=True)
+        return request.app.state.render(
+            request, "enrol.html", 400, record=ui.enrolment.record(), error=str(exc), values=values, done=False
+        )
+    return request.app.state.render(
+        request, "enrol.html", record=ui.enrolment.record(), error=None, values=values, done=True
+    )
 
 
 @router.post("/password", dependencies=[Depends(require_form_session)])
@@ -84,8 +95,13 @@ def change_password(request: Request, password: str = Form(""), repeat: str = Fo
     ui = request.app.state.ui
     render = request.app.state.render
     if password != repeat:
-        return render(request, "message.html", 400, title="Пароль не изменён",
-                      message="Повтор пароля: не совпадает с новым паролем.")
+        return render(
+            request,
+            "message.html",
+            400,
+            title="Пароль не изменён",
+            message="Повтор пароля: не совпадает с новым паролем.",
+        )
     try:
         ui.passwords.set_password(password)
     except PasswordError as exc:

@@ -40,24 +40,40 @@ def attach_log_file(path: Path) -> logging.Handler:
 class OnSite:
     """The running technician UI, GPIO controller and zeroconf advertisement of one box."""
 
-    def __init__(self, box: Box, *, sync: Any = None, config_path: Path | None = None,
-                 port: int | None = None, bind: str | None = None, gpio_mock: bool | None = None,
-                 advertise: bool | None = None) -> None:
+    def __init__(
+        self,
+        box: Box,
+        *,
+        sync: Any = None,
+        config_path: Path | None = None,
+        port: int | None = None,
+        bind: str | None = None,
+        gpio_mock: bool | None = None,
+        advertise: bool | None = None,
+    ) -> None:
         tech = parse_technician_config(box.config.technician)
         gpio_config = parse_gpio_config(box.config.gpio)
         self.port = port if port is not None else tech.port
         self.bind = bind or tech.bind
         self.box = box
         self.ui = TechUi(
-            box=box, config=tech, config_path=config_path, sync=sync,
+            box=box,
+            config=tech,
+            config_path=config_path,
+            sync=sync,
             passwords=TechnicianPasswords(box.data_dir / "technician.json", tech),
             enrolment=EnrolmentState(box.data_dir / "enrolment.json"),
         )
         self._log_handler = attach_log_file(self.ui.log_file)
         mock = mock_mode() if gpio_mock is None else gpio_mock
         self.gpio = GpioController(
-            gpio_config, status=box.status, uplink=self._uplink, publish_event=self._publish,
-            on_identify=self._announce, on_reset=self.ui.reset_from_button, pin_factory=pin_factory_for(mock),
+            gpio_config,
+            status=box.status,
+            uplink=self._uplink,
+            publish_event=self._publish,
+            on_identify=self._announce,
+            on_reset=self.ui.reset_from_button,
+            pin_factory=pin_factory_for(mock),
             camera_ids=[c.id for c in box.config.cameras],
         )
         self.ui.gpio = self.gpio
@@ -66,14 +82,22 @@ class OnSite:
         box.register_power_cycler(self.gpio.power_cycle_camera)
         box.register_relay_pulser(self.gpio.pulse_relay)
         self.advertiser = (
-            Advertiser(box.config.device_id, self.port, path="/", extra_txt={
-                "enrolled": "no" if self.ui.enrolment.open else "yes"})
-            if (tech.advertise if advertise is None else advertise) else None
+            Advertiser(
+                box.config.device_id,
+                self.port,
+                path="/",
+                extra_txt={"enrolled": "no" if self.ui.enrolment.open else "yes"},
+            )
+            if (tech.advertise if advertise is None else advertise)
+            else None
         )
         self.ui.advertiser = self.advertiser
         self.app = create_app(self.ui)
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host=self.bind, port=self.port, log_level="warning",
-                                                     access_log=False, lifespan="off"))
+        self._server = uvicorn.Server(
+            uvicorn.Config(
+                self.app, host=self.bind, port=self.port, log_level="warning", access_log=False, lifespan="off"
+            )
+        )
         self._thread: threading.Thread | None = None
 
     @property

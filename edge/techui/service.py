@@ -46,8 +46,9 @@ class TechUi:
 
     def __post_init__(self) -> None:
         self.sessions = SessionStore(self.config.session_hours * 3600)
-        self.throttle = LoginThrottle(self.config.max_failures, self.config.lockout_seconds,
-                                      self.config.global_max_failures)
+        self.throttle = LoginThrottle(
+            self.config.max_failures, self.config.lockout_seconds, self.config.global_max_failures
+        )
         self.selftest = SelftestRunner(self.config_path)
         if self.log_file is None:
             self.log_file = Path(self.config.log_file or self.box.data_dir / "logs" / "edge.log")
@@ -83,7 +84,7 @@ class TechUi:
             "MQTT": "подключено" if connected else "нет связи",
             "connected": connected,
             "Очередь выгрузки": f"{sum(c for c, _ in backlog.values())} сегм., "
-                                f"{sum(b for _, b in backlog.values()) / 1e6:.1f} МБ",
+            f"{sum(b for _, b in backlog.values()) / 1e6:.1f} МБ",
         }
         stats = getattr(uploader, "stats", None)
         if stats is not None:
@@ -98,12 +99,16 @@ class TechUi:
         link = getattr(self.sync, "link", None)
         if link is None:
             return False
-        from cloud_sync.messages import Event
         from pydantic import ValidationError
 
+        from cloud_sync.messages import Event
+
         try:
-            event = Event(type=event_type, camera_id=data.get("camera_id"),
-                          data={k: v for k, v in data.items() if k != "camera_id"})
+            event = Event(
+                type=event_type,
+                camera_id=data.get("camera_id"),
+                data={k: v for k, v in data.items() if k != "camera_id"},
+            )
         except ValidationError:
             log.info("event %s is not part of the wire contract; logged only: %s", event_type, data)
             return False

@@ -62,13 +62,15 @@ def interfaces() -> list[dict[str, Any]]:
     result = []
     for name, addresses in sorted(psutil.net_if_addrs().items()):
         stat = stats.get(name)
-        result.append({
-            "name": name,
-            "up": bool(stat and stat.isup),
-            "speed_mbps": stat.speed if stat else None,
-            "addresses": [a.address for a in addresses if a.family in (socket.AF_INET, socket.AF_INET6)],
-            "mac": next((a.address for a in addresses if a.family == psutil.AF_LINK), None),
-        })
+        result.append(
+            {
+                "name": name,
+                "up": bool(stat and stat.isup),
+                "speed_mbps": stat.speed if stat else None,
+                "addresses": [a.address for a in addresses if a.family in (socket.AF_INET, socket.AF_INET6)],
+                "mac": next((a.address for a in addresses if a.family == psutil.AF_LINK), None),
+            }
+        )
     return result
 
 

@@ -21,8 +21,11 @@ def camera_for_request(request: Request, db: Session, camera_id: str, token: str
         return camera
     who = optional_principal(request, db)
     if who is None:
-        raise HTTPException(401, "not logged in (session cookie, bearer token or media token required)",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401,
+            "not logged in (session cookie, bearer token or media token required)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     camera = can_view(db, who, camera_id)
     if camera is None:
         raise HTTPException(403, f"camera {camera_id!r} is not one of yours")

@@ -21,8 +21,17 @@ from portal.archive.segments import MAX_SEGMENT_SECONDS, SegmentRef, segments_in
 from portal.archive.storage import Storage
 
 # The segment queries moved to portal.archive.segments stay importable from here (public API, docs/archive.md).
-__all__ = ["MAX_SEGMENT_SECONDS", "MediaPart", "ReadAhead", "SegmentRef", "coalesce", "iter_media", "open_clip",
-           "prefetch", "segments_in_range"]
+__all__ = [
+    "MAX_SEGMENT_SECONDS",
+    "MediaPart",
+    "ReadAhead",
+    "SegmentRef",
+    "coalesce",
+    "iter_media",
+    "open_clip",
+    "prefetch",
+    "segments_in_range",
+]
 
 PREFETCH_DEPTH = 12  # segments read ahead per clip (hides object-store latency)
 # Shared by every clip in the process: downloads together never hold more than this many store reads,
@@ -99,8 +108,9 @@ class _Stitcher:
             kept = _keep(frag, src.timescale, *cut)
             scale = dst.timescale / src.timescale
             if scale != 1:
-                kept = [mp4.Sample(round(s.duration * scale), s.size, s.flags, round(s.cts * scale), s.offset)
-                        for s in kept]
+                kept = [
+                    mp4.Sample(round(s.duration * scale), s.size, s.flags, round(s.cts * scale), s.offset) for s in kept
+                ]
             base = self.cursor.get(dst.track_id, 0)
             self.cursor[dst.track_id] = base + sum(s.duration for s in kept)
             parts.append((dst.track_id, base, kept))
@@ -110,8 +120,9 @@ class _Stitcher:
         return mp4.build_fragment(self.sequence, parts, data)
 
 
-def _cut_times(ref: SegmentRef, tracks: dict[int, mp4.TrackFragment], init: mp4.InitInfo, start: datetime,
-               end: datetime) -> tuple[float, float]:
+def _cut_times(
+    ref: SegmentRef, tracks: dict[int, mp4.TrackFragment], init: mp4.InitInfo, start: datetime, end: datetime
+) -> tuple[float, float]:
     """Seconds from the segment's start to keep: from the last keyframe <= start, up to end."""
     lo = max((start - ref.start).total_seconds(), 0.0)
     hi = (end - ref.start).total_seconds()

@@ -4,9 +4,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cloud_sync.segments import format_time
 from sqlalchemy.orm import Session
 
+from cloud_sync.segments import format_time
 from portal.archive import intervals as iv
 from portal.archive.ondemand import CommandSender, missing_but_held, request_upload
 from portal.archive.segments import SegmentRef, segments_in_range
@@ -41,16 +41,20 @@ class ClipPlan:
     filename: str
 
 
-def plan_clip(db: Session, sender: CommandSender | None, camera: Camera, start: datetime, duration: float,
-              now: datetime, tz: str) -> ClipPlan:
+def plan_clip(
+    db: Session, sender: CommandSender | None, camera: Camera, start: datetime, duration: float, now: datetime, tz: str
+) -> ClipPlan:
     """What a download of ``duration`` seconds from ``start`` will contain, or why it cannot be served."""
     limit = camera.retention_days * 86400
     if not 0 < duration <= limit:
         raise ClipRefused(422, f"duration: must be between 1 and {limit} seconds (the camera's retention)")
     earliest = retention_start(camera, now)
     if start < earliest:
-        raise ClipRefused(400, f"start: {format_time(start)} is outside the retention of {camera.retention_days} "
-                               f"days (earliest {format_time(earliest)})")
+        raise ClipRefused(
+            400,
+            f"start: {format_time(start)} is outside the retention of {camera.retention_days} "
+            f"days (earliest {format_time(earliest)})",
+        )
     if start >= now:
         raise ClipRefused(400, f"start: {format_time(start)} is in the future")
     end = min(start + timedelta(seconds=duration), now)

@@ -93,9 +93,17 @@ def record_segment(db: Session, info: SegmentInfo, now: datetime) -> Outcome:
         return "same" if existing.sha256 == info.sha256 else "conflict"
     db.add(
         ArchiveSegment(
-            camera_id=info.camera_id, run_pk=run.id, seq=info.seq, start=info.start, end=info.end,
-            duration=info.duration, bytes=info.size, object_key=info.object_key, sha256=info.sha256,
-            clock_synced=info.clock_synced, created_at=now,
+            camera_id=info.camera_id,
+            run_pk=run.id,
+            seq=info.seq,
+            start=info.start,
+            end=info.end,
+            duration=info.duration,
+            bytes=info.size,
+            object_key=info.object_key,
+            sha256=info.sha256,
+            clock_synced=info.clock_synced,
+            created_at=now,
         )
     )
     if run.complete:
@@ -142,9 +150,9 @@ def add_span(db: Session, camera_id: str, start: datetime, end: datetime) -> Non
 def _run_stretches(db: Session, run_pk: int) -> list[tuple[datetime, datetime]]:
     """The run's segments merged into continuous stretches (used when a late init makes them playable)."""
     rows = db.execute(
-        select(ArchiveSegment.start, ArchiveSegment.end).where(ArchiveSegment.run_pk == run_pk).order_by(
-            ArchiveSegment.start
-        )
+        select(ArchiveSegment.start, ArchiveSegment.end)
+        .where(ArchiveSegment.run_pk == run_pk)
+        .order_by(ArchiveSegment.start)
     ).all()
     stretches: list[tuple[datetime, datetime]] = []
     for start, end in rows:

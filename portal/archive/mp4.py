@@ -144,8 +144,9 @@ def parse_segment(data: bytes, init: InitInfo) -> dict[int, TrackFragment]:
     return out
 
 
-def _parse_traf(data: bytes, moof_start: int, start: int, end: int, init: InitInfo,
-                out: dict[int, TrackFragment]) -> None:
+def _parse_traf(
+    data: bytes, moof_start: int, start: int, end: int, init: InitInfo, out: dict[int, TrackFragment]
+) -> None:
     tfhd = _child(data, start, end, b"tfhd")
     if tfhd is None:
         raise Mp4Error("traf without tfhd")
@@ -181,8 +182,9 @@ def _parse_traf(data: bytes, moof_start: int, start: int, end: int, init: InitIn
             cursor = _parse_trun(data, payload, base, cursor, tuple(defaults), fragment.samples)
 
 
-def _parse_trun(data: bytes, pos: int, base: int, cursor: int, defaults: tuple[int, int, int],
-                samples: list[Sample]) -> int:
+def _parse_trun(
+    data: bytes, pos: int, base: int, cursor: int, defaults: tuple[int, int, int], samples: list[Sample]
+) -> int:
     version = data[pos]
     flags = int.from_bytes(data[pos + 1 : pos + 4], "big")
     count = struct.unpack_from(">I", data, pos + 4)[0]

@@ -8,9 +8,9 @@ is asked once, not once per worker or per viewer.
 from datetime import datetime
 from typing import Protocol
 
-from cloud_sync.segments import format_time
 from sqlalchemy.orm import Session
 
+from cloud_sync.segments import format_time
 from portal.archive import intervals as iv
 from portal.archive.index import lock_camera
 from portal.archive.timeline_rows import holdings, intervals_in, outstanding_fetches
@@ -36,8 +36,9 @@ def missing_but_held(db: Session, camera_id: str, start: datetime, end: datetime
     return iv.intersect(holes, holdings(db, camera_id, start, end))
 
 
-def request_upload(db: Session, sender: CommandSender | None, camera: Camera, ranges: list[iv.Interval],
-                   now: datetime) -> list[iv.Interval]:
+def request_upload(
+    db: Session, sender: CommandSender | None, camera: Camera, ranges: list[iv.Interval], now: datetime
+) -> list[iv.Interval]:
     """Ask the box for ``ranges`` unless already asked recently; returns the ranges now being fetched."""
     if not ranges:
         return []

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from math import ceil
 from typing import Protocol
 
-from cloud_sync.segments import format_time
 from sqlalchemy.orm import Session
 
+from cloud_sync.segments import format_time
 from portal.archive.segments import LIVE_WINDOW, SegmentRef, newest_segments, segments_in_range
 
 __all__ = ["LIVE_WINDOW", "MediaUrls", "SegmentUrls", "archive_playlist", "live_playlist", "newest_segments"]
@@ -45,8 +45,10 @@ class MediaUrls:
         return f"{self.prefix}/{self.camera_id}/live.m3u8?token={self.token}"
 
     def archive(self, start: datetime, end: datetime) -> str:
-        return (f"{self.prefix}/{self.camera_id}/archive.m3u8?start={format_time(start)}&end={format_time(end)}"
-                f"&token={self.token}")
+        return (
+            f"{self.prefix}/{self.camera_id}/archive.m3u8?start={format_time(start)}&end={format_time(end)}"
+            f"&token={self.token}"
+        )
 
 
 def _run_epoch(run_id: str) -> int:
@@ -79,8 +81,7 @@ def live_playlist(db: Session, camera_id: str, urls: SegmentUrls, count: int = L
     return "\n".join(lines) + "\n"
 
 
-def archive_playlist(db: Session, camera_id: str, start: datetime, end: datetime,
-                     urls: SegmentUrls) -> str | None:
+def archive_playlist(db: Session, camera_id: str, start: datetime, end: datetime, urls: SegmentUrls) -> str | None:
     """A VOD playlist of [start, end): a new EXT-X-MAP and a discontinuity at each run change or hole.
 
     EXT-X-PROGRAM-DATE-TIME at every discontinuity maps playback position to wall-clock time (the

@@ -73,11 +73,15 @@ def _locked_ids(db: Session, query):
 
 
 def _claim_segments(db: Session, camera_id: str, cutoff: datetime) -> list[str]:
-    ids = _locked_ids(db, select(ArchiveSegment.id).where(
-        ArchiveSegment.camera_id == camera_id, ArchiveSegment.end <= cutoff
-    ).limit(BATCH))
-    rows = db.execute(delete(ArchiveSegment).where(ArchiveSegment.id.in_(ids.scalar_subquery()))
-                      .returning(ArchiveSegment.object_key))
+    ids = _locked_ids(
+        db,
+        select(ArchiveSegment.id)
+        .where(ArchiveSegment.camera_id == camera_id, ArchiveSegment.end <= cutoff)
+        .limit(BATCH),
+    )
+    rows = db.execute(
+        delete(ArchiveSegment).where(ArchiveSegment.id.in_(ids.scalar_subquery())).returning(ArchiveSegment.object_key)
+    )
     return [key for (key,) in rows]
 
 
@@ -88,11 +92,13 @@ def _claim_empty_runs(db: Session, camera_id: str, cutoff: datetime) -> list[str
     still recording always has recent segments, and a new run waiting for its first segment is not old.
     """
     has_segments = select(ArchiveSegment.id).where(ArchiveSegment.run_pk == ArchiveRun.id).exists()
-    ids = _locked_ids(db, select(ArchiveRun.id).where(
-        ArchiveRun.camera_id == camera_id, ArchiveRun.run_id < f"{cutoff:%Y%m%dT%H%M%SZ}", ~has_segments
-    ))
-    rows = db.execute(delete(ArchiveRun).where(ArchiveRun.id.in_(ids.scalar_subquery()))
-                      .returning(ArchiveRun.init_key))
+    ids = _locked_ids(
+        db,
+        select(ArchiveRun.id).where(
+            ArchiveRun.camera_id == camera_id, ArchiveRun.run_id < f"{cutoff:%Y%m%dT%H%M%SZ}", ~has_segments
+        ),
+    )
+    rows = db.execute(delete(ArchiveRun).where(ArchiveRun.id.in_(ids.scalar_subquery())).returning(ArchiveRun.init_key))
     return [key for (key,) in rows if key]
 
 
@@ -102,8 +108,11 @@ def _trim_summaries(db: Session, camera_id: str, cutoff: datetime) -> None:
         db.execute(delete(model).where(model.camera_id == camera_id, model.end <= cutoff))
     earliest = db.scalar(select(func.min(ArchiveSegment.start)).where(ArchiveSegment.camera_id == camera_id))
     if earliest is not None:  # a span that straddled the cutoff now starts at the oldest segment kept
-        db.execute(update(ArchiveSpan).where(and_(ArchiveSpan.camera_id == camera_id, ArchiveSpan.start < earliest))
-                   .values(start=earliest))
+        db.execute(
+            update(ArchiveSpan)
+            .where(and_(ArchiveSpan.camera_id == camera_id, ArchiveSpan.start < earliest))
+            .values(start=earliest)
+        )
 
 
 def _sweep_old_days(storage: Storage, camera_id: str, cutoff: datetime) -> int:

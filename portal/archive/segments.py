@@ -31,21 +31,33 @@ class SegmentRef:
 
 def _refs(playable_only: bool = True) -> Select:
     query = select(
-        ArchiveSegment.id, ArchiveSegment.run_pk, ArchiveRun.run_id, ArchiveSegment.seq, ArchiveSegment.start,
-        ArchiveSegment.end, ArchiveSegment.duration, ArchiveSegment.object_key, ArchiveRun.init_key,
+        ArchiveSegment.id,
+        ArchiveSegment.run_pk,
+        ArchiveRun.run_id,
+        ArchiveSegment.seq,
+        ArchiveSegment.start,
+        ArchiveSegment.end,
+        ArchiveSegment.duration,
+        ArchiveSegment.object_key,
+        ArchiveRun.init_key,
     ).join(ArchiveRun, ArchiveRun.id == ArchiveSegment.run_pk)
     return query.where(ArchiveRun.init_key != "") if playable_only else query
 
 
-def segments_in_range(db: Session, camera_id: str, start: datetime, end: datetime,
-                      playable_only: bool = True) -> list[SegmentRef]:
+def segments_in_range(
+    db: Session, camera_id: str, start: datetime, end: datetime, playable_only: bool = True
+) -> list[SegmentRef]:
     """Media segments overlapping [start, end) in time order (of runs whose init arrived, by default)."""
-    query = _refs(playable_only).where(
-        ArchiveSegment.camera_id == camera_id,
-        ArchiveSegment.start >= start - timedelta(seconds=MAX_SEGMENT_SECONDS),  # keeps the index range tight
-        ArchiveSegment.start < end,
-        ArchiveSegment.end > start,
-    ).order_by(ArchiveSegment.start, ArchiveSegment.seq)
+    query = (
+        _refs(playable_only)
+        .where(
+            ArchiveSegment.camera_id == camera_id,
+            ArchiveSegment.start >= start - timedelta(seconds=MAX_SEGMENT_SECONDS),  # keeps the index range tight
+            ArchiveSegment.start < end,
+            ArchiveSegment.end > start,
+        )
+        .order_by(ArchiveSegment.start, ArchiveSegment.seq)
+    )
     return [SegmentRef(*row) for row in db.execute(query)]
 
 

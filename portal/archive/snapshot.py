@@ -17,8 +17,9 @@ class NoVideo(LookupError):
     """Nothing recorded at that moment."""
 
 
-def snapshot_jpeg(services, camera_id: str, at: datetime | None = None, *,
-                  exact: bool = False, db: Session | None = None) -> bytes:
+def snapshot_jpeg(
+    services, camera_id: str, at: datetime | None = None, *, exact: bool = False, db: Session | None = None
+) -> bytes:
     """JPEG of the keyframe at or before ``at`` (or the newest keyframe); NoVideo when nothing is there.
 
     ``exact`` decodes every frame instead of keyframes only, for the frame showing at ``at`` (the newest

@@ -41,8 +41,9 @@ def retention_start(camera: Camera | CameraFacts, now: datetime) -> datetime:
     return now - timedelta(days=camera.retention_days)
 
 
-def timeline(db: Session, camera_id: str, start: datetime, end: datetime, resolution: float = 0.0,
-             now: datetime | None = None) -> Timeline:
+def timeline(
+    db: Session, camera_id: str, start: datetime, end: datetime, resolution: float = 0.0, now: datetime | None = None
+) -> Timeline:
     """Ranges and typed gaps; ranges closer than ``resolution`` seconds are joined and shorter gaps dropped.
 
     Two queries whatever the window (timeline_rows): the camera's facts, then the window's rows.

@@ -47,17 +47,30 @@ def _earliest(model) -> ColumnElement:
 
 def _overlapping(model, kind: str, reason: ColumnElement | None = None) -> Select:
     return select(
-        literal_column(f"'{kind}'").label("kind"), model.start.label("start"), model.end.label("end"),
+        literal_column(f"'{kind}'").label("kind"),
+        model.start.label("start"),
+        model.end.label("end"),
         (reason if reason is not None else null()).label("reason"),
-    ).where(model.camera_id == bindparam("camera_id"), model.start < bindparam("hi", type_=UTCDateTime),
-            model.end > bindparam("lo", type_=UTCDateTime))
+    ).where(
+        model.camera_id == bindparam("camera_id"),
+        model.start < bindparam("hi", type_=UTCDateTime),
+        model.end > bindparam("lo", type_=UTCDateTime),
+    )
 
 
 # Built once: the timeline is read on every scroll of every viewer, and composing the statements costs more
 # Python time than PostgreSQL spends answering them.
 _FACTS = (
-    select(Camera.retention_days, Camera.created_at, Device.state, ArchiveCamera.holdings_reported_at,
-           _earliest(ArchiveSegment), _earliest(ArchiveSpan), _earliest(ArchiveHolding), _earliest(ArchiveGap))
+    select(
+        Camera.retention_days,
+        Camera.created_at,
+        Device.state,
+        ArchiveCamera.holdings_reported_at,
+        _earliest(ArchiveSegment),
+        _earliest(ArchiveSpan),
+        _earliest(ArchiveHolding),
+        _earliest(ArchiveGap),
+    )
     .outerjoin(Device, Device.id == Camera.device_id)
     .outerjoin(ArchiveCamera, ArchiveCamera.camera_id == Camera.id)
     .where(Camera.id == bindparam("camera_id"))
@@ -102,10 +115,17 @@ def holdings(db: Session, camera_id: str, lo: datetime, hi: datetime) -> list[iv
 
 def outstanding_fetches(db: Session, camera_id: str, lo: datetime, hi: datetime, now: datetime) -> list[iv.Interval]:
     """upload.range requests sent within FETCH_TTL, overlapping [lo, hi)."""
-    query = select(ArchiveFetch.start, ArchiveFetch.end).where(
-        ArchiveFetch.camera_id == camera_id, ArchiveFetch.start < hi, ArchiveFetch.end > lo,
-        ArchiveFetch.status == "sent", ArchiveFetch.requested_at > now - FETCH_TTL,
-    ).order_by(ArchiveFetch.start)
+    query = (
+        select(ArchiveFetch.start, ArchiveFetch.end)
+        .where(
+            ArchiveFetch.camera_id == camera_id,
+            ArchiveFetch.start < hi,
+            ArchiveFetch.end > lo,
+            ArchiveFetch.status == "sent",
+            ArchiveFetch.requested_at > now - FETCH_TTL,
+        )
+        .order_by(ArchiveFetch.start)
+    )
     return [(s, e) for s, e in db.execute(query)]
 
 

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from cloud_sync import mqtt_protocol, topics
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cloud_sync import mqtt_protocol, topics
 from portal.fleet.mosquitto_hash import mosquitto_hash
 from portal.models import Device
 

@@ -11,10 +11,10 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from cloud_sync import topics
-from cloud_sync.messages import Command, validate_args
 from sqlalchemy import select
 
+from cloud_sync import topics
+from cloud_sync.messages import Command, validate_args
 from portal.db import Database
 from portal.fleet.consumer import FleetConsumer
 from portal.models import Device, DeviceCommand, utcnow
@@ -58,8 +58,15 @@ class CommandSender:
                 raise CommandRefused(f"device_id: no device {device_id!r}")
             session.add(
                 DeviceCommand(
-                    request_id=command.request_id, device_id=device_id, name=name, args=args,
-                    status="sent", error="", replays=0, expires_at=command.expires_at, created_at=command.ts,
+                    request_id=command.request_id,
+                    device_id=device_id,
+                    name=name,
+                    args=args,
+                    status="sent",
+                    error="",
+                    replays=0,
+                    expires_at=command.expires_at,
+                    created_at=command.ts,
                 )
             )
         self.consumer.waiter(command.request_id)  # registered before publishing: a fast answer is not missed

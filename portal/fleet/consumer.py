@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
-from cloud_sync import mqtt_protocol, topics
-from cloud_sync.messages import CommandResult, Event, Status, Telemetry
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
+from cloud_sync import mqtt_protocol, topics
+from cloud_sync.messages import CommandResult, Event, Status, Telemetry
 from portal.db import Database
 from portal.fleet import state
 from portal.fleet.broker_config import BrokerUrl

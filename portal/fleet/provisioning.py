@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from cloud_sync.segments import ID_PATTERN
 from sqlalchemy.orm import Session
 
+from cloud_sync.segments import ID_PATTERN
 from portal.auth.passwords import new_token, token_hash
 from portal.db import Database
 from portal.fleet.mosquitto_hash import mosquitto_hash

@@ -3,11 +3,11 @@
 
 from datetime import datetime
 
-from cloud_sync.messages import CommandResult, Event, Status, Telemetry
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cloud_sync.messages import CommandResult, Event, Status, Telemetry
 from portal.models import Camera, Device, DeviceCommand, DeviceEvent, DeviceHealth, utcnow
 
 
@@ -86,8 +86,13 @@ def store_event(db: Session, device_id: str, event: Event, received_at: datetime
         with db.begin_nested():
             db.add(
                 DeviceEvent(
-                    device_id=device_id, event_id=event.id, type=event.type, camera_id=event.camera_id,
-                    ts=event.ts, data=event.data, received_at=received_at,
+                    device_id=device_id,
+                    event_id=event.id,
+                    type=event.type,
+                    camera_id=event.camera_id,
+                    ts=event.ts,
+                    data=event.data,
+                    received_at=received_at,
                 )
             )
     except IntegrityError:
@@ -122,7 +127,15 @@ def apply_result(db: Session, device_id: str, result: CommandResult, received_at
 def _note_error(db: Session, device_id: str, text: str, at: datetime) -> None:
     health = db.get(DeviceHealth, device_id)
     if health is None:
-        health = DeviceHealth(device_id=device_id, disk_total=0, disk_free=0, backlog_segments=0, backlog_bytes=0,
-                              clock_synced=False, cameras={}, telemetry={})
+        health = DeviceHealth(
+            device_id=device_id,
+            disk_total=0,
+            disk_free=0,
+            backlog_segments=0,
+            backlog_bytes=0,
+            clock_synced=False,
+            cameras={},
+            telemetry={},
+        )
         db.add(health)
     health.last_error, health.last_error_at = text, at or utcnow()

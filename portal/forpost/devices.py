@@ -42,8 +42,13 @@ def call_device(db: Session, services: Services, camera: Camera, device_id: int)
     if answer is None:
         raise errors.unknown("Устройство не ответило")
     if not answer.get("ok"):
-        log.info("controlled device %s (%s) of camera %s refused: %s", device.id, device.command, camera.id,
-                 answer.get("error"))
+        log.info(
+            "controlled device %s (%s) of camera %s refused: %s",
+            device.id,
+            device.command,
+            camera.id,
+            answer.get("error"),
+        )
         return {"Result": 0, "Error": str(answer.get("error") or "Устройство отказало")}
     log.info("controlled device %s (%s) of camera %s: %s", device.id, device.command, camera.id, answer.get("result"))
     return {"Result": 1}
@@ -64,9 +69,7 @@ def set_home_mode(db: Session, services: Services, camera: Camera, contract_id: 
         db.add(row)
     row.enabled, row.contract_id, row.changed_at = enabled, contract_id, utcnow()
     # A per-camera patch: the box merges it into that camera's config (recording off while at home).
-    answer = _send(
-        services, camera.device_id, "config.set", {"cameras": [{"id": camera.id, "recording": not enabled}]}
-    )
+    answer = _send(services, camera.device_id, "config.set", {"cameras": [{"id": camera.id, "recording": not enabled}]})
     row.box_result = "offline" if answer is None else ("ok" if answer.get("ok") else "refused")
 
 

@@ -33,8 +33,15 @@ def render_embed(request: Request, services: Services, query: dict[str, str], cl
         if shown is not None:
             try:
                 url = translations.open_translation(
-                    db, settings, contract_id=grant.contract_id, session_id=None, camera=shown,
-                    fmt="HLS", start_at=None, tz_offset=0, light=False,
+                    db,
+                    settings,
+                    contract_id=grant.contract_id,
+                    session_id=None,
+                    camera=shown,
+                    fmt="HLS",
+                    start_at=None,
+                    tz_offset=0,
+                    light=False,
                 )
             except ForpostError as refused:
                 error = refused.text

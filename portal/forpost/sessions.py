@@ -44,9 +44,11 @@ def login(
 
 def check(db: Session, token: str, ip: str, now: datetime | None = None) -> SessionCheck:
     now = now or utcnow()
-    row = db.scalar(
-        select(LoginSession).where(LoginSession.token_hash == token_hash(token), LoginSession.kind == KIND)
-    ) if token else None
+    row = (
+        db.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token), LoginSession.kind == KIND))
+        if token
+        else None
+    )
     if row is None or row.revoked:
         return SessionCheck(None, errors.SESSION_MISSING)
     if row.expires_at <= now:

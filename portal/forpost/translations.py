@@ -62,9 +62,9 @@ def open_translation(
     db.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update())
     sweep(db, settings, now)
     open_count = db.scalar(
-        select(func.count()).select_from(Translation).where(
-            Translation.contract_id == contract_id, Translation.state.in_(OPEN)
-        )
+        select(func.count())
+        .select_from(Translation)
+        .where(Translation.contract_id == contract_id, Translation.state.in_(OPEN))
     )
     if open_count >= settings.forpost_translation_limit:
         raise errors.ForpostError(errors.UNKNOWN, errors.TRANSLATION_LIMIT)

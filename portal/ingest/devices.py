@@ -13,8 +13,9 @@ def device_for_token(db: Session, authorization: str) -> Device:
     scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "Authorization: Bearer <device upload token> is required",
-                            headers={"WWW-Authenticate": "Bearer"})
+        raise HTTPException(
+            401, "Authorization: Bearer <device upload token> is required", headers={"WWW-Authenticate": "Bearer"}
+        )
     device = db.scalar(select(Device).where(Device.upload_token_hash == token_hash(token)))
     if device is None:
         raise HTTPException(401, "unknown upload token", headers={"WWW-Authenticate": "Bearer"})

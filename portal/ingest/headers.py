@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from fastapi import HTTPException
+
 from cloud_sync.segments import (
     HEADER_CLOCK_SYNCED,
     HEADER_DURATION,
@@ -14,7 +16,6 @@ from cloud_sync.segments import (
     is_run_id,
     parse_time,
 )
-from fastapi import HTTPException
 
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 MAX_SEGMENT_SECONDS = 60.0

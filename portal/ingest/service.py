@@ -6,10 +6,10 @@ Order matters: object first, index row second. A crash between the two leaves an
 
 from datetime import datetime
 
-from cloud_sync.segments import BOX_GAP_REASONS, GapReport, Holdings
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from cloud_sync.segments import BOX_GAP_REASONS, GapReport, Holdings
 from portal.archive import keys
 from portal.archive.index import Outcome, SegmentInfo, dialect_insert, lock_camera, record_init, record_segment
 from portal.archive.storage import Storage
@@ -22,8 +22,9 @@ class IngestConflict(Exception):
     """The same key was uploaded before with other bytes."""
 
 
-def store_init(db: Database, storage: Storage, camera_id: str, run_id: str, body: ReceivedBody,
-               now: datetime) -> Outcome:
+def store_init(
+    db: Database, storage: Storage, camera_id: str, run_id: str, body: ReceivedBody, now: datetime
+) -> Outcome:
     key = keys.init_key(camera_id, run_id, body.sha256)
     storage.put(key, body.chunks())
     with db.session() as session:
@@ -64,9 +65,11 @@ def record_gaps(session: Session, camera_id: str, report: GapReport, now: dateti
         )
         # A gap reported while still open is reported again with its final end: keep the longer one.
         longer = ArchiveGap.__table__.c.end < stmt.excluded.end
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["camera_id", "start", "reason"], set_={"end": stmt.excluded.end}, where=longer
-        ))
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["camera_id", "start", "reason"], set_={"end": stmt.excluded.end}, where=longer
+            )
+        )
     return len(report.gaps)
 
 

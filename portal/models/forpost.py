@@ -18,9 +18,7 @@ class ForpostSession(Base):
 
     __tablename__ = "forpost_sessions"
 
-    login_session_id: Mapped[int] = mapped_column(
-        ForeignKey("login_sessions.id", ondelete="CASCADE"), primary_key=True
-    )
+    login_session_id: Mapped[int] = mapped_column(ForeignKey("login_sessions.id", ondelete="CASCADE"), primary_key=True)
     bound_ip: Mapped[str] = mapped_column(String(64), default="")  # "" = not bound
 
 
@@ -69,7 +67,7 @@ class ControlledDevice(Base):
 
 
 class HomeMode(Base):
-    """"I'm home" on a private camera: while enabled, recording and notifications pause."""
+    """ "I'm home" on a private camera: while enabled, recording and notifications pause."""
 
     __tablename__ = "forpost_home_modes"
 

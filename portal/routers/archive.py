@@ -3,11 +3,11 @@
 from typing import Annotated
 from urllib.parse import quote
 
-from cloud_sync.segments import format_time
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from cloud_sync.segments import format_time
 from portal.archive import signing
 from portal.archive.authz import camera_for_request
 from portal.archive.clip import coalesce, open_clip
@@ -66,10 +66,13 @@ def _object(request: Request, key: str | None, media_type: str, what: str) -> Re
     return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400, immutable"})
 
 
-@router.get("/{camera_id}/download", responses={200: {"content": {"video/mp4": {}}},
-                                                 202: {"description": "being fetched from the box; retry"}})
+@router.get(
+    "/{camera_id}/download",
+    responses={200: {"content": {"video/mp4": {}}}, 202: {"description": "being fetched from the box; retry"}},
+)
 async def download(
-    request: Request, camera_id: str,
+    request: Request,
+    camera_id: str,
     start: Annotated[str, Query(description="ISO 8601 UTC; the cursor position")],
     duration: Annotated[float, Query(gt=0, description="Seconds: 60, 300, 600, 1800, 3600 or custom")],
     token: str | None = None,
@@ -80,9 +83,14 @@ async def download(
     if isinstance(plan, Fetching):
         ranges = [{"start": format_time(s), "end": format_time(e)} for s, e in plan.ranges]
         return JSONResponse(
-            {"status": "fetching", "detail": "the box is uploading this range now; retry shortly",
-             "fetching": ranges, "retry_after": RETRY_SECONDS},
-            status_code=202, headers={"Retry-After": str(RETRY_SECONDS)},
+            {
+                "status": "fetching",
+                "detail": "the box is uploading this range now; retry shortly",
+                "fetching": ranges,
+                "retry_after": RETRY_SECONDS,
+            },
+            status_code=202,
+            headers={"Retry-After": str(RETRY_SECONDS)},
         )
     stream = coalesce(open_clip(storage_of(svc), plan.segments, plan.start, plan.end))
     ascii_name = plan.filename.encode("ascii", "replace").decode().replace("?", "_")
@@ -103,5 +111,3 @@ def _plan(request: Request, camera_id: str, token: str | None, start, duration: 
             return fetching, tz
         except ClipRefused as exc:
             raise HTTPException(exc.status, exc.detail) from None
-
-

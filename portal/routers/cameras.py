@@ -3,11 +3,11 @@
 from datetime import timedelta
 from typing import Annotated
 
-from cloud_sync.segments import format_time
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from cloud_sync.segments import format_time
 from portal.access import visible_cameras
 from portal.archive.authz import camera_for_request
 from portal.archive.params import parse_instant, parse_window
@@ -55,15 +55,23 @@ def address_line(camera: Camera) -> str:
 @router.get("", response_model=list[CameraOut])
 def list_cameras(who: AnyPrincipal, db: DB) -> list[CameraOut]:
     cameras = visible_cameras(db, who)
-    latest = dict(db.execute(select(ArchiveCamera.camera_id, ArchiveCamera.last_segment_end).where(
-        ArchiveCamera.camera_id.in_([c.id for c in cameras])
-    )).all())
+    latest = dict(
+        db.execute(
+            select(ArchiveCamera.camera_id, ArchiveCamera.last_segment_end).where(
+                ArchiveCamera.camera_id.in_([c.id for c in cameras])
+            )
+        ).all()
+    )
     now = utcnow()
     return [
         CameraOut(
-            id=c.id, name=c.name, address=address_line(c),
+            id=c.id,
+            name=c.name,
+            address=address_line(c),
             online=c.online or (latest.get(c.id) is not None and latest[c.id] > now - RECENT),
-            retention_days=c.retention_days, state=c.state, shared=c.owner_contract_id is None,
+            retention_days=c.retention_days,
+            state=c.state,
+            shared=c.owner_contract_id is None,
             last_video=format_time(latest[c.id]) if latest.get(c.id) else None,
         )
         for c in cameras
@@ -72,7 +80,9 @@ def list_cameras(who: AnyPrincipal, db: DB) -> list[CameraOut]:
 
 @router.get("/{camera_id}/timeline", response_model=TimelineOut)
 def camera_timeline(
-    request: Request, camera_id: str, db: DB,
+    request: Request,
+    camera_id: str,
+    db: DB,
     start: Annotated[str, Query(alias="from", description="ISO 8601 UTC")],
     end: Annotated[str, Query(alias="to", description="ISO 8601 UTC")],
     resolution: Annotated[float, Query(ge=0, le=86400, description="Join ranges closer than this (s)")] = 0.0,
@@ -91,8 +101,9 @@ def camera_timeline(
 
 
 @router.get("/{camera_id}/snapshot.jpg", responses={200: {"content": {"image/jpeg": {}}}})
-def camera_snapshot(request: Request, camera_id: str, db: DB, at: str | None = None,
-                    token: str | None = None) -> Response:
+def camera_snapshot(
+    request: Request, camera_id: str, db: DB, at: str | None = None, token: str | None = None
+) -> Response:
     camera = camera_for_request(request, db, camera_id, token)
     moment = parse_instant("at", at) if at else None
     try:

@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from cloud_sync.segments import ID_PATTERN
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from cloud_sync.segments import ID_PATTERN
 from portal.deps import DB, Operator, services
 from portal.fleet import views
 from portal.fleet.broker_config import parse_mqtt_url
@@ -44,7 +44,10 @@ def claim(body: ClaimBody, request: Request, db: DB) -> ClaimOut:
         raise HTTPException(403, str(exc)) from exc
     broker = parse_mqtt_url(broker_url)
     return ClaimOut(
-        **creds.__dict__, mqtt_host=broker.host, mqtt_port=broker.port, mqtt_tls=broker.tls,
+        **creds.__dict__,
+        mqtt_host=broker.host,
+        mqtt_port=broker.port,
+        mqtt_tls=broker.tls,
         portal_url=settings.public_url,
     )
 

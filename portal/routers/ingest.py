@@ -3,6 +3,9 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
+from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
 from cloud_sync.segments import (
     ID_PATTERN,
     INGEST_PREFIX,
@@ -12,9 +15,6 @@ from cloud_sync.segments import (
     GapReport,
     Holdings,
 )
-from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
-from fastapi.concurrency import run_in_threadpool
-
 from portal.archive import keys
 from portal.archive.index import SegmentInfo, find_segment
 from portal.archive.storage import storage_of
@@ -70,10 +70,14 @@ async def put_init(request: Request, camera: CameraId, run: str, authorization: 
     return _answer(outcome, f"init of run {run}")
 
 
-@router.put("/{camera}/runs/{run}/segments/{seq}", status_code=201,
-            responses={200: {"description": "already stored with the same checksum"}})
-async def put_segment(request: Request, camera: CameraId, run: str, seq: Annotated[int, Path(ge=0)],
-                      authorization: Authorization = "") -> Response:
+@router.put(
+    "/{camera}/runs/{run}/segments/{seq}",
+    status_code=201,
+    responses={200: {"description": "already stored with the same checksum"}},
+)
+async def put_segment(
+    request: Request, camera: CameraId, run: str, seq: Annotated[int, Path(ge=0)], authorization: Authorization = ""
+) -> Response:
     await run_in_threadpool(_authorise, request, camera, authorization)
     hdr.check_run(run)
     hdr.check_content_type(request.headers.get("content-type"), SEGMENT_CONTENT_TYPE)
@@ -88,8 +92,14 @@ async def put_segment(request: Request, camera: CameraId, run: str, seq: Annotat
         if body.sha256 != meta.sha256:
             raise HTTPException(400, f"{hdr.HEADER_SHA256}: does not match the body (got {body.sha256})")
         info = SegmentInfo(
-            camera_id=camera, run_id=run, seq=seq, start=meta.start, duration=meta.duration, size=body.size,
-            sha256=body.sha256, clock_synced=meta.clock_synced,
+            camera_id=camera,
+            run_id=run,
+            seq=seq,
+            start=meta.start,
+            duration=meta.duration,
+            size=body.size,
+            sha256=body.sha256,
+            clock_synced=meta.clock_synced,
             object_key=keys.segment_key(camera, run, seq, meta.start, body.sha256),
         )
         outcome = await run_in_threadpool(store_segment, svc.db, storage_of(svc), info, body, _now())
@@ -105,8 +115,7 @@ def _existing_sha(svc, camera_id: str, run_id: str, seq: int) -> str | None:
 
 
 @router.post("/{camera}/gaps")
-def post_gaps(request: Request, camera: CameraId, report: GapReport, db: DB,
-              authorization: Authorization = "") -> dict:
+def post_gaps(request: Request, camera: CameraId, report: GapReport, db: DB, authorization: Authorization = "") -> dict:
     own_camera(db, device_for_token(db, authorization), camera)
     problems = check_gaps(report)
     if problems:
@@ -115,8 +124,9 @@ def post_gaps(request: Request, camera: CameraId, report: GapReport, db: DB,
 
 
 @router.put("/{camera}/holdings")
-def put_holdings(request: Request, camera: CameraId, holdings: Holdings, db: DB,
-                 authorization: Authorization = "") -> dict:
+def put_holdings(
+    request: Request, camera: CameraId, holdings: Holdings, db: DB, authorization: Authorization = ""
+) -> dict:
     own_camera(db, device_for_token(db, authorization), camera)
     problems = check_holdings(holdings)
     if problems:
@@ -126,5 +136,3 @@ def put_holdings(request: Request, camera: CameraId, holdings: Holdings, db: DB,
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-

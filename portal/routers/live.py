@@ -2,10 +2,10 @@
 
 from datetime import timedelta
 
-from cloud_sync.segments import format_time
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
+from cloud_sync.segments import format_time
 from portal.archive import signing
 from portal.archive.authz import camera_for_request
 from portal.archive.playlists import MediaUrls, live_playlist

@@ -52,8 +52,9 @@ def hls_segment(token: str, segment_id: int, request: Request, db: DB) -> Respon
     return _hls_object(request, db, token, lambda t: media.segment_key(db, t, segment_id), "video/iso.segment")
 
 
-def _hls_object(request: Request, db: DB, token: str, key_of: Callable[[Translation], str | None],
-                media_type: str) -> Response:
+def _hls_object(
+    request: Request, db: DB, token: str, key_of: Callable[[Translation], str | None], media_type: str
+) -> Response:
     """An init or media object of an HLS translation; every fetch keeps the translation alive."""
     translation = _open(request, db, token, "HLS")
     if translation is None:

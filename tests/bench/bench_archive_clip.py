@@ -63,8 +63,25 @@ def _remux_baseline(storage, keys: list[str], init_key: str, work: Path) -> Path
         path.write_bytes(init + storage.read(key))
         lines.append(f"file '{path}'")
     (work / "list.txt").write_text("\n".join(lines))
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0",
-                    "-i", str(work / "list.txt"), "-c", "copy", str(work / "out.mp4")], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "concat",
+            "-safe",
+            "0",
+            "-i",
+            str(work / "list.txt"),
+            "-c",
+            "copy",
+            str(work / "out.mp4"),
+        ],
+        check=True,
+    )
     return work / "out.mp4"
 
 
@@ -74,8 +91,9 @@ def _add_baseline_route(app, storage, keys: list[str], init_key: str) -> None:
     def baseline() -> FileResponse:
         work = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
         out = _remux_baseline(storage, keys, init_key, work)
-        return FileResponse(out, media_type="video/mp4",
-                            background=BackgroundTask(shutil.rmtree, work, ignore_errors=True))
+        return FileResponse(
+            out, media_type="video/mp4", background=BackgroundTask(shutil.rmtree, work, ignore_errors=True)
+        )
 
     app.add_api_route("/bench/baseline.mp4", baseline, methods=["GET"])
 
@@ -106,7 +124,7 @@ def test_bench_one_hour_clip(tmp_path: Path, tmp_path_factory: pytest.TempPathFa
         for measure in sides.values():  # warm-up of both (connections, caches, ffmpeg binary): not counted
             measure()
         for i in range(REPETITIONS):  # alternate which side goes first, so drift in load hits both alike
-            for name in (("ours", "baseline") if i % 2 == 0 else ("baseline", "ours")):
+            for name in ("ours", "baseline") if i % 2 == 0 else ("baseline", "ours"):
                 runs[name].append(sides[name]())
     finally:
         server.should_exit = True
@@ -121,7 +139,7 @@ def test_bench_one_hour_clip(tmp_path: Path, tmp_path_factory: pytest.TempPathFa
         "portal_runs_total_ms": [round(r[1] * 1000, 1) for r in ours],
         "portal_bytes": ours[0][2],
         "baseline": "fetch segments one by one + ffmpeg concat demuxer -c copy to a file, then serve the file "
-                    "(same uvicorn, same store client)",
+        "(same uvicorn, same store client)",
         "baseline_ttfb_ms": round(_median(baseline, 0) * 1000, 1),
         "baseline_total_ms": round(_median(baseline, 1) * 1000, 1),
         "baseline_runs_total_ms": [round(r[1] * 1000, 1) for r in baseline],

@@ -30,8 +30,18 @@ def bulk_fill(catalogue: Catalogue, total: int) -> None:
             db.executemany(
                 "INSERT INTO segments (camera_id, run_id, seq, start_ms, end_ms, size, sha256, clock_synced,"
                 " uploaded) VALUES (?, ?, ?, ?, ?, 900000, ?, 1, ?)",
-                ((f"cam{cam}", f"20260101T000000Z-{cam:06x}", i, start_ms + i * SEGMENT_MS,
-                  start_ms + (i + 1) * SEGMENT_MS, sha, int(i % 3 == 0)) for i in range(per_camera)),
+                (
+                    (
+                        f"cam{cam}",
+                        f"20260101T000000Z-{cam:06x}",
+                        i,
+                        start_ms + i * SEGMENT_MS,
+                        start_ms + (i + 1) * SEGMENT_MS,
+                        sha,
+                        int(i % 3 == 0),
+                    )
+                    for i in range(per_camera)
+                ),
             )
     catalogue.rebuild_spans()
 
@@ -72,13 +82,18 @@ def test_catalogue_at_full_size(tmp_path: Path) -> None:
     fill_s = time.perf_counter() - began
     full = measure(full_cat, FULL // CAMERAS // 14_400)
     db_bytes = sum(p.stat().st_size for p in tmp_path.glob("full.sqlite3*"))
-    print(json.dumps({
-        "bench": "edge_catalogue",
-        "segments": FULL,
-        "bulk_fill_s": round(fill_s, 1),
-        "db_bytes": db_bytes,
-        "baseline_one_day": baseline,
-        "full": full,
-        "target_day_ranges_ms": 5.0,
-        "meets_target": full["day_ranges_ms_median"] < 5.0,
-    }, indent=1))
+    print(
+        json.dumps(
+            {
+                "bench": "edge_catalogue",
+                "segments": FULL,
+                "bulk_fill_s": round(fill_s, 1),
+                "db_bytes": db_bytes,
+                "baseline_one_day": baseline,
+                "full": full,
+                "target_day_ranges_ms": 5.0,
+                "meets_target": full["day_ranges_ms_median"] < 5.0,
+            },
+            indent=1,
+        )
+    )

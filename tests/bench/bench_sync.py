@@ -25,12 +25,12 @@ import httpx
 import paho.mqtt.client as mqtt
 import psutil
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
 from cloud_sync import segments, topics
 from cloud_sync.ingest_client import IngestClient
 from cloud_sync.messages import Telemetry
 from cloud_sync.uploader import Uploader
-from paho.mqtt.enums import CallbackAPIVersion
-
 from portal.fleet.broker_config import BrokerUrl
 from portal.fleet.consumer import FleetConsumer
 from tests.fixtures.ports import wait_until
@@ -59,8 +59,7 @@ def _portal_cpu(stack: Stack) -> float:
     return times.user + times.system
 
 
-def _raw_puts(stack: Stack, camera_id: str, files: list[Path], token: str, concurrency: int,
-              first: datetime) -> float:
+def _raw_puts(stack: Stack, camera_id: str, files: list[Path], token: str, concurrency: int, first: datetime) -> float:
     """Baseline: plain PUTs of the same bytes (same headers the portal needs), same concurrency."""
     run_id = segments.new_run_id(first)
     client = httpx.Client(base_url=stack.portal_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
@@ -155,8 +154,15 @@ def _publish_all(clients: dict[str, mqtt.Client]) -> int:
     infos = []
     for n in range(TELEMETRY_PER_BOX):
         for device_id, client in clients.items():
-            msg = Telemetry(uptime_s=n, cpu_percent=12.5, disk_total=32_000_000_000, disk_free=20_000_000_000,
-                            backlog_segments=n, backlog_bytes=n * 100_000, clock_synced=True)
+            msg = Telemetry(
+                uptime_s=n,
+                cpu_percent=12.5,
+                disk_total=32_000_000_000,
+                disk_free=20_000_000_000,
+                backlog_segments=n,
+                backlog_bytes=n * 100_000,
+                clock_synced=True,
+            )
             infos.append(client.publish(topics.telemetry(device_id), msg.to_bytes(), qos=1))
     for info in infos:
         info.wait_for_publish(30)
@@ -197,20 +203,28 @@ def test_telemetry_from_50_boxes(stack: Stack) -> None:
         time.sleep(0.5)
         start = time.perf_counter()
         _publish_all(clients)
-        wait_until(lambda: consumer.stats.received >= expected and consumer.idle(), 120, interval=0.01,
-                   message="consumer drained")
+        wait_until(
+            lambda: consumer.stats.received >= expected and consumer.idle(),
+            120,
+            interval=0.01,
+            message="consumer drained",
+        )
         consumer_seconds = time.perf_counter() - start
         consumer.stop()
     finally:
         for client in clients.values():
             client.disconnect()
             client.loop_stop()
-    print(json.dumps({
-        "bench": "sync.telemetry",
-        "boxes": BOXES,
-        "messages": expected,
-        "consumer_msgs_per_s": round(expected / consumer_seconds, 1),
-        "bare_subscriber_msgs_per_s": round(expected / bare_seconds, 1),
-        "ratio_vs_bare": round(bare_seconds / consumer_seconds, 3),
-        "note": "the consumer validates every message and writes each box's newest sample per batch",
-    }))
+    print(
+        json.dumps(
+            {
+                "bench": "sync.telemetry",
+                "boxes": BOXES,
+                "messages": expected,
+                "consumer_msgs_per_s": round(expected / consumer_seconds, 1),
+                "bare_subscriber_msgs_per_s": round(expected / bare_seconds, 1),
+                "ratio_vs_bare": round(bare_seconds / consumer_seconds, 3),
+                "note": "the consumer validates every message and writes each box's newest sample per batch",
+            }
+        )
+    )

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import av
 import httpx
 import pytest
-from cloud_sync.segments import format_time, init_path, segment_path
 from playwright.sync_api import Page, expect
 
+from cloud_sync.segments import format_time, init_path, segment_path
 from tests.cabinet.world import PASSWORD
 from tests.portal_archive.media import encode
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import av
 import httpx
-from cloud_sync.segments import format_time, parse_time
 
+from cloud_sync.segments import format_time, parse_time
 from tests.fixtures.ports import wait_until
 
 

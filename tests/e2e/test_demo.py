@@ -160,9 +160,7 @@ def test_live_view_plays_in_the_browser_with_hls_js(demo: Demo, page) -> None:
         timeout=60_000,
     )
     first = page.evaluate("document.getElementById('player').currentTime")
-    page.wait_for_function(
-        f"() => document.getElementById('player').currentTime > {first} + 2", timeout=30_000
-    )
+    page.wait_for_function(f"() => document.getElementById('player').currentTime > {first} + 2", timeout=30_000)
     assert page.evaluate("document.getElementById('player').videoWidth") == 640
     # Live latency: the wall-clock time on screen (hls.js playingDate, from EXT-X-PROGRAM-DATE-TIME) trails
     # now by at most two 6 s segments plus the upload and the player's start-up slack.

@@ -47,8 +47,10 @@ def test_commit_moves_files_and_catalogues_with_media_times(hls_sample: Path, tm
     spool = spool_copy(hls_sample, tmp_path)
     committer = RunCommitter(catalogue, "cam1", spool.name, spool, 30, lambda: True)
     first_seen = T0 + timedelta(seconds=1)
-    done = [committer.commit(i, spool / f"{i:06d}.m4s", int((first_seen + timedelta(seconds=i)).timestamp() * 1000))
-            for i in range(4)]
+    done = [
+        committer.commit(i, spool / f"{i:06d}.m4s", int((first_seen + timedelta(seconds=i)).timestamp() * 1000))
+        for i in range(4)
+    ]
     assert done[0].first and not done[1].first
     segments = catalogue.segments("cam1", T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     assert [s.seq for s in segments] == [0, 1, 2, 3]
@@ -78,8 +80,15 @@ def test_broken_or_absurd_segment_is_rejected_never_catalogued(hls_sample: Path,
     assert not (spool / "000001.m4s").exists() and not (spool / "000002.m4s").exists()
 
 
-def add(catalogue: Catalogue, camera: str, run: str, seq: int, start: datetime, duration: float = 6.0,
-        uploaded: bool = False) -> int:
+def add(
+    catalogue: Catalogue,
+    camera: str,
+    run: str,
+    seq: int,
+    start: datetime,
+    duration: float = 6.0,
+    uploaded: bool = False,
+) -> int:
     record = catalogue.add_segment(camera, run, seq, start, duration, 1000, "ab" * 32, True, uploaded)
     return record.id
 
@@ -93,7 +102,8 @@ def test_ranges_merge_contiguous_and_split_at_holes(tmp_path: Path) -> None:
     add(catalogue, "c2", "r3", 0, T0)
     window = (T0 - timedelta(minutes=5), T0 + timedelta(minutes=5))
     assert catalogue.ranges("c1", *window) == [
-        (T0, T0 + timedelta(seconds=30)), (T0 + timedelta(seconds=60), T0 + timedelta(seconds=78))
+        (T0, T0 + timedelta(seconds=30)),
+        (T0 + timedelta(seconds=60), T0 + timedelta(seconds=78)),
     ]
     # clipped to the window
     assert catalogue.ranges("c1", T0 + timedelta(seconds=10), T0 + timedelta(seconds=20)) == [

@@ -12,7 +12,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_minimal_yaml_loads_with_defaults(tmp_path: Path) -> None:
-    config = load_config(write(tmp_path, "device_id: box1\ndata_dir: /tmp/x\ncameras:\n  - {id: c1, url: rtsp://h/s}\n"))
+    config = load_config(
+        write(tmp_path, "device_id: box1\ndata_dir: /tmp/x\ncameras:\n  - {id: c1, url: rtsp://h/s}\n")
+    )
     camera = config.cameras[0]
     assert (camera.kind, camera.name, camera.segment_seconds, camera.enabled) == ("rtsp", "c1", 6, True)
     assert config.retention_days == 7 and config.byte_budget == 0 and config.disk_reserve == 200_000_000
@@ -21,8 +23,13 @@ def test_minimal_yaml_loads_with_defaults(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("url", "kind"),
-    [("rtsp://cam/1", "rtsp"), ("picamera", "picamera"), ("picamera://0", "picamera"),
-     ("lavfi:testsrc", "synthetic"), ("synthetic:", "synthetic")],
+    [
+        ("rtsp://cam/1", "rtsp"),
+        ("picamera", "picamera"),
+        ("picamera://0", "picamera"),
+        ("lavfi:testsrc", "synthetic"),
+        ("synthetic:", "synthetic"),
+    ],
 )
 def test_kind_inferred_from_url(url: str, kind: str) -> None:
     assert CameraConfig(id="c", url=url).kind == kind

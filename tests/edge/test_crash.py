@@ -27,7 +27,9 @@ def start_recorder(config: Path, log: Path) -> subprocess.Popen:
     with log.open("ab") as out:
         return subprocess.Popen(
             [str(Path(sys.executable).parent / "dozor"), "edge", "run", "--config", str(config)],
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
 
 
@@ -47,10 +49,15 @@ def assert_agree(catalogue: Catalogue, archive: Path) -> None:
 def test_kill_9_mid_segment_repeatedly(tmp_path: Path, rtsp_server) -> None:
     data = tmp_path / "data"
     config = tmp_path / "box.yaml"
-    config.write_text(yaml.safe_dump({
-        "device_id": "box1", "data_dir": str(data),
-        "cameras": [{"id": "cam1", "url": rtsp_server.url("cam2"), "segment_seconds": int(SEGMENT)}],
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "device_id": "box1",
+                "data_dir": str(data),
+                "cameras": [{"id": "cam1", "url": rtsp_server.url("cam2"), "segment_seconds": int(SEGMENT)}],
+            }
+        )
+    )
     db = data / "catalogue.sqlite3"
     rng = random.Random(7)
     killed_at: datetime | None = None
@@ -60,10 +67,12 @@ def test_kill_9_mid_segment_repeatedly(tmp_path: Path, rtsp_server) -> None:
         try:
             catalogue = wait_until(lambda: db.exists() and Catalogue(db), 60, message="catalogue")
             runs_before = len(catalogue.runs("cam1"))
+
             # wait for this process's run to commit two segments, then kill it somewhere inside the third
             def second_segment(catalogue=catalogue, runs_before=runs_before) -> bool:
                 runs = catalogue.runs("cam1")
                 return len(runs) > runs_before and len(catalogue.run_segments("cam1", runs[-1].run_id)) >= 2
+
             wait_until(second_segment, 60, interval=0.1, message=f"round {round_no}: recording")
             if killed_at is not None:
                 newest = catalogue.runs("cam1")[-1]
@@ -98,5 +107,3 @@ def children_of(pid: int) -> list:
     import psutil
 
     return [p for p in psutil.process_iter(["ppid", "name"]) if p.info["ppid"] == pid]
-
-

@@ -82,9 +82,14 @@ def test_nearly_full_filesystem_takes_the_emergency_path(make_box, rtsp_server, 
     (tmpfs / "ballast").unlink()
     box.evict_now()
     paused_at = box.catalogue.latest_segment("cam1")
-    wait_until(lambda: box.catalogue.latest_segment("cam1") is not None
-               and box.catalogue.latest_segment("cam1").run_id != (paused_at.run_id if paused_at else None),
-               60, message="recording again")
+    wait_until(
+        lambda: (
+            box.catalogue.latest_segment("cam1") is not None
+            and box.catalogue.latest_segment("cam1").run_id != (paused_at.run_id if paused_at else None)
+        ),
+        60,
+        message="recording again",
+    )
     assert "disk_full" in {g.reason for g in box.catalogue.gaps("cam1", *WINDOW)}
     assert box.supervisor("cam1").alive()
 

@@ -17,10 +17,33 @@ WINDOW = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 def test_picamera_source_records_through_ffmpeg_stdin(make_box, tmp_path: Path, monkeypatch) -> None:
     stream = tmp_path / "pi.h264"
     subprocess.run(
-        [ffmpeg_binary(None), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-         "testsrc2=size=320x240:rate=10", "-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-g", "10",
-         "-bsf:v", "h264_mp4toannexb", "-pix_fmt", "yuv420p", "-f", "h264", str(stream)],
-        check=True, timeout=120,
+        [
+            ffmpeg_binary(None),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=10",
+            "-t",
+            "10",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "10",
+            "-bsf:v",
+            "h264_mp4toannexb",
+            "-pix_fmt",
+            "yuv420p",
+            "-f",
+            "h264",
+            str(stream),
+        ],
+        check=True,
+        timeout=120,
     )
     monkeypatch.syspath_prepend(str(Path(__file__).with_name("fake_picamera2")))
     monkeypatch.setenv("FAKE_PICAMERA_H264", str(stream))
@@ -44,10 +67,13 @@ class SteppingClock(Clock):
 
 def test_clock_step_splits_the_run(tmp_path: Path) -> None:
     clock = SteppingClock()
-    config = EdgeConfig.model_validate({
-        "device_id": "b", "data_dir": tmp_path / "data",
-        "cameras": [{"id": "syn", "url": "lavfi:testsrc2", "width": 160, "height": 120, "segment_seconds": 1}],
-    })
+    config = EdgeConfig.model_validate(
+        {
+            "device_id": "b",
+            "data_dir": tmp_path / "data",
+            "cameras": [{"id": "syn", "url": "lavfi:testsrc2", "width": 160, "height": 120, "segment_seconds": 1}],
+        }
+    )
     box = Box(config, clock=clock)
     box.start()
     try:

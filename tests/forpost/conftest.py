@@ -91,7 +91,10 @@ def seed(settings: PortalSettings, services) -> None:
         db.add(CameraPlacement(camera_id="flat-1001", object_id=dacha.id))
         db.add(
             ControlledDevice(
-                camera_id="entrance-1", name="Дверь подъезда", kind="door", command="relay.pulse",
+                camera_id="entrance-1",
+                name="Дверь подъезда",
+                kind="door",
+                command="relay.pulse",
                 args_json='{"relay": "door", "seconds": 3}',
             )
         )

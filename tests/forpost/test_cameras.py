@@ -51,7 +51,9 @@ def test_categories_and_favourites(world: World) -> None:
     sid = world.login()
     entrance, garage, dacha = (world.number_of(sid, n) for n in ("Подъезд", "Гараж", "Дача-двор"))
     assert world.call("GetCameraCategories", SessionID=sid) == {
-        "Дача": [dacha], "Другие камеры": [garage], "Домовые камеры": [entrance]
+        "Дача": [dacha],
+        "Другие камеры": [garage],
+        "Домовые камеры": [entrance],
     }
     assert world.call("ToggleFavCamera", SessionID=sid, CameraID=entrance) == {"Result": 1}
     assert world.call("GetCameraCategories", SessionID=sid)["Избранное"] == [entrance]
@@ -74,7 +76,8 @@ def test_parameter_errors_and_foreign_cameras(world: World) -> None:
     foreign = world.number_of(world.login("1002", "secret-1002"), "Чужая")
     assert world.call("ToggleFavCamera", SessionID=sid) == {"ErrorCode": 4, "Error": "Не указан параметр CameraID"}
     assert world.call("ToggleFavCamera", SessionID=sid, CameraID="abc") == {
-        "ErrorCode": 3, "Error": "Неверное значение параметра CameraID"
+        "ErrorCode": 3,
+        "Error": "Неверное значение параметра CameraID",
     }
     for name, extra in [
         ("GetTranslationURL", {"Format": "HLS"}),
@@ -111,7 +114,8 @@ def test_call_controlled_device_reports_the_box_result(world: World) -> None:
     assert commands.sent == [("box-1", "relay.pulse", {"camera_id": "entrance-1", "relay": "door", "seconds": 3})]
     commands.answer = {"ok": False, "error": "relay stuck"}
     assert world.call("CallControlledDevice", SessionID=sid, CameraID=entrance, ControlledDeviceID=1) == {
-        "Result": 0, "Error": "relay stuck"
+        "Result": 0,
+        "Error": "relay stuck",
     }
     commands.answer = None  # the box did not answer in time
     assert world.call("CallControlledDevice", SessionID=sid, CameraID=entrance, ControlledDeviceID=1)["ErrorCode"] == 1
@@ -123,24 +127,46 @@ def test_get_events_newest_first_in_local_time(world: World) -> None:
     base = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)  # 10:00 in Novokuznetsk (UTC+7)
     with world.services.db.session() as db:
         for i, kind in enumerate(["camera_down", "camera_up", "tamper"]):
-            db.add(DeviceEvent(device_id="box-1", event_id=f"ev-{i}", type=kind, camera_id="entrance-1",
-                               ts=base + timedelta(minutes=i)))
+            db.add(
+                DeviceEvent(
+                    device_id="box-1",
+                    event_id=f"ev-{i}",
+                    type=kind,
+                    camera_id="entrance-1",
+                    ts=base + timedelta(minutes=i),
+                )
+            )
         db.add(DeviceEvent(device_id="box-2", event_id="ev-x", type="tamper", camera_id="flat-1002", ts=base))
     sid = world.login()
     entrance = world.number_of(sid, "Подъезд")
     events = world.call("GetEvents", SessionID=sid, CameraID=entrance)
     assert [e["Time"] for e in events] == ["2026-03-01 10:02:00", "2026-03-01 10:01:00", "2026-03-01 10:00:00"]
-    window = world.call("GetEvents", SessionID=sid, CameraID=entrance, LowerDate="2026-03-01 10:00:30",
-                        UpperDate="2026-03-01 10:05:00", Count=1)
+    window = world.call(
+        "GetEvents",
+        SessionID=sid,
+        CameraID=entrance,
+        LowerDate="2026-03-01 10:00:30",
+        UpperDate="2026-03-01 10:05:00",
+        Count=1,
+    )
     assert [e["Time"] for e in window] == ["2026-03-01 10:02:00"]
     assert world.call("GetEvents", SessionID=sid, CameraID=entrance, LowerDate="yesterday")["ErrorCode"] == 3
 
 
 def test_set_ios_token_stores_per_user_and_device(world: World) -> None:
     sid = world.login()
-    params = dict(AppName="Forpost", AppVersion="1.3.2", DeviceUID="uid-1", DeviceToken="tok-a", DeviceName="iPhone",
-                  DeviceModel="iPhone12", DeviceVersion="17.1", PushBadge="enabled", PushAlert="disabled",
-                  PushSound="enabled")
+    params = dict(
+        AppName="Forpost",
+        AppVersion="1.3.2",
+        DeviceUID="uid-1",
+        DeviceToken="tok-a",
+        DeviceName="iPhone",
+        DeviceModel="iPhone12",
+        DeviceVersion="17.1",
+        PushBadge="enabled",
+        PushAlert="disabled",
+        PushSound="enabled",
+    )
     assert world.call("SetIOSToken", SessionID=sid, **params) == {"Result": 1}
     assert world.call("SetIOSToken", SessionID=sid, **{**params, "DeviceToken": "tok-b"}) == {"Result": 1}
     with world.services.db.session() as db:
@@ -153,8 +179,9 @@ def test_set_ios_token_stores_per_user_and_device(world: World) -> None:
 def test_embed_client_url_is_signed_short_lived_and_bound(world: World) -> None:
     sid = world.login()
     entrance = world.number_of(sid, "Подъезд")
-    answer = world.call("GetEmbedClient", SessionID=sid, CustomerLogin="1001", UserIP="10.0.0.5",
-                        CameraID=entrance, IsTimeline=1)
+    answer = world.call(
+        "GetEmbedClient", SessionID=sid, CustomerLogin="1001", UserIP="10.0.0.5", CameraID=entrance, IsTimeline=1
+    )
     url = answer["Url"]
     page = world.client.get(url)
     assert page.status_code == 200

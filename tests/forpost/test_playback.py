@@ -18,8 +18,8 @@ import av
 import httpx
 import pytest
 import uvicorn
-from cloud_sync.segments import format_time, new_run_id
 
+from cloud_sync.segments import format_time, new_run_id
 from portal.app import create_app
 from tests.fixtures.ports import free_port, wait_until
 from tests.forpost.conftest import DEVICE_TOKEN, World, make_settings, seed
@@ -33,12 +33,43 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for camera, colour in (("entrance-1", "red"), ("garage-1001", "blue")):
         folder = tmp_path_factory.mktemp(camera)
         subprocess.run(
-            ["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"color=c={colour}:s=160x120:r=5:d=8",
-             "-c:v", "libx264", "-preset", "ultrafast", "-g", "5", "-keyint_min", "5", "-sc_threshold", "0",
-             "-pix_fmt", "yuv420p", "-f", "hls", "-hls_time", "2", "-hls_segment_type", "fmp4",
-             "-hls_fmp4_init_filename", "init.mp4", "-hls_segment_filename", str(folder / "seg%d.m4s"),
-             "-hls_playlist_type", "vod", str(folder / "index.m3u8")],
-            check=True, timeout=120,
+            [
+                "ffmpeg",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"color=c={colour}:s=160x120:r=5:d=8",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "ultrafast",
+                "-g",
+                "5",
+                "-keyint_min",
+                "5",
+                "-sc_threshold",
+                "0",
+                "-pix_fmt",
+                "yuv420p",
+                "-f",
+                "hls",
+                "-hls_time",
+                "2",
+                "-hls_segment_type",
+                "fmp4",
+                "-hls_fmp4_init_filename",
+                "init.mp4",
+                "-hls_segment_filename",
+                str(folder / "seg%d.m4s"),
+                "-hls_playlist_type",
+                "vod",
+                str(folder / "index.m3u8"),
+            ],
+            check=True,
+            timeout=120,
         )
         out[camera] = folder
     return out
@@ -47,8 +78,9 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory, videos: dict[str, Path]) -> Iterator[tuple[World, datetime]]:
     port = free_port()
-    settings = make_settings(tmp_path_factory.mktemp("portal"), public_url=f"http://127.0.0.1:{port}",
-                             forpost_translation_limit=20)
+    settings = make_settings(
+        tmp_path_factory.mktemp("portal"), public_url=f"http://127.0.0.1:{port}", forpost_translation_limit=20
+    )
     app = create_app(settings)
     seed(settings, app.state.services)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -78,8 +110,9 @@ def _ingest(http: httpx.Client, camera: str, folder: Path, start: datetime) -> N
     run = new_run_id(start)
     auth = {"Authorization": f"Bearer {DEVICE_TOKEN}"}
     init = (folder / "init.mp4").read_bytes()
-    answer = http.put(f"/ingest/v1/cameras/{camera}/runs/{run}/init", content=init,
-                      headers={**auth, "Content-Type": "video/mp4"})
+    answer = http.put(
+        f"/ingest/v1/cameras/{camera}/runs/{run}/init", content=init, headers={**auth, "Content-Type": "video/mp4"}
+    )
     assert answer.status_code == 201, answer.text
     for seq in range(SEGMENTS):
         body = (folder / f"seg{seq}.m4s").read_bytes()

@@ -21,7 +21,8 @@ def test_paths_are_case_insensitive_and_answers_are_json(world: World) -> None:
 def test_login_error_codes(world: World) -> None:
     assert world.call("Login", Login="9999", Password="x") == {"LoginErrorCode": 203, "Error": "Пользователь не найден"}
     assert world.call("Login", Login="1001", Password="wrong") == {
-        "LoginErrorCode": 1, "Error": "Неверный логин или пароль"
+        "LoginErrorCode": 1,
+        "Error": "Неверный логин или пароль",
     }
     assert world.call("Login", Login="1003", Password="secret-1003")["LoginErrorCode"] == 101
     assert world.call("Login", Login="1004", Password="secret-1004")["LoginErrorCode"] == 103
@@ -70,11 +71,13 @@ def test_login_maps_database_failures_to_201_and_202(world: World, tmp_path) -> 
     try:
         services.db = Database(f"sqlite:///{tmp_path}/no/such/dir/db.sqlite3")  # cannot even open
         assert world.call("Login", Login="1001", Password="secret-1001") == {
-            "LoginErrorCode": 201, "Error": "Сервер авторизации недоступен"
+            "LoginErrorCode": 201,
+            "Error": "Сервер авторизации недоступен",
         }
         services.db = Database(f"sqlite:///{tmp_path}/empty.sqlite3")  # opens, but the query fails
         assert world.call("Login", Login="1001", Password="secret-1001") == {
-            "LoginErrorCode": 202, "Error": "Ошибка сервера авторизации"
+            "LoginErrorCode": 202,
+            "Error": "Ошибка сервера авторизации",
         }
         assert world.call("GetCameras", SessionID="x")["ErrorCode"] == 1
     finally:

@@ -34,8 +34,12 @@ def test_limit_and_op_stop(world: World) -> None:
     assert world.client.get(urls[0]).status_code == 410  # closed for good
     assert world.client.post(urls[0], data={"op": "pause"}).status_code == 400
     assert "URL" in _open(world, sid, camera)
-    assert world.client.post(urls[0].replace(urlsplit(urls[0]).path.split("/")[2], "x" * 43),
-                             data={"op": "stop"}).status_code == 410
+    assert (
+        world.client.post(
+            urls[0].replace(urlsplit(urls[0]).path.split("/")[2], "x" * 43), data={"op": "stop"}
+        ).status_code
+        == 410
+    )
 
 
 def test_stop_translation_legacy_call(world: World) -> None:

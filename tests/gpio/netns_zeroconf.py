@@ -60,9 +60,10 @@ def main() -> int:
     advertiser.update(enrolled="yes")
     result["after_update"] = browse(browser_zc, "_dozor._tcp.local.", {"enrolled": "yes"}, time.monotonic() + 15)
     advertiser.close()
-    result["after_close"] = browser_zc.get_service_info(
-        "_dozor._tcp.local.", f"Dozor {device_id}._dozor._tcp.local.", timeout=1500
-    ) is not None
+    result["after_close"] = (
+        browser_zc.get_service_info("_dozor._tcp.local.", f"Dozor {device_id}._dozor._tcp.local.", timeout=1500)
+        is not None
+    )
     browser_zc.close()
     print(json.dumps(result))
     return 0

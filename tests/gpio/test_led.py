@@ -26,8 +26,13 @@ class Scene:
         self.status: dict[str, Any] | None = dict(HEALTHY)
         self.uplink: bool | None = True
         config = GpioConfig(led_pin=LED, button_pin=BUTTON, tamper_pin=TAMPER, identify_seconds=30)
-        self.gpio = GpioController(config, status=lambda: self.status, uplink=lambda: self.uplink,
-                                   pin_factory=self.factory, refresh_seconds=0.2)
+        self.gpio = GpioController(
+            config,
+            status=lambda: self.status,
+            uplink=lambda: self.uplink,
+            pin_factory=self.factory,
+            refresh_seconds=0.2,
+        )
         self.led_pin = self.factory.pin(LED)
 
     def observe(self, state: BoxState, cycles: int = 2) -> list[tuple[bool, float]]:

@@ -25,8 +25,13 @@ DOOR, CAMERA_RELAY, BUTTON = 17, 5, 27
 def controller() -> GpioController:
     config = parse_gpio_config({"relays": {"door": DOOR, "porch": CAMERA_RELAY}, "relay_off_seconds": 0.05})
     events: list[tuple[str, dict]] = []
-    gpio = GpioController(config, status=lambda: None, pin_factory=MockFactory(), camera_ids=["porch"],
-                          publish_event=lambda kind, data: events.append((kind, data)))
+    gpio = GpioController(
+        config,
+        status=lambda: None,
+        pin_factory=MockFactory(),
+        camera_ids=["porch"],
+        publish_event=lambda kind, data: events.append((kind, data)),
+    )
     gpio.events = events  # type: ignore[attr-defined] - for the assertions
     yield gpio
     gpio.stop()
@@ -85,8 +90,7 @@ def test_button_press_and_power_cycle_go_out_as_events(onsite, mosquitto) -> Non
         site = onsite(
             cameras=[{"id": "porch", "url": "lavfi:testsrc2", "width": 160, "height": 90, "fps": 5}],
             gpio={"button_pin": BUTTON, "relays": {"porch": CAMERA_RELAY}, "relay_off_seconds": 0.05},
-            portal={"url": f"http://127.0.0.1:{free_port()}", "mqtt_host": mosquitto.host,
-                    "mqtt_port": mosquitto.port},
+            portal={"url": f"http://127.0.0.1:{free_port()}", "mqtt_host": mosquitto.host, "mqtt_port": mosquitto.port},
         )
         wait_until(lambda: site.ui.sync.link.connected.is_set(), 30, message="the box's MQTT link")
         button = site.gpio.pin_factory.pin(BUTTON)

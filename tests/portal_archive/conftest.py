@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from cloud_sync.segments import format_time, init_path, segment_path
 from fastapi.testclient import TestClient
 
+from cloud_sync.segments import format_time, init_path, segment_path
 from portal.app import create_app
 from portal.auth.passwords import new_token, token_hash
 from portal.auth.sessions import open_session
@@ -39,12 +39,23 @@ class World:
         return {"Authorization": f"Bearer {token}"}
 
     def put_init(self, camera: str, run: str, token: str | None = None) -> int:
-        response = self.client.put(init_path(camera, run), content=self.media.init,
-                                   headers={**self.auth(token or self.upload_token), "Content-Type": "video/mp4"})
+        response = self.client.put(
+            init_path(camera, run),
+            content=self.media.init,
+            headers={**self.auth(token or self.upload_token), "Content-Type": "video/mp4"},
+        )
         return response.status_code
 
-    def put_segment(self, camera: str, run: str, seq: int, start: datetime, index: int | None = None,
-                    token: str | None = None, **headers: str) -> int:
+    def put_segment(
+        self,
+        camera: str,
+        run: str,
+        seq: int,
+        start: datetime,
+        index: int | None = None,
+        token: str | None = None,
+        **headers: str,
+    ) -> int:
         index = seq if index is None else index
         body = self.media.segments[index]
         sent = {
@@ -82,15 +93,19 @@ def seed(services: Services) -> tuple[str, str, str, str]:
         alice = Contract(number="100001", name="Alice", address_id=home.id)
         bob = Contract(number="100002", name="Bob", address_id=elsewhere.id)
         db.add_all([alice, bob])
-        db.add_all([
-            Device(id="box1", address_id=home.id, upload_token_hash=token_hash(upload), state="online"),
-            Device(id="box2", address_id=elsewhere.id, upload_token_hash=token_hash(other_upload), state="online"),
-        ])
+        db.add_all(
+            [
+                Device(id="box1", address_id=home.id, upload_token_hash=token_hash(upload), state="online"),
+                Device(id="box2", address_id=elsewhere.id, upload_token_hash=token_hash(other_upload), state="online"),
+            ]
+        )
         db.flush()
-        db.add_all([
-            Camera(id="cam1", device_id="box1", name="Подъезд 1", address_id=home.id, retention_days=7),
-            Camera(id="cam2", device_id="box2", name="Bob's yard", owner_contract_id=bob.id, retention_days=14),
-        ])
+        db.add_all(
+            [
+                Camera(id="cam1", device_id="box1", name="Подъезд 1", address_id=home.id, retention_days=7),
+                Camera(id="cam2", device_id="box2", name="Bob's yard", owner_contract_id=bob.id, retention_days=14),
+            ]
+        )
         db.flush()
         alice_token, _ = open_session(db, contract=alice, lifetime=timedelta(days=1))
         bob_token, _ = open_session(db, contract=bob, lifetime=timedelta(days=1))

@@ -46,8 +46,14 @@ def test_tokens_are_bound_to_camera_and_expiry(world: World) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     start = now - timedelta(seconds=30)
     w.upload_run("cam1", run_id(start), start, 4)
-    assert w.client.put(f"/ingest/v1/cameras/cam2/runs/{run_id(start)}/init", content=w.media.init, headers={
-        **w.auth(w.other_upload_token), "Content-Type": "video/mp4"}).status_code == 201
+    assert (
+        w.client.put(
+            f"/ingest/v1/cameras/cam2/runs/{run_id(start)}/init",
+            content=w.media.init,
+            headers={**w.auth(w.other_upload_token), "Content-Type": "video/mp4"},
+        ).status_code
+        == 201
+    )
     segment_urls = [u for u in _media_urls(w, w.alice, "cam1") if "/segments/" in u]
     secret = w.services.settings.secret_key
     cam1_token = signing.sign(secret, "cam1")
@@ -55,8 +61,7 @@ def test_tokens_are_bound_to_camera_and_expiry(world: World) -> None:
     # cam1's token does not open cam2, and cam1's segment id is not found under cam2 with cam2's token.
     assert w.client.get(f"/api/v1/cameras/cam2/segments/{seg_id}.m4s", params={"token": cam1_token}).status_code == 403
     cam2_token = signing.sign(secret, "cam2")
-    assert w.client.get(f"/api/v1/cameras/cam2/segments/{seg_id}.m4s",
-                        params={"token": cam2_token}).status_code == 404
+    assert w.client.get(f"/api/v1/cameras/cam2/segments/{seg_id}.m4s", params={"token": cam2_token}).status_code == 404
     assert w.client.get(f"/api/v1/cameras/cam2/segments/{seg_id}.m4s", headers=w.auth(w.bob)).status_code == 404
     expired = signing.sign(secret, "cam1", ttl=-10)
     assert w.client.get(f"/api/v1/cameras/cam1/segments/{seg_id}.m4s", params={"token": expired}).status_code == 403

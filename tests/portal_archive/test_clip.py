@@ -30,8 +30,11 @@ def _first_last_frames(data: bytes) -> tuple[av.VideoFrame, av.VideoFrame]:
 
 
 def _download(w: World, start: datetime, duration: float, token: str | None = None):
-    return w.client.get("/api/v1/cameras/cam1/download", headers=w.auth(token or w.alice),
-                        params={"start": start.isoformat(), "duration": duration})
+    return w.client.get(
+        "/api/v1/cameras/cam1/download",
+        headers=w.auth(token or w.alice),
+        params={"start": start.isoformat(), "duration": duration},
+    )
 
 
 def test_one_hour_clip_on_postgres_and_s3(pg_world: World) -> None:
@@ -85,6 +88,7 @@ def test_clip_errors(world: World) -> None:
     assert empty.status_code == 404 and "no video recorded" in empty.json()["detail"]
     too_long = _download(w, t0, 8 * 86400)
     assert too_long.status_code == 422 and "duration" in too_long.json()["detail"]
-    bad = w.client.get("/api/v1/cameras/cam1/download", headers=w.auth(w.alice),
-                       params={"start": "noon", "duration": 60})
+    bad = w.client.get(
+        "/api/v1/cameras/cam1/download", headers=w.auth(w.alice), params={"start": "noon", "duration": 60}
+    )
     assert bad.status_code == 422 and "start" in bad.json()["detail"]

@@ -41,9 +41,17 @@ def test_bad_requests_change_nothing(world: World) -> None:
     w = world
     assert w.put_init("cam1", RUN) == 201
     assert w.put_segment("cam1", RUN, 0, T0, **{"X-Content-SHA256": "0" * 64}) == 400
-    response = w.client.put(f"/ingest/v1/cameras/cam1/runs/{RUN}/segments/0", content=w.media.segments[0], headers={
-        **w.auth(w.upload_token), "Content-Type": "video/iso.segment", "X-Content-SHA256": w.media.sha(0),
-        "X-Segment-Start": "yesterday", "X-Segment-Duration": "6"})
+    response = w.client.put(
+        f"/ingest/v1/cameras/cam1/runs/{RUN}/segments/0",
+        content=w.media.segments[0],
+        headers={
+            **w.auth(w.upload_token),
+            "Content-Type": "video/iso.segment",
+            "X-Content-SHA256": w.media.sha(0),
+            "X-Segment-Start": "yesterday",
+            "X-Segment-Duration": "6",
+        },
+    )
     assert response.status_code == 400 and "X-Segment-Start" in response.json()["detail"]
     assert w.put_segment("cam1", RUN, 0, T0, **{"X-Segment-Duration": "-1"}) == 400
     assert w.put_segment("cam1", RUN, 0, T0, **{"Content-Type": "video/mp4"}) == 415
@@ -66,8 +74,12 @@ def test_segments_before_init_become_playable_when_init_arrives(world: World) ->
     assert body["ranges"] == []
     assert w.put_init("cam1", RUN) == 201
     body = w.client.get("/api/v1/cameras/cam1/timeline", params=q, headers=w.auth(w.alice)).json()
-    assert body["ranges"] == [{"start": T0.isoformat().replace("+00:00", ".000Z"),
-                               "end": (T0 + timedelta(seconds=12)).isoformat().replace("+00:00", ".000Z")}]
+    assert body["ranges"] == [
+        {
+            "start": T0.isoformat().replace("+00:00", ".000Z"),
+            "end": (T0 + timedelta(seconds=12)).isoformat().replace("+00:00", ".000Z"),
+        }
+    ]
 
 
 def test_gaps_and_holdings_validation(world: World) -> None:
@@ -81,7 +93,10 @@ def test_gaps_and_holdings_validation(world: World) -> None:
     portal_reason = w.client.post(url, json={"gaps": [{**gap, "reason": "lost"}]}, headers=w.auth(w.upload_token))
     assert portal_reason.status_code == 422 and "gaps[0].reason" in str(portal_reason.json()["detail"])
     assert w.client.post(url, json={"gaps": [gap]}, headers=w.auth(w.other_upload_token)).status_code == 403
-    holdings = {"ranges": [{"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T01:00:00Z"}],
-                "reported_at": "2026-01-01T01:00:00Z"}
-    assert w.client.put("/ingest/v1/cameras/cam1/holdings", json=holdings,
-                        headers=w.auth(w.upload_token)).json() == {"accepted": True}
+    holdings = {
+        "ranges": [{"start": "2026-01-01T00:00:00Z", "end": "2026-01-01T01:00:00Z"}],
+        "reported_at": "2026-01-01T01:00:00Z",
+    }
+    assert w.client.put("/ingest/v1/cameras/cam1/holdings", json=holdings, headers=w.auth(w.upload_token)).json() == {
+        "accepted": True
+    }

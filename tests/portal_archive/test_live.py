@@ -48,8 +48,11 @@ def test_snapshot_is_a_jpeg_of_the_moment(world: World) -> None:
         with av.open(io.BytesIO(response.content)) as image:
             frame = next(image.decode(video=0))
             assert (frame.width, frame.height) == (160, 120)
-    missing = w.client.get("/api/v1/cameras/cam1/snapshot.jpg", params={"at": (t0 - timedelta(hours=1)).isoformat()},
-                           headers=w.auth(w.alice))
+    missing = w.client.get(
+        "/api/v1/cameras/cam1/snapshot.jpg",
+        params={"at": (t0 - timedelta(hours=1)).isoformat()},
+        headers=w.auth(w.alice),
+    )
     assert missing.status_code == 404
 
 
@@ -70,8 +73,10 @@ def test_on_demand_fetch_of_what_the_box_holds(world: World) -> None:
     run = run_id(t0)
     w.upload_run("cam1", run, t0, 2)  # the box uploaded 12 s, holds 60 s
     fmt = "%Y-%m-%dT%H:%M:%SZ"
-    holdings = {"ranges": [{"start": f"{t0:{fmt}}", "end": f"{t0 + timedelta(seconds=60):{fmt}}"}],
-                "reported_at": f"{datetime.now(UTC):{fmt}}"}
+    holdings = {
+        "ranges": [{"start": f"{t0:{fmt}}", "end": f"{t0 + timedelta(seconds=60):{fmt}}"}],
+        "reported_at": f"{datetime.now(UTC):{fmt}}",
+    }
     w.client.put("/ingest/v1/cameras/cam1/holdings", json=holdings, headers=w.auth(w.upload_token))
     params = {"start": t0.isoformat(), "duration": 60}
     no_link = w.client.get("/api/v1/cameras/cam1/download", params=params, headers=w.auth(w.alice))

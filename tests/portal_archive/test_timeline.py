@@ -19,11 +19,16 @@ def _setup(w: World) -> tuple[datetime, datetime]:
     w.upload_run("cam1", run_id(t0, "aaaaaa"), t0, 10)
     w.upload_run("cam1", run_id(t0 + timedelta(seconds=120), "bbbbbb"), t0 + timedelta(seconds=120), 10)
     auth = w.auth(w.upload_token)
-    gap = {"start": _iso(t0 + timedelta(seconds=60)), "end": _iso(t0 + timedelta(seconds=120)),
-           "reason": "camera_unreachable"}
+    gap = {
+        "start": _iso(t0 + timedelta(seconds=60)),
+        "end": _iso(t0 + timedelta(seconds=120)),
+        "reason": "camera_unreachable",
+    }
     assert w.client.post("/ingest/v1/cameras/cam1/gaps", json={"gaps": [gap]}, headers=auth).status_code == 200
-    holdings = {"ranges": [{"start": _iso(t0), "end": _iso(t0 + timedelta(seconds=240))}],
-                "reported_at": _iso(t0 + timedelta(seconds=240))}
+    holdings = {
+        "ranges": [{"start": _iso(t0), "end": _iso(t0 + timedelta(seconds=240))}],
+        "reported_at": _iso(t0 + timedelta(seconds=240)),
+    }
     assert w.client.put("/ingest/v1/cameras/cam1/holdings", json=holdings, headers=auth).status_code == 200
     return t0, t0 + timedelta(seconds=300)
 
@@ -44,8 +49,10 @@ def test_typed_gaps(world: World) -> None:
         db.get(Device, "box1").state = "offline"
         db.flush()
         offline = timeline(db, "cam1", t0 - 60 * s, now, now=now).gaps
-        assert [(g.start, g.reason) for g in offline[-2:]] == [(t0 + 180 * s, "not_uploaded_yet"),
-                                                               (t0 + 240 * s, "box_offline")]
+        assert [(g.start, g.reason) for g in offline[-2:]] == [
+            (t0 + 180 * s, "not_uploaded_yet"),
+            (t0 + 240 * s, "box_offline"),
+        ]
         coarse = timeline(db, "cam1", t0, t0 + 180 * s, resolution=120, now=now)
         assert coarse.ranges == [(t0, t0 + 180 * s)] and coarse.gaps == []
 
@@ -60,14 +67,17 @@ def test_timeline_starts_at_the_first_known_video_and_keeps_genuine_losses(any_w
     b_start = a_end + timedelta(minutes=5)  # [a_end, b_start): recorded, evicted at the box, never uploaded
     b_end = w.upload_run("cam1", run_id(b_start, "bbbbbb"), b_start, 5)
     auth = w.auth(w.upload_token)
-    holdings = {"ranges": [{"start": _iso(b_start), "end": _iso(b_end)}],
-                "reported_at": _iso(day + timedelta(days=1, hours=1))}
+    holdings = {
+        "ranges": [{"start": _iso(b_start), "end": _iso(b_end)}],
+        "reported_at": _iso(day + timedelta(days=1, hours=1)),
+    }
     assert w.client.put("/ingest/v1/cameras/cam1/holdings", json=holdings, headers=auth).status_code == 200
     with w.services.db.session() as db:
         result = timeline(db, "cam1", day, day + timedelta(days=1))
         assert result.ranges == [(a_start, a_end), (b_start, b_end)]
         assert [(g.start, g.end, g.reason) for g in result.gaps] == [
-            (a_end, b_start, "lost"), (b_end, day + timedelta(days=1), "lost")
+            (a_end, b_start, "lost"),
+            (b_end, day + timedelta(days=1), "lost"),
         ]
         # A camera with nothing known and created after the window: nothing to say about that day.
         assert timeline(db, "cam2", day, day + timedelta(days=1)).gaps == []
@@ -76,8 +86,11 @@ def test_timeline_starts_at_the_first_known_video_and_keeps_genuine_losses(any_w
     assert w.client.post("/ingest/v1/cameras/cam1/gaps", json={"gaps": [box_gap]}, headers=auth).status_code == 200
     with w.services.db.session() as db:
         gaps = timeline(db, "cam1", day, day + timedelta(days=1)).gaps
-        assert [(g.start, g.end, g.reason) for g in gaps][0] == (day + timedelta(hours=8), a_start,
-                                                                 "camera_unreachable")
+        assert [(g.start, g.end, g.reason) for g in gaps][0] == (
+            day + timedelta(hours=8),
+            a_start,
+            "camera_unreachable",
+        )
 
 
 def test_timeline_api_shape_and_errors(world: World) -> None:
@@ -85,14 +98,22 @@ def test_timeline_api_shape_and_errors(world: World) -> None:
     t0, _ = _setup(w)
     params = {"from": _iso(t0), "to": _iso(t0 + timedelta(seconds=180))}
     body = w.client.get("/api/v1/cameras/cam1/timeline", params=params, headers=w.auth(w.alice)).json()
-    assert body["ranges"][0] == {"start": _iso(t0).replace("Z", ".000Z"),
-                                 "end": _iso(t0 + timedelta(seconds=60)).replace("Z", ".000Z")}
-    assert body["gaps"] == [{"start": _iso(t0 + timedelta(seconds=60)).replace("Z", ".000Z"),
-                             "end": _iso(t0 + timedelta(seconds=120)).replace("Z", ".000Z"),
-                             "reason": "camera_unreachable"}]
-    bad = w.client.get("/api/v1/cameras/cam1/timeline", params={"from": "x", "to": params["to"]},
-                       headers=w.auth(w.alice))
+    assert body["ranges"][0] == {
+        "start": _iso(t0).replace("Z", ".000Z"),
+        "end": _iso(t0 + timedelta(seconds=60)).replace("Z", ".000Z"),
+    }
+    assert body["gaps"] == [
+        {
+            "start": _iso(t0 + timedelta(seconds=60)).replace("Z", ".000Z"),
+            "end": _iso(t0 + timedelta(seconds=120)).replace("Z", ".000Z"),
+            "reason": "camera_unreachable",
+        }
+    ]
+    bad = w.client.get(
+        "/api/v1/cameras/cam1/timeline", params={"from": "x", "to": params["to"]}, headers=w.auth(w.alice)
+    )
     assert bad.status_code == 422 and "from" in bad.json()["detail"]
-    backwards = w.client.get("/api/v1/cameras/cam1/timeline", params={"from": params["to"], "to": params["from"]},
-                             headers=w.auth(w.alice))
+    backwards = w.client.get(
+        "/api/v1/cameras/cam1/timeline", params={"from": params["to"], "to": params["from"]}, headers=w.auth(w.alice)
+    )
     assert backwards.status_code == 422 and "to" in backwards.json()["detail"]

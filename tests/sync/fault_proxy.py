@@ -37,7 +37,7 @@ class _Upstream:
                     self.flip = False
                 self.body_left -= len(take)
                 out += take
-                data = data[len(take):]
+                data = data[len(take) :]
                 if self.body_left == 0:
                     self.proxy._body_done()
                 continue

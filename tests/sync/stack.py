@@ -57,8 +57,9 @@ class Stack:
             [str(BIN / "dozor"), "portal", "serve", "--host", "127.0.0.1", "--port", str(self.portal_port)],
             env=self.portal_env(),
         )
-        wait_until(lambda: httpx.get(f"{self.portal_url}/healthz", timeout=2).status_code == 200, 60,
-                   message="portal /healthz")
+        wait_until(
+            lambda: httpx.get(f"{self.portal_url}/healthz", timeout=2).status_code == 200, 60, message="portal /healthz"
+        )
 
     def stop_portal(self) -> None:
         if self.portal is not None:
@@ -93,8 +94,17 @@ def make_stack(root: Path, boxes: dict[str, list[str]]) -> Stack:
 class BoxProcess:
     """`dozor edge run` for one box, with tiny synthetic cameras (160x90, 5 fps, 1 s segments)."""
 
-    def __init__(self, root: Path, stack: Stack, device_id: str, cameras: list[str], portal_url: str | None = None,
-                 bandwidth_kbps: int = 0, concurrency: int = 2, extra: dict | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        stack: Stack,
+        device_id: str,
+        cameras: list[str],
+        portal_url: str | None = None,
+        bandwidth_kbps: int = 0,
+        concurrency: int = 2,
+        extra: dict | None = None,
+    ) -> None:
         """`extra`: more top-level config (gpio, technician, reboot_command...)."""
         self.device_id = device_id
         self.dir = root / f"box-{device_id}"

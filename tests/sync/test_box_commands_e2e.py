@@ -50,8 +50,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Box
     box = BoxProcess(root, stack, BOX, [HOME_CAM, OTHER_CAM], extra=extra).start()
     try:
         wait_until(lambda: _device(stack).state == "online", 60, message="the box online in the portal")
-        wait_until(lambda: _last_start(stack, HOME_CAM) is not None and _last_start(stack, OTHER_CAM) is not None,
-                   90, message="both cameras uploading")
+        wait_until(
+            lambda: _last_start(stack, HOME_CAM) is not None and _last_start(stack, OTHER_CAM) is not None,
+            90,
+            message="both cameras uploading",
+        )
         yield stack, box, marker
     finally:
         box.stop()
@@ -65,12 +68,26 @@ def _seed_subscriber(stack: Stack) -> None:
         db.add(contract)
         db.flush()
         db.get(Camera, HOME_CAM).owner_contract_id = contract.id
-        db.add_all([
-            ControlledDevice(id=1, camera_id=HOME_CAM, name="Дверь", kind="door", command="relay.pulse",
-                             args_json=json.dumps({"relay": "door", "seconds": 0.3})),
-            ControlledDevice(id=2, camera_id=HOME_CAM, name="Калитка", kind="door", command="relay.pulse",
-                             args_json=json.dumps({"relay": "gate", "seconds": 0.3})),
-        ])
+        db.add_all(
+            [
+                ControlledDevice(
+                    id=1,
+                    camera_id=HOME_CAM,
+                    name="Дверь",
+                    kind="door",
+                    command="relay.pulse",
+                    args_json=json.dumps({"relay": "door", "seconds": 0.3}),
+                ),
+                ControlledDevice(
+                    id=2,
+                    camera_id=HOME_CAM,
+                    name="Калитка",
+                    kind="door",
+                    command="relay.pulse",
+                    args_json=json.dumps({"relay": "gate", "seconds": 0.3}),
+                ),
+            ]
+        )
 
 
 def _forpost(stack: Stack, call: str, **params: object) -> Any:
@@ -91,9 +108,12 @@ def _operator(stack: Stack, name: str, args: dict[str, Any], wait: float = 30) -
         session.add(operator)
         session.flush()
         token, _ = open_session(session, operator=operator, lifetime=timedelta(hours=1))
-    answer = httpx.post(f"{stack.portal_url}/api/v1/operator/devices/{BOX}/commands",
-                        json={"name": name, "args": args, "wait": wait},
-                        headers={"Authorization": f"Bearer {token}"}, timeout=wait + 10)
+    answer = httpx.post(
+        f"{stack.portal_url}/api/v1/operator/devices/{BOX}/commands",
+        json={"name": name, "args": args, "wait": wait},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=wait + 10,
+    )
     assert answer.status_code == 200, answer.text
     result = answer.json()["result"]
     assert result is not None, f"{name}: no answer from the box within {wait} s"
@@ -107,8 +127,9 @@ def _device(stack: Stack) -> Device:
 
 def _last_command(stack: Stack, name: str) -> DeviceCommand:
     with stack.db.session() as session:
-        return session.scalars(select(DeviceCommand).where(DeviceCommand.name == name)
-                               .order_by(DeviceCommand.created_at.desc())).first()
+        return session.scalars(
+            select(DeviceCommand).where(DeviceCommand.name == name).order_by(DeviceCommand.created_at.desc())
+        ).first()
 
 
 def _last_start(stack: Stack, camera_id: str) -> datetime | None:
@@ -125,7 +146,8 @@ def test_forpost_door_relay_pulse_reports_the_box_result(world: tuple[Stack, Box
     stack, box, _ = world
     sid, number = _forpost_session(stack)
     assert _forpost(stack, "CallControlledDevice", SessionID=sid, CameraID=number, ControlledDeviceID=1) == {
-        "Result": 1}
+        "Result": 1
+    }
     command = _last_command(stack, "relay.pulse")
     assert command.args == {"camera_id": HOME_CAM, "relay": "door", "seconds": 0.3}
     result = command.result["result"]
@@ -177,15 +199,21 @@ def test_home_mode_pauses_a_camera_across_a_restart_and_resumes(world: tuple[Sta
     assert command.result["result"]["paused"] == [HOME_CAM]
 
     # The other camera goes on; the paused one has nothing newer than the pause (its in-flight segment at most).
-    wait_until(lambda: _uploaded_since(stack, OTHER_CAM, paused_at + timedelta(seconds=4)), 60,
-               message="the other camera still uploading")
+    wait_until(
+        lambda: _uploaded_since(stack, OTHER_CAM, paused_at + timedelta(seconds=4)),
+        60,
+        message="the other camera still uploading",
+    )
     assert not _uploaded_since(stack, HOME_CAM, paused_at), "the paused camera kept recording"
 
     box.stop()  # the pause is in the box's state, not in its config file
     restarted_at = datetime.now(UTC)
     box.start()
-    wait_until(lambda: _uploaded_since(stack, OTHER_CAM, restarted_at + timedelta(seconds=2)), 90,
-               message="the other camera recording after the restart")
+    wait_until(
+        lambda: _uploaded_since(stack, OTHER_CAM, restarted_at + timedelta(seconds=2)),
+        90,
+        message="the other camera recording after the restart",
+    )
     assert not _uploaded_since(stack, HOME_CAM, paused_at), "the pause did not survive the restart"
     state = json.loads((box.data_dir / "state.json").read_text())
     assert HOME_CAM in json.dumps(state["box"]), state
@@ -196,8 +224,9 @@ def test_home_mode_pauses_a_camera_across_a_restart_and_resumes(world: tuple[Sta
 
     def home_gap() -> ArchiveGap | None:
         with stack.db.session() as session:
-            return session.scalars(select(ArchiveGap).where(ArchiveGap.camera_id == HOME_CAM,
-                                                            ArchiveGap.reason == "home_mode")).first()
+            return session.scalars(
+                select(ArchiveGap).where(ArchiveGap.camera_id == HOME_CAM, ArchiveGap.reason == "home_mode")
+            ).first()
 
     wait_until(lambda: home_gap() is not None, 60, message="the home_mode gap reported to the portal")
     gap = home_gap()

@@ -4,6 +4,7 @@ list or a per-camera patch, and the button/power_cycle events."""
 from __future__ import annotations
 
 import pytest
+
 from cloud_sync.messages import EVENT_TYPES, ConfigSetArgs, Event, RelayPulseArgs, validate_args
 from cloud_sync.segments import BOX_GAP_REASONS, Gap
 

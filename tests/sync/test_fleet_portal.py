@@ -6,9 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from cloud_sync.messages import CameraTelemetry, Status, Telemetry
 from fastapi.testclient import TestClient
 
+from cloud_sync.messages import CameraTelemetry, Status, Telemetry
 from portal.app import create_app
 from portal.auth.sessions import open_session
 from portal.config import PortalSettings
@@ -65,9 +65,19 @@ def test_stale_will_is_ignored_and_fleet_page_shows_the_box(app) -> None:
     with db.session() as session:
         assert state.apply_status(session, "box-1", Status(state="online", session=7, firmware="fw-7"), now)
         assert not state.apply_status(session, "box-1", Status(state="offline", session=6, reason="will"), now)
-        state.apply_telemetry(session, "box-1", Telemetry(
-            disk_total=32_000_000_000, disk_free=8_000_000_000, backlog_segments=12, backlog_bytes=9_000_000,
-            cameras={"cam-1": CameraTelemetry(state="recording")}, last_error="cam-1: 403 not your camera"), now)
+        state.apply_telemetry(
+            session,
+            "box-1",
+            Telemetry(
+                disk_total=32_000_000_000,
+                disk_free=8_000_000_000,
+                backlog_segments=12,
+                backlog_bytes=9_000_000,
+                cameras={"cam-1": CameraTelemetry(state="recording")},
+                last_error="cam-1: 403 not your camera",
+            ),
+            now,
+        )
         operator = Operator(login="op", password_hash="x")
         session.add(operator)
         session.flush()

@@ -14,12 +14,12 @@ from pathlib import Path
 import httpx
 import paho.mqtt.client as mqtt
 import pytest
-from cloud_sync import topics
-from cloud_sync.messages import Command
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from cloud_sync import topics
+from cloud_sync.messages import Command
 from portal.auth.sessions import open_session
 from portal.models import Device, DeviceCommand, DeviceHealth, Operator
 from tests.fixtures.ports import wait_until
@@ -37,8 +37,9 @@ class Observer:
         self.connack: list[object] = []
         self.connected = threading.Event()
         self._subs: list[str] = []
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id or f"obs-{uuid.uuid4().hex[:8]}",
-                                  protocol=mqtt.MQTTv5)
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id or f"obs-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5
+        )
         self.client.username_pw_set(username, password)
         self.client.reconnect_delay_set(0.2, 1)
         self.client.on_message = lambda _c, _u, m: self.messages.append((m.topic, m.payload))
@@ -99,8 +100,9 @@ def test_a_box_cannot_touch_another_box_topics(stack: Stack) -> None:
         portal.subscribe("dozor/v1/#")
         box_a.subscribe("dozor/v1/box-b/#")  # refused by the ACL
         box_b.subscribe("dozor/v1/box-b/#")
-        wait_until(lambda: len(portal.suback) == 1 and len(box_a.suback) == 1 and len(box_b.suback) == 1, 10,
-                   message="SUBACKs")
+        wait_until(
+            lambda: len(portal.suback) == 1 and len(box_a.suback) == 1 and len(box_b.suback) == 1, 10, message="SUBACKs"
+        )
         # Mosquitto 2.0 grants a wildcard subscription and applies the ACL to each message it would deliver,
         # so the proof is below: nothing of box-b's ever reaches box-a.
         assert not box_b.suback[0].is_failure
@@ -108,10 +110,15 @@ def test_a_box_cannot_touch_another_box_topics(stack: Stack) -> None:
         box_a.client.publish("dozor/v1/box-b/cmd/reboot", b'{"request_id": "intruder0"}', qos=1)  # refused
         box_a.client.publish("dozor/v1/box-a/telemetry", b"{}", qos=1)  # allowed; a barrier after the refused one
         box_b.client.publish("dozor/v1/box-b/event/tamper", b"{}", qos=1)
-        wait_until(lambda: portal.payloads("dozor/v1/box-a/telemetry")
-                   and portal.payloads("dozor/v1/box-b/event/tamper")
-                   and [t for t, _ in box_b.messages if t.endswith("/event/tamper")],
-                   10, message="allowed publishes to arrive")
+        wait_until(
+            lambda: (
+                portal.payloads("dozor/v1/box-a/telemetry")
+                and portal.payloads("dozor/v1/box-b/event/tamper")
+                and [t for t, _ in box_b.messages if t.endswith("/event/tamper")]
+            ),
+            10,
+            message="allowed publishes to arrive",
+        )
         assert not portal.payloads("dozor/v1/box-b/cmd/reboot")
         assert not [t for t, _ in box_b.messages if t.endswith("/cmd/reboot")]
         assert not box_a.messages  # box-b's event did not reach box-a
@@ -138,19 +145,28 @@ def test_broker_restart_will_then_birth_and_command_runs_exactly_once(stack: Sta
         first = _device(stack, "box-a").session
 
         stack.broker.restart()
-        wait_until(lambda: any(p["state"] == "online" and p["session"] > first
-                               for p in observer.payloads(status_topic)), 60, message="a new birth after the restart")
+        wait_until(
+            lambda: any(p["state"] == "online" and p["session"] > first for p in observer.payloads(status_topic)),
+            60,
+            message="a new birth after the restart",
+        )
         seen = [(p["state"], p["session"], p["reason"]) for p in observer.payloads(status_topic)]
         will = seen.index(("offline", first, "will"))
         assert any(s == "online" and n > first for s, n, _ in seen[will:]), seen
-        wait_until(lambda: _device(stack, "box-a").state == "online" and _device(stack, "box-a").session > first,
-                   60, message="the portal sees the new session online")
+        wait_until(
+            lambda: _device(stack, "box-a").state == "online" and _device(stack, "box-a").session > first,
+            60,
+            message="the portal sees the new session online",
+        )
 
         box.kill()  # away: the will marks it offline, and a command must wait for it
         wait_until(lambda: _device(stack, "box-a").state == "offline", 30, message="offline by last will")
         token = _operator_token(stack)
-        answer = httpx.post(f"{stack.portal_url}/api/v1/operator/devices/box-a/commands",
-                            json={"name": "ping", "args": {}}, headers={"Authorization": f"Bearer {token}"})
+        answer = httpx.post(
+            f"{stack.portal_url}/api/v1/operator/devices/box-a/commands",
+            json={"name": "ping", "args": {}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert answer.status_code == 200, answer.text
         request_id = answer.json()["request_id"]
 

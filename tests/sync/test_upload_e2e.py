@@ -15,11 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from cloud_sync import segments
 from cloud_sync.bandwidth import TokenBucket
 from cloud_sync.ingest_client import IngestClient
 from cloud_sync.uploader import Uploader
-
 from tests.fixtures.ports import wait_until
 from tests.sync.archive_sets import box_segments, portal_runs_with_init, portal_segments, seed_catalogue
 from tests.sync.fault_proxy import FaultProxy
@@ -98,8 +98,12 @@ def test_upload_killed_mid_body_resumes_without_duplicate(stack: Stack, proxy: F
     # 24 kbit/s: a segment of a few kB takes about a second on the wire, long enough to be cut mid-body.
     box = BoxProcess(tmp_path, stack, "box-c", ["cam-c1"], portal_url=proxy.url, bandwidth_kbps=24).start()
     try:
-        wait_until(lambda: proxy.bodies_in_flight() > 0 and proxy.bytes_up > 0, 90, interval=0.02,
-                   message="a PUT body in flight")
+        wait_until(
+            lambda: proxy.bodies_in_flight() > 0 and proxy.bytes_up > 0,
+            90,
+            interval=0.02,
+            message="a PUT body in flight",
+        )
         box.kill()
         # The kill cut that body off; the proxy's relay thread notices the closed socket a moment later.
         wait_until(lambda: proxy.bodies_in_flight() == 0, 10, interval=0.02, message="the cut body ended at the proxy")

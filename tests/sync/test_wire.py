@@ -6,16 +6,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from cloud_sync import topics
 from cloud_sync.command_store import CommandStore
 from cloud_sync.messages import Status, validate_args
-
 from portal.fleet.mosquitto_hash import mosquitto_hash, mosquitto_verify
 
 
 def test_topics_round_trip_and_portal_filters() -> None:
     assert topics.parse(topics.command_result("box-1", "upload.range")) == topics.ParsedTopic(
-        "box-1", "cmd_result", "upload.range")
+        "box-1", "cmd_result", "upload.range"
+    )
     assert topics.parse("dozor/v2/box-1/status") is None
     subs = topics.portal_subscriptions()
     assert subs[0] == "dozor/v1/+/status"  # retained status needs a non-shared subscription
@@ -24,8 +25,9 @@ def test_topics_round_trip_and_portal_filters() -> None:
 
 def test_bad_command_args_name_the_field() -> None:
     with pytest.raises(ValueError, match="end"):
-        validate_args("upload.range", {"camera_id": "cam-1", "start": "2026-11-22T08:00:00Z",
-                                       "end": "2026-11-22T07:00:00Z"})
+        validate_args(
+            "upload.range", {"camera_id": "cam-1", "start": "2026-11-22T08:00:00Z", "end": "2026-11-22T07:00:00Z"}
+        )
     with pytest.raises(ValueError, match="unknown command 'format'"):
         validate_args("format", {})
     with pytest.raises(ValueError, match="ts"):

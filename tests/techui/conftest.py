@@ -22,11 +22,19 @@ def onsite(tmp_path: Path) -> Iterator[Callable[..., OnSite]]:
     """Factory: `onsite(cameras=[...], gpio={...}, technician={...}, portal={...})` -> started box + UI (+ sync)."""
     started: list[tuple[OnSite, Box]] = []
 
-    def make(cameras: list[dict[str, Any]] | None = None, gpio: dict[str, Any] | None = None,
-             technician: dict[str, Any] | None = None, portal: dict[str, Any] | None = None) -> OnSite:
+    def make(
+        cameras: list[dict[str, Any]] | None = None,
+        gpio: dict[str, Any] | None = None,
+        technician: dict[str, Any] | None = None,
+        portal: dict[str, Any] | None = None,
+    ) -> OnSite:
         config = EdgeConfig(
-            device_id="entrance-7", data_dir=tmp_path / f"box{len(started)}", cameras=cameras or [],
-            disk_reserve=0, gpio=gpio, portal=portal,
+            device_id="entrance-7",
+            data_dir=tmp_path / f"box{len(started)}",
+            cameras=cameras or [],
+            disk_reserve=0,
+            gpio=gpio,
+            portal=portal,
             technician={"label_password": LABEL_PASSWORD, **(technician or {})},
         )
         box = Box(config)

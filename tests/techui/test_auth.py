@@ -9,10 +9,30 @@ from edge.config import PortalLink
 from tests.fixtures.ports import wait_until
 from tests.techui.conftest import LABEL_PASSWORD
 
-PAGES = ["/", "/status.json", "/cameras", "/cameras/new", "/cameras/x/edit", "/cameras/x/snapshot.jpg",
-         "/network", "/logs", "/logs/download", "/selftest", "/selftest.json", "/enrol"]
-POSTS = ["/cameras/save", "/cameras/probe", "/cameras/x/delete", "/cameras/x/power-cycle", "/selftest", "/enrol",
-         "/password", "/identify"]
+PAGES = [
+    "/",
+    "/status.json",
+    "/cameras",
+    "/cameras/new",
+    "/cameras/x/edit",
+    "/cameras/x/snapshot.jpg",
+    "/network",
+    "/logs",
+    "/logs/download",
+    "/selftest",
+    "/selftest.json",
+    "/enrol",
+]
+POSTS = [
+    "/cameras/save",
+    "/cameras/probe",
+    "/cameras/x/delete",
+    "/cameras/x/power-cycle",
+    "/selftest",
+    "/enrol",
+    "/password",
+    "/identify",
+]
 
 
 def login(client: httpx.Client, password: str) -> httpx.Response:

@@ -45,13 +45,17 @@ def test_technician_adds_camera_and_sees_it_record(onsite, rtsp_camera, page: Pa
     page.click("#save-button")
     expect(page.locator("p.ok")).to_contain_text("Камера stairs-1 сохранена")
 
-    wait_until(lambda: site.box.status()["cameras"]["stairs-1"]["state"] == "recording", 60,
-               message="the new camera recording")
+    wait_until(
+        lambda: site.box.status()["cameras"]["stairs-1"]["state"] == "recording", 60, message="the new camera recording"
+    )
     wait_until(lambda: site.box.catalogue.latest_segment("stairs-1") is not None, 60, message="a first segment")
     page.goto(site.url + "/")
     card = page.locator("article[data-camera=stairs-1]")
     expect(card.locator(".state")).to_have_text("идёт запись")
     snapshot = card.locator("img.snapshot")
     expect(snapshot).to_be_visible()
-    wait_until(lambda: snapshot.evaluate("img => img.complete && img.naturalWidth") == 320, 20,
-               message="the snapshot image decoded in the browser")
+    wait_until(
+        lambda: snapshot.evaluate("img => img.complete && img.naturalWidth") == 320,
+        20,
+        message="the snapshot image decoded in the browser",
+    )

@@ -15,11 +15,17 @@ from tests.techui.conftest import LABEL_PASSWORD
 def test_selftest_reports_a_dead_camera_as_failed(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("DOZOR_HW_MOCK", "1")
     config = tmp_path / "box.yaml"
-    config.write_text(yaml.safe_dump({
-        "device_id": "selftest-box", "data_dir": str(tmp_path / "data"), "disk_reserve": 0,
-        "cameras": [{"id": "gone", "url": f"rtsp://127.0.0.1:{free_port()}/stream"}],
-        "gpio": {"led_pin": 17, "relays": {"gone": 6}},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "device_id": "selftest-box",
+                "data_dir": str(tmp_path / "data"),
+                "disk_reserve": 0,
+                "cameras": [{"id": "gone", "url": f"rtsp://127.0.0.1:{free_port()}/stream"}],
+                "gpio": {"led_pin": 17, "relays": {"gone": 6}},
+            }
+        )
+    )
     report = run_selftest(config)
     assert report.mock and not report.ok
     by_name = {c.name: c for c in report.checks}
@@ -38,8 +44,12 @@ def test_selftest_from_the_ui(onsite, monkeypatch) -> None:
         page = client.get("/selftest")
         csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
         assert client.post("/selftest", data={"csrf": csrf}).status_code == 303
-        state = wait_until(lambda: (s := client.get("/selftest.json").json())["report"] and s, 240,
-                           interval=1, message="self-test report")
+        state = wait_until(
+            lambda: (s := client.get("/selftest.json").json())["report"] and s,
+            240,
+            interval=1,
+            message="self-test report",
+        )
         assert state["report"]["ok"] is True and state["report"]["counts"]["passed"] >= 5
         page = client.get("/selftest")
         assert "Всё в порядке" in page.text and "test_hw_gpio::test_led_pin_drives" in page.text

@@ -42,7 +42,9 @@ def upgrade() -> None:
         sa.Column("init_sha256", sa.String(length=64), nullable=False),
         sa.Column("init_bytes", sa.Integer(), nullable=False),
         sa.Column("created_at", UTC, nullable=False),
-        sa.ForeignKeyConstraint(["camera_id"], ["cameras.id"], name=op.f("fk_archive_runs_camera_id_cameras"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["camera_id"], ["cameras.id"], name=op.f("fk_archive_runs_camera_id_cameras"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_archive_runs")),
         sa.UniqueConstraint("camera_id", "run_id", name=op.f("uq_archive_runs_camera_id")),
     )
@@ -62,7 +64,9 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.Column("clock_synced", sa.Boolean(), nullable=False),
         sa.Column("created_at", UTC, nullable=False),
-        sa.ForeignKeyConstraint(["run_pk"], ["archive_runs.id"], name=op.f("fk_archive_segments_run_pk_archive_runs"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["run_pk"], ["archive_runs.id"], name=op.f("fk_archive_segments_run_pk_archive_runs"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_archive_segments")),
         sa.UniqueConstraint("run_pk", "seq", name=op.f("uq_archive_segments_run_pk")),
     )
@@ -90,7 +94,9 @@ def upgrade() -> None:
         sa.Column("last_segment_end", UTC, nullable=True),
         sa.Column("last_upload_at", UTC, nullable=True),
         sa.Column("holdings_reported_at", UTC, nullable=True),
-        sa.ForeignKeyConstraint(["camera_id"], ["cameras.id"], name=op.f("fk_archive_cameras_camera_id_cameras"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["camera_id"], ["cameras.id"], name=op.f("fk_archive_cameras_camera_id_cameras"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("camera_id", name=op.f("pk_archive_cameras")),
     )
 
@@ -104,6 +110,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("archive_fetches", "archive_cameras", "archive_holdings", "archive_gaps", "archive_spans",
-                  "archive_segments", "archive_runs"):
+    for table in (
+        "archive_fetches",
+        "archive_cameras",
+        "archive_holdings",
+        "archive_gaps",
+        "archive_spans",
+        "archive_segments",
+        "archive_runs",
+    ):
         op.drop_table(table)

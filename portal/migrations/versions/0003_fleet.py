@@ -37,7 +37,9 @@ def upgrade() -> None:
         sa.Column("telemetry", sa.JSON(), nullable=False),
         sa.Column("last_error", sa.String(length=500), nullable=False),
         sa.Column("last_error_at", UTC, nullable=True),
-        sa.ForeignKeyConstraint(["device_id"], ["devices.id"], name=op.f("fk_device_health_device_id_devices"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["devices.id"], name=op.f("fk_device_health_device_id_devices"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("device_id", name=op.f("pk_device_health")),
     )
     op.create_table(
@@ -50,7 +52,9 @@ def upgrade() -> None:
         sa.Column("ts", UTC, nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("received_at", UTC, nullable=False),
-        sa.ForeignKeyConstraint(["device_id"], ["devices.id"], name=op.f("fk_device_events_device_id_devices"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["devices.id"], name=op.f("fk_device_events_device_id_devices"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_device_events")),
         sa.UniqueConstraint("device_id", "event_id", name=op.f("uq_device_events_device_id")),
     )
@@ -71,7 +75,9 @@ def upgrade() -> None:
         sa.Column("created_at", UTC, nullable=False),
         sa.Column("expires_at", UTC, nullable=True),
         sa.Column("completed_at", UTC, nullable=True),
-        sa.ForeignKeyConstraint(["device_id"], ["devices.id"], name=op.f("fk_device_commands_device_id_devices"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["device_id"], ["devices.id"], name=op.f("fk_device_commands_device_id_devices"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("request_id", name=op.f("pk_device_commands")),
     )
     with op.batch_alter_table("device_commands", schema=None) as batch_op:
