@@ -54,6 +54,22 @@ def subscriber(p: Annotated[Principal, Depends(principal)]) -> Principal:
     return p
 
 
+def password_subscriber(p: Annotated[Principal, Depends(subscriber)]) -> Principal:
+    """A subscriber whose session was opened with the contract's password (not a transparent login by IP).
+
+    Use it (as `PasswordSubscriber`) on every JSON call that could take the account over or spend money:
+    contacts, password, payments. An IP-only session gets 403 with how to log in with the password; pages use
+    `portal.web.guards.PagePasswordSubscriber`, which leads to the password step-up page instead.
+    """
+    if not p.password_authenticated:
+        raise HTTPException(
+            403,
+            "this call needs a session opened with the contract password (a transparent login by network address "
+            "is not enough): log in with POST /api/v1/auth/login",
+        )
+    return p
+
+
 def operator(p: Annotated[Principal, Depends(principal)]) -> Principal:
     if not p.is_operator:
         raise HTTPException(403, "this call is for operators")
@@ -61,5 +77,6 @@ def operator(p: Annotated[Principal, Depends(principal)]) -> Principal:
 
 
 Subscriber = Annotated[Principal, Depends(subscriber)]
+PasswordSubscriber = Annotated[Principal, Depends(password_subscriber)]
 Operator = Annotated[Principal, Depends(operator)]
 AnyPrincipal = Annotated[Principal, Depends(principal)]

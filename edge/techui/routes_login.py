@@ -7,6 +7,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from edge.techui.auth import client_address
 from edge.techui.sessions import COOKIE
+from edge.techui.throttle import attempt_login
 
 router = APIRouter()
 
@@ -29,23 +30,21 @@ def login(request: Request, password: str = Form(""), next: str = Form("/")) -> 
     ui = request.app.state.ui
     render = request.app.state.render
     client = client_address(request)
-    wait = ui.throttle.retry_after(client)
-    if wait > 0:
+    attempt = attempt_login(ui.throttle, client, ui.passwords.verify, password)
+    if attempt.retry_after > 0:
         return render(
             request,
             "login.html",
             429,
             next=_safe_next(next),
             closed=False,
-            error=f"Слишком много неудачных попыток. Повторите через {int(wait) + 1} с.",
+            error=f"Слишком много неудачных попыток. Повторите через {int(attempt.retry_after) + 1} с.",
         )
-    if not ui.passwords.verify(password):
-        ui.throttle.failed(client)
+    if not attempt.ok:
         error = "Неверный пароль." if ui.passwords.configured else "Пароль техника не задан: вход закрыт."
         return render(
             request, "login.html", 401, next=_safe_next(next), error=error, closed=not ui.passwords.configured
         )
-    ui.throttle.succeeded(client)
     token, _ = ui.sessions.create()
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(COOKIE, token, httponly=True, samesite="strict", max_age=int(ui.sessions.lifetime))

@@ -1,10 +1,22 @@
-"""Login rate limiting: a lockout per client address, and a box-wide one against guessing from many addresses."""
+"""Login rate limiting: a lockout per client address, and a box-wide one against guessing from many addresses.
+
+The policy is the portal's (portal/auth/login_attempt.py; edge cannot import the portal, so it is restated
+here): the lock is checked before the password, the password is always verified against an argon2 hash (a
+dummy one when no password is set), and a failure counts against the client address.
+"""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Attempt:
+    ok: bool
+    retry_after: float = 0.0  # > 0: refused because locked (before or by this failure)
 
 
 class LoginThrottle:
@@ -46,3 +58,15 @@ class LoginThrottle:
     def succeeded(self, client: str) -> None:
         with self._lock:
             self._failures.pop(client, None)
+
+
+def attempt_login(throttle: LoginThrottle, client: str, verify: Callable[[str], bool], password: str) -> Attempt:
+    """The one login step of the technician UI: lockout first, then exactly one verification, then counting."""
+    wait = throttle.retry_after(client)
+    if wait > 0:
+        return Attempt(False, wait)
+    if verify(password):
+        throttle.succeeded(client)
+        return Attempt(True)
+    throttle.failed(client)
+    return Attempt(False)  # a lock this failure caused shows on the next attempt

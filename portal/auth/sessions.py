@@ -10,6 +10,11 @@ from portal.auth.passwords import new_token, token_hash
 from portal.models import Contract, LoginSession, Operator, utcnow
 
 SESSION_COOKIE = "dozor_session"
+# How a session was authenticated. An "ip" session (transparent login from a bound ISP address) proves only
+# that the caller sits on the subscriber's network: it may watch, but not take the account over (see
+# portal.deps.PasswordSubscriber).
+AUTH_PASSWORD = "password"
+AUTH_IP = "ip"
 
 
 @dataclass(frozen=True)
@@ -19,10 +24,15 @@ class Principal:
     session_id: int
     contract_id: int | None = None
     operator_id: int | None = None
+    auth: str = AUTH_PASSWORD  # password | ip
 
     @property
     def is_operator(self) -> bool:
         return self.operator_id is not None
+
+    @property
+    def password_authenticated(self) -> bool:
+        return self.auth == AUTH_PASSWORD
 
 
 def open_session(
@@ -34,6 +44,7 @@ def open_session(
     kind: str = "web",
     ip: str = "",
     user_agent: str = "",
+    auth: str = AUTH_PASSWORD,
 ) -> tuple[str, LoginSession]:
     """Store a new session and return its bearer token (shown once, stored hashed)."""
     token = new_token()
@@ -43,6 +54,7 @@ def open_session(
         contract_id=contract.id if contract else None,
         operator_id=operator.id if operator else None,
         kind=kind,
+        auth=auth,
         ip=ip,
         user_agent=user_agent[:300],
         created_at=now,
@@ -66,7 +78,7 @@ def resolve(db: Session, token: str, now: datetime | None = None) -> Principal |
             return None
     if (now - row.last_seen).total_seconds() > 60:  # throttle writes: one touch a minute
         row.last_seen = now
-    return Principal(session_id=row.id, contract_id=row.contract_id, operator_id=row.operator_id)
+    return Principal(session_id=row.id, contract_id=row.contract_id, operator_id=row.operator_id, auth=row.auth)
 
 
 def revoke(db: Session, session_id: int) -> None:

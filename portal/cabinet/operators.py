@@ -3,7 +3,9 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.auth.passwords import hash_password, verify_password
+from portal.auth import throttle
+from portal.auth.login_attempt import LoginKeys, attempt_login
+from portal.auth.passwords import hash_password
 from portal.cabinet.errors import FieldError
 from portal.cabinet.password_rules import check_password_strength
 from portal.models import Operator
@@ -22,8 +24,15 @@ def create_operator(db: Session, login: str, password: str, name: str = "") -> O
     return operator
 
 
-def authenticate_operator(db: Session, login: str, password: str) -> Operator | None:
-    operator = db.scalar(select(Operator).where(Operator.login == login.strip()))
-    if operator is None or not verify_password(operator.password_hash, password):
-        return None
-    return operator
+def authenticate_operator(db: Session, settings, login: str, password: str, ip: str) -> Operator | None:
+    """The operator when login and password are right, else None (failure counted against the IP and
+    "op:<login>"); LoginLocked while locked. The same login attempt as the subscribers' logins."""
+    login = login.strip()[:60]
+    return attempt_login(
+        db,
+        throttle.limits_from(settings),
+        LoginKeys(ip=ip, account="op:" + login),
+        password,
+        find=lambda: db.scalar(select(Operator).where(Operator.login == login)) if login else None,
+        hash_of=lambda op: op.password_hash,
+    )

@@ -28,6 +28,7 @@ def login(ctx: CallContext) -> Answer:
     settings = ctx.services.settings
     token = sessions.login(
         ctx.db,
+        settings,
         ctx.params.text("Login", 32),
         ctx.params.text("Password", 200),
         ip=ctx.client_ip,

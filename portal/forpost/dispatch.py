@@ -1,7 +1,8 @@
 """Run one call in its own unit of work and turn failures into the API's error answers.
 
 Login maps database trouble to LoginErrorCode 201 (cannot reach the account store) and 202 (it failed
-while answering); other calls answer ErrorCode 1. A refused call changes nothing (rolled back).
+while answering); other calls answer ErrorCode 1. A refused call changes nothing (rolled back) — except a
+refused Login, whose only writes are the login throttle's failure counts, which must persist.
 """
 
 import logging
@@ -34,7 +35,10 @@ def run_call(services: Services, name: str, values: Mapping[str, str], client_ip
             answer = call(ctx)
             session.commit()
             return answer
-        except (ForpostError, LoginError) as refused:
+        except LoginError as refused:
+            session.commit()  # the throttle's counts (nothing else is written before a login is refused)
+            return refused.answer()
+        except ForpostError as refused:
             session.rollback()
             return refused.answer()
         except SQLAlchemyError:

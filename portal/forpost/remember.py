@@ -35,6 +35,6 @@ def remember(db: Session, email: str, public_url: str) -> bool:
     if recent is not None:
         return True  # already on its way; do not flood the mailbox
     logins = ", ".join(numbers)
-    text = f"Ваш логин (номер договора) в Дозоре: {logins}.\nВосстановить пароль: {public_url.rstrip('/')}/recovery"
+    text = f"Ваш логин (номер договора) в Дозоре: {logins}.\nВосстановить пароль: {public_url.rstrip('/')}/recover"
     db.add(OutboxMessage(channel="email", recipient=email, text=text, purpose=PURPOSE))
     return True

@@ -6,14 +6,25 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.auth.passwords import token_hash, verify_password
+from portal.auth.passwords import token_hash
 from portal.auth.sessions import Principal, open_session
+from portal.cabinet.login import LoginRefused, check_password_login
+from portal.config import PortalSettings
 from portal.forpost import errors
 from portal.forpost.errors import LoginError
 from portal.models import Contract, LoginSession, utcnow
 from portal.models.forpost import ForpostSession, Translation
 
 KIND = "forpost"
+# The cabinet's refusal reasons as Forpost LoginErrorCodes. An unknown contract answers like a wrong password
+# (1), not 203: a distinct answer would let anyone enumerate contract numbers.
+_CODES = {
+    "empty": errors.LOGIN_WRONG_PASSWORD,
+    "wrong": errors.LOGIN_WRONG_PASSWORD,
+    "locked": errors.LOGIN_BLOCKED,
+    "disabled": errors.LOGIN_DISABLED,
+    "blocked": errors.LOGIN_BLOCKED,
+}
 
 
 @dataclass(frozen=True)
@@ -25,18 +36,22 @@ class SessionCheck:
 
 
 def login(
-    db: Session, number: str, password: str, *, ip: str, user_agent: str, lifetime: timedelta, bind_ip: bool
+    db: Session,
+    settings: PortalSettings,
+    number: str,
+    password: str,
+    *,
+    ip: str,
+    user_agent: str,
+    lifetime: timedelta,
+    bind_ip: bool,
 ) -> str:
-    """Check the contract's credentials and open a session; the token is the SessionID."""
-    contract = db.scalar(select(Contract).where(Contract.number == number))
-    if contract is None:
-        raise LoginError(errors.LOGIN_NO_SUCH_USER)
-    if not verify_password(contract.password_hash, password):
-        raise LoginError(errors.LOGIN_WRONG_PASSWORD)
-    if contract.status == "disabled":
-        raise LoginError(errors.LOGIN_DISABLED)
-    if contract.status != "active":
-        raise LoginError(errors.LOGIN_BLOCKED)
+    """Check the contract's credentials (the cabinet's login: same lockout, same throttle) and open a session;
+    the token is the SessionID. A refusal raises LoginError; the caller keeps the failure count."""
+    try:
+        contract = check_password_login(db, settings, number, password, ip)
+    except LoginRefused as refused:
+        raise LoginError(_CODES[refused.reason]) from None
     token, row = open_session(db, contract=contract, lifetime=lifetime, kind=KIND, ip=ip, user_agent=user_agent)
     db.add(ForpostSession(login_session_id=row.id, bound_ip=ip if bind_ip else ""))
     return token

@@ -73,6 +73,8 @@ class LoginSession(Base):
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), index=True)
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="web")  # web | api | forpost | transparent
+    # How it was authenticated: password | ip (transparent login). Account changes need "password".
+    auth: Mapped[str] = mapped_column(String(8), default="password", server_default="password")
     ip: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -105,7 +105,11 @@ class RecoveryRequest(Base):
 
 
 class OutboxMessage(Base):
-    """Every SMS (and e-mail) the portal sends, kept for the operator console; gateways update the status."""
+    """Every SMS (and e-mail) the portal sends, kept for the operator console; gateways update the status.
+
+    `text` is what the console shows: a code in it is masked. `body` is the full text, kept only while the
+    message waits for a delivery that has not happened (no provider) and purged once delivered or stale.
+    """
 
     __tablename__ = "outbox_messages"
 
@@ -113,6 +117,7 @@ class OutboxMessage(Base):
     channel: Mapped[str] = mapped_column(String(8), default="sms")  # sms | email
     recipient: Mapped[str] = mapped_column(String(254), index=True)
     text: Mapped[str] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
     purpose: Mapped[str] = mapped_column(String(32), default="")  # recovery | contact | ...
     status: Mapped[str] = mapped_column(String(16), default="queued")  # queued | sent | failed
     gateway: Mapped[str] = mapped_column(String(32), default="outbox")

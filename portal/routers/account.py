@@ -1,4 +1,8 @@
-"""The subscriber's account pages: contacts (phones and e-mails, added with a confirmation code) and sessions."""
+"""The subscriber's account pages: contacts (phones and e-mails, added with a confirmation code) and sessions.
+
+Changing contacts needs a password session (PagePasswordSubscriber): a transparent login by network address
+must not bind its own phone and then reset the password with it.
+"""
 
 from typing import Annotated
 
@@ -13,7 +17,7 @@ from portal.deps import DB, services
 from portal.models import ContactConfirmation, Contract
 from portal.sms.gateways import gateway_for
 from portal.web.csrf import verify_csrf
-from portal.web.guards import PageSubscriber
+from portal.web.guards import PagePasswordSubscriber, PageSubscriber
 from portal.web.templating import render
 
 router = APIRouter(prefix="/account", tags=["cabinet account"])
@@ -40,13 +44,13 @@ def _error(exc: FieldError) -> str:
 
 @router.get("/contacts")
 def contacts_page(request: Request, who: PageSubscriber, db: DB) -> Response:
-    return _contacts_page(request, db, who.contract_id)
+    return _contacts_page(request, db, who.contract_id, needs_password=not who.password_authenticated)
 
 
 @router.post("/contacts/add", dependencies=[Csrf])
 def contact_add(
     request: Request,
-    who: PageSubscriber,
+    who: PagePasswordSubscriber,
     db: DB,
     kind: Annotated[str, Form()] = "",
     value: Annotated[str, Form()] = "",
@@ -64,7 +68,7 @@ def contact_add(
 @router.post("/contacts/confirm", dependencies=[Csrf])
 def contact_confirm(
     request: Request,
-    who: PageSubscriber,
+    who: PagePasswordSubscriber,
     db: DB,
     confirmation: Annotated[int, Form()] = 0,
     code: Annotated[str, Form()] = "",
@@ -79,7 +83,7 @@ def contact_confirm(
 
 
 @router.post("/contacts/phones/{phone_id}/delete", dependencies=[Csrf])
-def phone_delete(request: Request, phone_id: int, who: PageSubscriber, db: DB) -> Response:
+def phone_delete(request: Request, phone_id: int, who: PagePasswordSubscriber, db: DB) -> Response:
     try:
         contacts.remove_phone(db, who.contract_id, phone_id)
     except FieldError as exc:
@@ -88,7 +92,7 @@ def phone_delete(request: Request, phone_id: int, who: PageSubscriber, db: DB) -
 
 
 @router.post("/contacts/emails/{email_id}/delete", dependencies=[Csrf])
-def email_delete(request: Request, email_id: int, who: PageSubscriber, db: DB) -> Response:
+def email_delete(request: Request, email_id: int, who: PagePasswordSubscriber, db: DB) -> Response:
     try:
         contacts.remove_email(db, who.contract_id, email_id)
     except FieldError as exc:

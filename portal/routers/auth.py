@@ -14,12 +14,12 @@ from portal.auth.cookies import clear_session_cookie, set_session_cookie
 from portal.auth.sessions import revoke
 from portal.cabinet import recovery
 from portal.cabinet.errors import FieldError
-from portal.cabinet.login import LoginRefused, check_password_login, open_login, transparent_contract
+from portal.cabinet.login import LoginRefused, check_password_login, open_login, step_up, transparent_contract
 from portal.deps import DB, AnyPrincipal, optional_principal, services
 from portal.models import RecoveryRequest
 from portal.sms.gateways import gateway_for
 from portal.web.csrf import verify_csrf
-from portal.web.guards import safe_next
+from portal.web.guards import PageSubscriber, safe_next
 from portal.web.templating import render
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -150,6 +150,41 @@ def logout_page(request: Request, db: DB) -> Response:
     response = RedirectResponse("/login", status_code=303)
     clear_session_cookie(response)
     response.set_cookie(MANUAL_COOKIE, "1", httponly=True, samesite="lax")
+    return response
+
+
+@pages.get("/login/confirm")
+def step_up_page(request: Request, who: PageSubscriber, next: str = "") -> Response:
+    """Asked by PagePasswordSubscriber: an IP-only session must enter the password before account changes."""
+    target = safe_next(next, "/account/contacts")
+    if who.password_authenticated:
+        return RedirectResponse(target, status_code=303)
+    return render(request, "login_confirm.html", next=target)
+
+
+@pages.post("/login/confirm", dependencies=[Csrf])
+def step_up_submit(
+    request: Request,
+    who: PageSubscriber,
+    db: DB,
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    target = safe_next(next, "/account/contacts")
+    try:
+        opened = step_up(
+            db,
+            services(request).settings,
+            who.contract_id,
+            password,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", ""),
+        )
+    except LoginRefused as refused:
+        return render(request, "login_confirm.html", refused.status, error=refused.message, next=target)
+    revoke(db, who.session_id)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, opened.token, remember_days=None)
     return response
 
 

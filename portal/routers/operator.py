@@ -8,9 +8,9 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from portal.auth import throttle
 from portal.auth.client_ip import client_ip
 from portal.auth.cookies import clear_session_cookie, set_session_cookie
+from portal.auth.login_attempt import LoginLocked
 from portal.auth.sessions import open_session, revoke
 from portal.cabinet.contracts import (
     STATUS_NAMES,
@@ -66,24 +66,24 @@ def login(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     settings = services(request).settings
-    keys = {"ip": client_ip(request), "contract": "op:" + login.strip()[:60]}
+    ip = client_ip(request)
     target = safe_next(next, "/operator/contracts")
-    locked = throttle.active_lockout(db, keys)
-    if locked:
-        until = local_time(locked.until, settings.display_tz)
+    try:
+        operator = authenticate_operator(db, settings, login, password, ip)
+    except LoginLocked as locked:
+        db.commit()  # the failure that caused the lock must count
+        until = local_time(locked.lock.until, settings.display_tz)
         error = f"Слишком много неудачных попыток. Вход заблокирован до {until}."
         return render(request, "operator/login.html", 429, error=error, next=target, login=login)
-    operator = authenticate_operator(db, login, password)
     if operator is None:
-        throttle.record_failure(db, keys, throttle.limits_from(settings))
+        db.commit()
         return render(request, "operator/login.html", 401, error="Неверный логин или пароль", next=target, login=login)
-    throttle.record_success(db, keys)
     token, _ = open_session(
         db,
         operator=operator,
         lifetime=timedelta(days=settings.session_days),
         kind="operator",
-        ip=keys["ip"],
+        ip=ip,
         user_agent=request.headers.get("user-agent", ""),
     )
     response = RedirectResponse(target, status_code=303)

@@ -2,7 +2,7 @@
 a logged-in principal of the wrong kind gets 403."""
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import RedirectResponse
@@ -14,6 +14,19 @@ from portal.deps import optional_principal
 class LoginRequired(Exception):
     def __init__(self, login_url: str, next_url: str) -> None:
         self.location = f"{login_url}?next={quote(next_url, safe='/')}"
+
+
+STEP_UP_URL = "/login/confirm"
+
+
+def _return_to(request: Request) -> str:
+    """Where to go back after the step-up: this page (GET), or the page the form was posted from."""
+    if request.method == "GET":
+        return _next_of(request)
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc and referer.netloc != request.url.netloc:
+        return "/cameras"
+    return safe_next(referer.path + (f"?{referer.query}" if referer.query else ""), "/cameras")
 
 
 def _next_of(request: Request) -> str:
@@ -36,7 +49,16 @@ def page_operator(request: Request, who: Annotated[Principal | None, Depends(opt
     return who
 
 
+def page_password_subscriber(request: Request, who: Annotated[Principal, Depends(page_subscriber)]) -> Principal:
+    """A subscriber logged in with the password. A transparent (IP-only) session is sent to the step-up page,
+    which says why in Russian and asks for the password (or offers recovery by SMS to a bound phone)."""
+    if not who.password_authenticated:
+        raise LoginRequired(STEP_UP_URL, _return_to(request))
+    return who
+
+
 PageSubscriber = Annotated[Principal, Depends(page_subscriber)]
+PagePasswordSubscriber = Annotated[Principal, Depends(page_password_subscriber)]
 PageOperator = Annotated[Principal, Depends(page_operator)]
 
 

@@ -1,4 +1,4 @@
-"""Login, LoginSessionID checks, IP-bound sessions, Logout, and Login's error codes (1/101/103/201/202/203)."""
+"""Login, LoginSessionID checks, IP-bound sessions, Logout, Login's error codes (1/101/103/201/202; never 203)."""
 
 from datetime import timedelta
 
@@ -19,7 +19,8 @@ def test_paths_are_case_insensitive_and_answers_are_json(world: World) -> None:
 
 
 def test_login_error_codes(world: World) -> None:
-    assert world.call("Login", Login="9999", Password="x") == {"LoginErrorCode": 203, "Error": "Пользователь не найден"}
+    unknown = world.call("Login", Login="9999", Password="x")  # like a wrong password: no enumeration
+    assert unknown == {"LoginErrorCode": 1, "Error": "Неверный логин или пароль"}
     assert world.call("Login", Login="1001", Password="wrong") == {
         "LoginErrorCode": 1,
         "Error": "Неверный логин или пароль",

@@ -117,3 +117,25 @@ def test_button_hold_restores_label_password_and_reopens_enrolment(onsite) -> No
     pin.drive_high()
     wait_until(lambda: site.ui.passwords.verify(LABEL_PASSWORD), 10, message="label password restored")
     assert not site.ui.passwords.verify("changed-by-portal")
+
+
+def test_login_costs_one_argon2_check_even_without_a_password_and_locks_first(onsite, monkeypatch) -> None:
+    """The portal's login policy on the box: an unset password still costs one verification (dummy hash);
+    a locked address gets no verification at all."""
+    from argon2 import PasswordHasher
+
+    calls: list[str] = []
+    real = PasswordHasher.verify
+
+    def counting(self, hash_, password):
+        calls.append(hash_)
+        return real(self, hash_, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", counting)
+    closed = onsite(technician={"label_password": None, "max_failures": 2, "lockout_seconds": 600})
+    with httpx.Client(base_url=closed.url) as client:
+        assert login(client, "some-guess-1").status_code == 401
+        assert len(calls) == 1 and calls[0].startswith("$argon2")
+        assert login(client, "some-guess-2").status_code == 401
+        assert login(client, "some-guess-3").status_code == 429
+        assert len(calls) == 2  # locked: refused before any verification
