@@ -43,6 +43,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Dozor portal", version="0.1.0", lifespan=lifespan)
     app.state.services = services
+    from portal.body_limit import BodyLimitMiddleware
+
+    app.add_middleware(BodyLimitMiddleware)  # every body capped before any route reads it
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from portal.auth.sessions import SESSION_COOKIE, Principal, resolve
 from portal.services import Services
+from portal.web.csrf import verify_csrf_header
 
 
 def services(request: Request) -> Services:
@@ -70,9 +71,12 @@ def password_subscriber(p: Annotated[Principal, Depends(subscriber)]) -> Princip
     return p
 
 
-def operator(p: Annotated[Principal, Depends(principal)]) -> Principal:
+def operator(request: Request, p: Annotated[Principal, Depends(principal)]) -> Principal:
+    """An operator of the JSON API; a state-changing call made with the console's cookie (not a bearer token)
+    must carry the CSRF token (portal.web.csrf.verify_csrf_header)."""
     if not p.is_operator:
         raise HTTPException(403, "this call is for operators")
+    verify_csrf_header(request)
     return p
 
 

@@ -24,7 +24,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class Lockout:
-    scope: str  # ip | contract
+    scope: str  # ip | contract (logins); rec-ip | rec-num (password recovery starts)
     until: datetime
 
 
@@ -55,7 +55,7 @@ def record_failure(db: Session, keys: dict[str, str], limits: Limits, now: datet
         if now - row.window_start > limits.window:
             row.failures, row.window_start = 0, now
         row.failures += 1
-        limit = limits.per_ip if scope == "ip" else limits.per_contract
+        limit = limits.per_ip if scope.endswith("ip") else limits.per_contract  # "ip", "rec-ip": an address
         if row.failures >= limit:
             row.locked_until = now + limits.lock
             row.failures, row.window_start = 0, now

@@ -60,7 +60,8 @@ def request_contact(
     db.add(row)
     db.flush()
     text = f"Дозор: код подтверждения {code}. Действует 10 минут."
-    send_message(db, gateway, value, text, purpose="contact", channel="sms" if kind == "phone" else "email")
+    channel = "sms" if kind == "phone" else "email"
+    send_message(db, gateway, value, text, purpose="contact", channel=channel, secret=code)
     return row
 
 

@@ -1,8 +1,10 @@
 """Password recovery (seed 001): contract number -> one of its phones -> SMS code -> new password.
 
 Rules: a 6-digit code, valid 5 minutes, 3 attempts; a new code at most every 60 s and at most 3 per
-recovery, and at most 5 recovery SMS per contract an hour. The flow token the browser holds and the
-code are stored hashed. Success ends every session of the contract.
+recovery, and at most 5 recovery SMS per contract an hour; at most 10 starts per client address and per
+contract number an hour. The flow token the browser holds and the code are stored hashed (the SMS outbox
+masks the code). Success ends every session of the contract. Codes go only to phones already bound to the
+contract, so recovery cannot be steered to a new phone.
 """
 
 import hashlib
@@ -13,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from portal.auth import throttle
 from portal.auth.passwords import new_token, token_hash
 from portal.cabinet.contacts_format import mask_phone
 from portal.cabinet.contracts import find_contract, phones_of, set_password
@@ -27,6 +30,14 @@ RESEND_AFTER = timedelta(seconds=60)
 SENDS_PER_FLOW = 3
 SENDS_PER_CONTRACT_HOUR = 5
 FLOW_TTL = timedelta(minutes=30)
+# Starts per client address and per contract number, in the login throttle's store (its rows, its workers):
+# step 2 shows a contract's masked phones, so step 1 must not be a free oracle for contract numbers.
+START_LIMITS = throttle.Limits(per_ip=10, per_contract=10, window=timedelta(hours=1), lock=timedelta(hours=1))
+# One answer for an unknown number, a closed contract and one without phones: which is which is not public.
+UNAVAILABLE = (
+    "по этому номеру восстановить пароль по SMS нельзя — проверьте номер договора; "
+    "если он верный, обратитесь в офис или службу поддержки"
+)
 
 
 def _code_hash(req: RecoveryRequest, code: str) -> str:
@@ -37,15 +48,16 @@ def _code_hash(req: RecoveryRequest, code: str) -> str:
 def start(db: Session, number: str, ip: str = "", now: datetime | None = None) -> tuple[str, RecoveryRequest]:
     """Step 1: the contract number. Returns the flow token for the browser."""
     now = now or utcnow()
-    if not number.strip():
+    number = number.strip()[:32]
+    if not number:
         raise FieldError("contract", "введите номер договора")
+    keys = {"rec-ip": ip or "unknown", "rec-num": number}
+    if throttle.active_lockout(db, keys, now) is not None:
+        raise FieldError("contract", "слишком много попыток восстановления — попробуйте через час")
+    throttle.record_failure(db, keys, START_LIMITS, now)  # every start counts, found or not
     contract = find_contract(db, number)
-    if contract is None:
-        raise FieldError("contract", "договор с таким номером не найден")
-    if contract.status != "active":
-        raise FieldError("contract", "вход по договору закрыт (договор отключён или заблокирован) — обратитесь в офис")
-    if not phones_of(db, contract.id):
-        raise FieldError("contract", "к договору не привязан ни один телефон — обратитесь в службу поддержки")
+    if contract is None or contract.status != "active" or not phones_of(db, contract.id):
+        raise FieldError("contract", UNAVAILABLE)
     token = new_token()
     req = RecoveryRequest(token_hash=token_hash(token), contract_id=contract.id, ip=ip, expires_at=now + FLOW_TTL)
     db.add(req)
@@ -96,7 +108,7 @@ def send_code(
     req.attempts, req.sends, req.last_sent_at = 0, req.sends + 1, now
     number = db.scalar(select(Contract.number).where(Contract.id == req.contract_id))
     text = f"Дозор: код восстановления пароля {code}. Действует 5 минут. Договор {number}. Никому не сообщайте код."
-    send_message(db, gateway, phone.phone, text, purpose="recovery")
+    send_message(db, gateway, phone.phone, text, purpose="recovery", secret=code)
     db.flush()
 
 

@@ -68,6 +68,8 @@ def login(
     settings = services(request).settings
     ip = client_ip(request)
     target = safe_next(next, "/operator/contracts")
+    if not login.strip() or not password:  # like the subscribers' form: an empty field is no guess, not counted
+        return render(request, "operator/login.html", 400, error="Введите логин и пароль", next=target, login=login)
     try:
         operator = authenticate_operator(db, settings, login, password, ip)
     except LoginLocked as locked:
@@ -310,8 +312,9 @@ def _ip_page(request: Request, db: DB, status: int = 200, **context: object) -> 
     return render(request, "operator/ip_bindings.html", status, active="ip", rows=rows, **context)
 
 
-@router.post("/ip-bindings/import", dependencies=[Csrf])
-async def ip_bindings_import(request: Request, _who: PageOperator, db: DB) -> Response:
+@router.post("/ip-bindings/import")
+async def ip_bindings_import(request: Request, _who: PageOperator, _csrf: Annotated[None, Csrf], db: DB) -> Response:
+    # Csrf after PageOperator: the upload is parsed only once the caller is known to be an operator.
     form = await request.form()
     upload = form.get("file")
     text = form.get("text") or ""

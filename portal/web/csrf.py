@@ -14,6 +14,8 @@ from starlette.responses import Response
 
 CSRF_COOKIE = "dozor_csrf"
 CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"  # JSON calls made by a page with the session cookie send the page's token here
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _secret(request: Request) -> bytes:
@@ -51,3 +53,15 @@ async def verify_csrf(request: Request) -> None:
     seed = request.cookies.get(CSRF_COOKIE, "")
     if not seed or not hmac.compare_digest(sent, _sign(request, seed)):
         raise HTTPException(403, "CSRF: форма устарела или отправлена с чужого сайта — обновите страницу")
+
+
+def verify_csrf_header(request: Request) -> None:
+    """For state-changing JSON calls authenticated by the session cookie: the page's CSRF token must come in
+    the X-CSRF-Token header (a cross-site page can make the browser send the cookie, not the header). Calls
+    with a bearer token are not at risk — a browser never adds one on its own — and need no token."""
+    if request.method in SAFE_METHODS or request.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    seed = request.cookies.get(CSRF_COOKIE, "")
+    sent = request.headers.get(CSRF_HEADER, "")
+    if not seed or not hmac.compare_digest(sent, _sign(request, seed)):
+        raise HTTPException(403, "CSRF: a cookie-authenticated call needs the X-CSRF-Token header of the page")

@@ -65,6 +65,8 @@ RULES = [
     Rule("POST", r"/api/v1/auth/login", cells=PUBLIC),
     Rule("POST", r"/api/v1/auth/logout", cells=expect({401}, OK, OK, OK, OK)),
     Rule("*", r"/|/login|/logout|/recover(/.*)?", cells=PUBLIC),
+    # Password step-up: a password session is sent on (303), an empty password is refused (400).
+    Rule("*", r"/login/confirm", cells=expect(PAGE_ANON, {303, 400}, {303, 400}, {303, 400}, {403})),
     Rule("GET", r"/cameras|/favourites|/account/contacts|/account/sessions", cells=SUBSCRIBER_PAGE),
     Rule("POST", r"/account/contacts/(add|confirm)", cells=SUBSCRIBER_PAGE),
     Rule("POST", r"/account/(contacts/phones|contacts/emails|sessions)/\{\w+\}/(delete|revoke)", cells=OWN_ITEM),
@@ -201,6 +203,7 @@ def _call(portal, client: httpx.Client, method: str, path: str, rule: Rule, who:
         url,
         params=query,
         cookies=cookies,
+        headers={"x-csrf-token": data["csrf"]},  # cookie-authenticated API calls carry the page's CSRF token
         data=data if method in ("POST", "PUT", "DELETE") else None,
     )
     return client.send(request).status_code

@@ -95,7 +95,7 @@ def test_new_phone_is_bound_only_with_the_code_sent_to_it(portal) -> None:
         contract = find_contract(s, portal.world.contract_c)
         pending = contacts.request_contact(s, contract.id, "phone", "8 (913) 555-44-33", OutboxGateway())
         assert pending.value == "+79135554433"
-        text = s.scalar(select(OutboxMessage.text).where(OutboxMessage.recipient == "+79135554433"))
+        text = s.scalar(select(OutboxMessage.body).where(OutboxMessage.recipient == "+79135554433"))
         code = re.search(r"\d{6}", text).group(0)
         assert "+79135554433" not in [p.phone for p in phones_of(s, contract.id)]
         with pytest.raises(FieldError, match="неверный код"):

@@ -21,7 +21,7 @@ from tests.cabinet.world import PASSWORD
 def last_code(portal, phone: str) -> str:
     with portal.db.session() as s:
         text = s.scalars(
-            select(OutboxMessage.text).where(OutboxMessage.recipient == phone).order_by(OutboxMessage.id.desc())
+            select(OutboxMessage.body).where(OutboxMessage.recipient == phone).order_by(OutboxMessage.id.desc())
         ).first()
     return re.search(r"\b(\d{6})\b", text).group(1)
 
@@ -50,7 +50,8 @@ def test_whole_recovery_flow_in_the_browser(portal, page: Page, browser, shot) -
     page.get_by_role("button", name="Проверить").click()
     expect(page.locator(".error")).to_have_text("Код: неверный код; осталось попыток: 2")
 
-    page.fill("#code", last_code(portal, w.phone_b))
+    code = last_code(portal, w.phone_b)
+    page.fill("#code", code)
     page.get_by_role("button", name="Проверить").click()
     expect(page).to_have_url(f"{portal.url}/recover/password")
     page.fill("#password", "short")
@@ -72,14 +73,15 @@ def test_whole_recovery_flow_in_the_browser(portal, page: Page, browser, shot) -
     expect(page).to_have_url(f"{portal.url}/cameras")
     shot(page, "logged_in")
 
-    # The operator reads the SMS in the console's outbox.
+    # The operator sees the SMS in the console's outbox, its code masked.
     op = browser.new_context().new_page()
     op.goto(f"{portal.url}/operator/sms")
     op.fill("#login", w.operator)
     op.fill("#password", "Pult2024secret")
     op.click("button[type=submit]")
     expect(op.locator("#outbox")).to_contain_text(w.phone_b)
-    expect(op.locator("#outbox")).to_contain_text("код восстановления пароля")
+    expect(op.locator("#outbox")).to_contain_text("код восстановления пароля ••••••")
+    expect(op.locator("#outbox")).not_to_contain_text(code)  # the console never shows a code
     shot(op, "operator_outbox")
     op.context.close()
 
@@ -97,7 +99,7 @@ def flow(portal):
 
 def last_code_in(s, phone: str) -> str:
     text = s.scalars(
-        select(OutboxMessage.text).where(OutboxMessage.recipient == phone).order_by(OutboxMessage.id.desc())
+        select(OutboxMessage.body).where(OutboxMessage.recipient == phone).order_by(OutboxMessage.id.desc())
     ).first()
     return re.search(r"\b(\d{6})\b", text).group(1)
 
@@ -162,7 +164,7 @@ def test_resend_limits(flow) -> None:
 
 def test_unknown_contract_and_stale_flow(portal) -> None:
     with portal.db.session() as s:
-        with pytest.raises(FieldError, match="не найден"):
+        with pytest.raises(FieldError, match="восстановить пароль по SMS нельзя"):
             recovery.start(s, "no-such-contract")
         token, req = recovery.start(s, portal.world.contract_c)
         assert recovery.load(s, token) is req

@@ -1,0 +1,256 @@
+"""Access hardening (issue 11) against a real portal under uvicorn: a transparent (IP-only) session cannot take
+the account over and is offered the password step-up; codes never sit readable in the SMS outbox; recovery is
+rate-limited and answers unknown contracts like closed ones; cookie-authenticated operator API calls need the
+CSRF token; every request body is capped and large uploads are parsed only after the credentials."""
+
+import re
+from contextlib import closing
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import HTTPException
+from sqlalchemy import select
+
+from portal.auth.sessions import AUTH_IP, Principal, token_hash
+from portal.body_limit import CSV_MAX_BODY, DEFAULT_MAX_BODY
+from portal.cabinet import recovery
+from portal.cabinet.contracts import find_contract, phones_of
+from portal.cabinet.errors import FieldError
+from portal.deps import password_subscriber
+from portal.models import ContactConfirmation, LoginSession, OutboxMessage, utcnow
+from portal.sms.gateways import HttpSmsGateway, OutboxGateway
+from portal.sms.outbox import SECRET_TTL, purge_secrets, send_message
+from tests.cabinet.world import OPERATOR_PASSWORD, PASSWORD
+
+
+def csrf_of(page: httpx.Response) -> str:
+    return re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+
+
+def transparent_client(portal) -> httpx.Client:
+    """A browser on contract A's home network, logged in by address only."""
+    client = httpx.Client(base_url=portal.url, headers={"x-forwarded-for": portal.world.bound_ip})
+    assert client.get("/login", follow_redirects=False).status_code == 303
+    return client
+
+
+def session_row(portal, client: httpx.Client) -> LoginSession:
+    with portal.db.session() as s:
+        row = s.scalar(
+            select(LoginSession).where(LoginSession.token_hash == token_hash(client.cookies["dozor_session"]))
+        )
+        s.expunge(row)
+        return row
+
+
+def test_transparent_session_cannot_change_contacts_until_the_password_is_entered(portal) -> None:
+    new_phone = "+79130000001"
+    with closing(transparent_client(portal)) as client:
+        transparent = session_row(portal, client)
+        assert (transparent.kind, transparent.auth) == ("transparent", "ip")
+        page = client.get("/account/contacts")
+        assert page.status_code == 200 and 'id="needs-password"' in page.text
+        token = csrf_of(page)
+        refused = client.post(
+            "/account/contacts/add",
+            data={"csrf": token, "kind": "phone", "value": new_phone},
+            headers={"referer": f"{portal.url}/account/contacts"},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 303
+        assert refused.headers["location"] == "/login/confirm?next=/account/contacts"
+        with portal.db.session() as s:  # nothing was sent or stored for the stranger's phone
+            assert s.scalar(select(ContactConfirmation).where(ContactConfirmation.value == new_phone)) is None
+            assert s.scalar(select(OutboxMessage).where(OutboxMessage.recipient == new_phone)) is None
+        step_up = client.get(refused.headers["location"])
+        assert step_up.status_code == 200 and "Нужен пароль" in step_up.text and 'href="/recover"' in step_up.text
+        wrong = client.post(
+            "/login/confirm", data={"csrf": token, "password": "Nepravilno1", "next": "/account/contacts"}
+        )
+        assert wrong.status_code == 401 and "Неверный номер договора или пароль" in wrong.text
+        ok = client.post(
+            "/login/confirm",
+            data={"csrf": token, "password": PASSWORD, "next": "/account/contacts"},
+            follow_redirects=False,
+        )
+        assert ok.status_code == 303 and ok.headers["location"] == "/account/contacts"
+        stepped = session_row(portal, client)
+        assert (stepped.auth, stepped.kind) == ("password", "web") and stepped.id != transparent.id
+        with portal.db.session() as s:
+            assert s.get(LoginSession, transparent.id).revoked
+        added = client.post("/account/contacts/add", data={"csrf": token, "kind": "phone", "value": new_phone})
+        assert added.status_code == 200 and "Код подтверждения отправлен" in added.text
+        assert 'id="needs-password"' not in client.get("/account/contacts").text
+
+
+def test_transparent_session_cannot_remove_a_phone(portal) -> None:
+    with closing(transparent_client(portal)) as client:
+        token = csrf_of(client.get("/account/contacts"))
+        with portal.db.session() as s:
+            phone_id = phones_of(s, portal.world.ids["a"])[-1].id
+        refused = client.post(
+            f"/account/contacts/phones/{phone_id}/delete", data={"csrf": token}, follow_redirects=False
+        )
+        assert refused.status_code == 303 and refused.headers["location"].startswith("/login/confirm")
+    with portal.db.session() as s:
+        assert phone_id in [p.id for p in phones_of(s, portal.world.ids["a"])]
+
+
+def test_password_subscriber_guard_refuses_ip_sessions() -> None:
+    with pytest.raises(HTTPException) as refused:
+        password_subscriber(Principal(session_id=1, contract_id=7, auth=AUTH_IP))
+    assert refused.value.status_code == 403 and "password" in refused.value.detail
+    who = Principal(session_id=2, contract_id=7)
+    assert password_subscriber(who) is who
+
+
+def test_codes_are_masked_in_the_outbox_and_the_console(portal) -> None:
+    with portal.db.session() as s:
+        _, req = recovery.start(s, portal.world.contract_c)
+        phone = phones_of(s, req.contract_id)[0]
+        recovery.send_code(s, req, phone.id, OutboxGateway())
+        row = s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == phone.phone)).all()[-1]
+        code = re.search(r"\b\d{6}\b", row.body).group(0)  # waiting for delivery: the only readable copy
+        assert code not in row.text and "••••••" in row.text
+        message_id = row.id
+    with httpx.Client(base_url=portal.url) as op:
+        token = csrf_of(op.get("/operator/login"))
+        op.post("/operator/login", data={"csrf": token, "login": portal.world.operator, "password": OPERATOR_PASSWORD})
+        console = op.get("/operator/sms")
+        assert console.status_code == 200 and "код восстановления пароля ••••••" in console.text
+        assert code not in console.text
+    with portal.db.session() as s:
+        assert purge_secrets(s, now=utcnow() + SECRET_TTL + timedelta(seconds=1)) >= 1
+        assert s.get(OutboxMessage, message_id).body is None  # a stale code is forgotten
+
+
+class _Provider:
+    name = "http"
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def deliver(self, message_id: int, phone: str, text: str) -> str:
+        self.texts.append(text)
+        return "ref-1"
+
+
+def test_a_code_delivered_by_a_provider_is_never_stored(portal) -> None:
+    provider = _Provider()
+    with portal.db.session() as s:
+        row = send_message(s, provider, "+79051112233", "код 482915, никому", purpose="contact", secret="482915")
+        assert provider.texts == ["код 482915, никому"]
+        assert (row.status, row.text, row.body) == ("sent", "код ••••••, никому", None)
+        failed = send_message(
+            s,
+            HttpSmsGateway("http://127.0.0.1:9/none", timeout=1),
+            "+79051112233",
+            "код 111222",
+            purpose="x",
+            secret="111222",
+        )
+        assert (failed.status, failed.text, failed.body) == ("failed", "код ••••••", None)
+        s.rollback()
+
+
+def test_recovery_answers_unknown_contracts_like_closed_ones_and_is_rate_limited(portal) -> None:
+    with portal.db.session() as s:
+        answers = []
+        for number in ("no-such-77", portal.world.contract_b + "9"):
+            with pytest.raises(FieldError) as refused:
+                recovery.start(s, number, ip="198.51.100.7")
+            answers.append(refused.value.reason)
+        contract = find_contract(s, portal.world.contract_c)
+        contract.status = "disabled"
+        with pytest.raises(FieldError) as closed:
+            recovery.start(s, contract.number, ip="198.51.100.7")
+        assert answers == [closed.value.reason, closed.value.reason]
+        s.rollback()
+    with portal.db.session() as s:
+        for i in range(recovery.START_LIMITS.per_ip):
+            with pytest.raises(FieldError):
+                recovery.start(s, f"guess-{i}", ip="198.51.100.8")
+        with pytest.raises(FieldError, match="слишком много попыток восстановления"):
+            recovery.start(s, portal.world.contract_b, ip="198.51.100.8")  # even a real one, from this address
+        for i in range(recovery.START_LIMITS.per_contract):
+            try:
+                recovery.start(s, portal.world.contract_b, ip=f"203.0.113.{i}")
+            except FieldError:
+                pytest.fail("the starts below the per-contract limit must pass")
+        with pytest.raises(FieldError, match="слишком много попыток восстановления"):
+            recovery.start(s, portal.world.contract_b, ip="203.0.113.200")
+        s.rollback()
+
+
+def test_recovery_page_gives_one_answer_for_unknown_and_closed(portal) -> None:
+    with httpx.Client(base_url=portal.url, headers={"x-forwarded-for": "198.51.100.20"}) as client:
+        token = csrf_of(client.get("/recover"))
+        unknown = client.post("/recover", data={"csrf": token, "contract": "000000"})
+        assert unknown.status_code == 400 and "восстановить пароль по SMS нельзя" in unknown.text
+
+
+def operator_client(portal) -> tuple[httpx.Client, str]:
+    client = httpx.Client(base_url=portal.url)
+    token = csrf_of(client.get("/operator/login"))
+    client.post("/operator/login", data={"csrf": token, "login": portal.world.operator, "password": OPERATOR_PASSWORD})
+    return client, token
+
+
+def test_cookie_authenticated_operator_api_needs_the_csrf_header(portal) -> None:
+    client, token = operator_client(portal)
+    try:
+        csv = f"{portal.world.contract_b},192.0.2.0/28\n"
+        forged = client.post("/api/v1/operator/ip-bindings/import", content=csv)
+        assert forged.status_code == 403 and "CSRF" in forged.json()["detail"]
+        assert client.get("/api/v1/operator/ip-bindings").status_code == 200  # reading needs no token
+        ok = client.post("/api/v1/operator/ip-bindings/import", content=csv, headers={"x-csrf-token": token})
+        assert ok.status_code == 200 and ok.json() == {"added": 1}
+        bearer = client.cookies["dozor_session"]
+    finally:
+        client.close()
+    with httpx.Client(base_url=portal.url) as api:  # a bearer token: no cookie, no CSRF token needed
+        listed = api.get("/api/v1/operator/ip-bindings", headers={"authorization": f"Bearer {bearer}"})
+        binding = next(b for b in listed.json() if b["network"] == "192.0.2.0/28")
+        gone = api.delete(
+            f"/api/v1/operator/ip-bindings/{binding['id']}", headers={"authorization": f"Bearer {bearer}"}
+        )
+        assert gone.status_code == 204
+
+
+def test_bodies_are_capped_by_length_and_while_streaming(portal) -> None:
+    with httpx.Client(base_url=portal.url) as client:
+        declared = client.post("/api/v1/auth/login", content=b"x" * (DEFAULT_MAX_BODY + 1))
+        assert declared.status_code == 413
+
+        def chunks():
+            for _ in range(DEFAULT_MAX_BODY // 65536 + 2):
+                yield b"{" * 65536
+
+        streamed = client.post("/api/v1/auth/login", content=chunks(), headers={"content-type": "application/json"})
+        assert streamed.status_code == 413
+        forpost = client.post(
+            "/api/Login", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+        assert forpost.status_code == 413
+        # A route with a larger cap takes more than the default.
+        client_, token = operator_client(portal)
+        try:
+            big = ("# comment line that is not a binding\n" * (DEFAULT_MAX_BODY // 30)).encode()
+            assert DEFAULT_MAX_BODY < len(big) < CSV_MAX_BODY
+            answer = client_.post("/api/v1/operator/ip-bindings/import", content=big, headers={"x-csrf-token": token})
+            assert answer.status_code != 413
+        finally:
+            client_.close()
+
+
+def test_csv_upload_page_checks_the_operator_before_parsing_the_upload(portal) -> None:
+    with httpx.Client(base_url=portal.url) as anonymous:
+        anonymous.get("/login")  # a CSRF cookie but no session
+        answer = anonymous.post(
+            "/operator/ip-bindings/import",
+            files={"file": ("b.csv", b"100101,192.0.2.77\n", "text/csv")},
+            follow_redirects=False,
+        )
+    # The login redirect, not the CSRF refusal a parsed form would give.
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/operator/login")
