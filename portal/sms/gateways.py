@@ -1,5 +1,5 @@
-"""SMS gateways. The outbox gateway keeps messages for the operator console (embedded default);
-the HTTP gateway posts them to a provider.
+"""SMS gateways. The outbox gateway delivers nothing: messages wait in the outbox (embedded default; the console
+shows them with codes masked, see portal/sms/outbox.py); the HTTP gateway posts them to a provider.
 
 HTTP wire format (docs/cabinet.md): `POST {url}` with `Authorization: Bearer {token}` and JSON
 `{"sender": str, "to": "+7…", "text": str, "id": outbox id}`; any 2xx is accepted, the JSON answer's
@@ -23,7 +23,8 @@ class SmsGateway(Protocol):
 
 
 class OutboxGateway:
-    """No external provider: the outbox row itself is the delivery (read in the operator console)."""
+    """No external provider: the outbox row itself is the delivery (its full text kept briefly, codes masked in
+    the console)."""
 
     name = "outbox"
 
