@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from fastapi import HTTPException
+from fastapi import FastAPI, HTTPException
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from portal.auth.sessions import AUTH_IP, Principal, token_hash
@@ -17,7 +18,7 @@ from portal.body_limit import CSV_MAX_BODY, DEFAULT_MAX_BODY
 from portal.cabinet import recovery
 from portal.cabinet.contracts import find_contract, phones_of
 from portal.cabinet.errors import FieldError
-from portal.deps import password_subscriber
+from portal.deps import PasswordSubscriber, password_subscriber
 from portal.models import ContactConfirmation, LoginSession, OutboxMessage, utcnow
 from portal.sms.gateways import HttpSmsGateway, OutboxGateway
 from portal.sms.outbox import SECRET_TTL, purge_secrets, send_message
@@ -95,6 +96,28 @@ def test_transparent_session_cannot_remove_a_phone(portal) -> None:
         assert refused.status_code == 303 and refused.headers["location"].startswith("/login/confirm")
     with portal.db.session() as s:
         assert phone_id in [p.id for p in phones_of(s, portal.world.ids["a"])]
+
+
+def test_password_subscriber_guard_on_a_json_route(portal) -> None:
+    """How billing uses the guard: `who: PasswordSubscriber` on a paying route; an IP-only session gets 403."""
+    app = FastAPI()
+    app.state.services = portal.app.state.services
+
+    @app.post("/pay")
+    def pay(who: PasswordSubscriber) -> dict[str, int]:
+        return {"contract": who.contract_id}
+
+    with closing(transparent_client(portal)) as browser:
+        ip_token = browser.cookies["dozor_session"]
+    password_token = httpx.post(
+        f"{portal.url}/api/v1/auth/login", json={"contract": portal.world.contract_a, "password": PASSWORD}
+    ).json()["token"]
+    with TestClient(app) as client:
+        refused = client.post("/pay", headers={"authorization": f"Bearer {ip_token}"})
+        assert refused.status_code == 403 and "contract password" in refused.json()["detail"]
+        ok = client.post("/pay", headers={"authorization": f"Bearer {password_token}"})
+        assert ok.status_code == 200 and ok.json() == {"contract": portal.world.ids["a"]}
+        assert client.post("/pay").status_code == 401
 
 
 def test_password_subscriber_guard_refuses_ip_sessions() -> None:
