@@ -14,6 +14,7 @@ SESSION_COOKIE = "dozor_session"
 # that the caller sits on the subscriber's network: it may watch, but not take the account over (see
 # portal.deps.PasswordSubscriber).
 AUTH_PASSWORD = "password"
+AUTH_CODE = "code"  # an IP session stepped up with a code sent to a phone already bound to the contract
 AUTH_IP = "ip"
 
 
@@ -24,7 +25,7 @@ class Principal:
     session_id: int
     contract_id: int | None = None
     operator_id: int | None = None
-    auth: str = AUTH_PASSWORD  # password | ip
+    auth: str = AUTH_PASSWORD  # password | code | ip
 
     @property
     def is_operator(self) -> bool:
@@ -32,7 +33,9 @@ class Principal:
 
     @property
     def password_authenticated(self) -> bool:
-        return self.auth == AUTH_PASSWORD
+        """The owner proved it: the contract's password, or a code sent to a phone already bound to it
+        (anything but a transparent login by network address)."""
+        return self.auth in (AUTH_PASSWORD, AUTH_CODE)
 
 
 def open_session(

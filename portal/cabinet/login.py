@@ -77,10 +77,18 @@ def _check_status(contract: Contract) -> None:
 
 
 def open_login(
-    db: Session, settings: PortalSettings, contract: Contract, *, remember: bool, kind: str, ip: str, user_agent: str
+    db: Session,
+    settings: PortalSettings,
+    contract: Contract,
+    *,
+    remember: bool,
+    kind: str,
+    ip: str,
+    user_agent: str,
+    auth: str = "",
 ) -> Opened:
     days = settings.remember_days if remember else settings.session_days
-    auth = AUTH_IP if kind == "transparent" else AUTH_PASSWORD
+    auth = auth or (AUTH_IP if kind == "transparent" else AUTH_PASSWORD)
     token, _ = open_session(
         db, contract=contract, lifetime=timedelta(days=days), kind=kind, ip=ip, user_agent=user_agent, auth=auth
     )

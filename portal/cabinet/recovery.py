@@ -87,10 +87,24 @@ def _recent_sends(db: Session, contract_id: int, now: datetime) -> int:
     return int(db.scalar(query) or 0)
 
 
+TEXTS = {
+    "recovery": (
+        "Дозор: код восстановления пароля {code}. Действует 5 минут. Договор {number}. Никому не сообщайте код."
+    ),
+    "step_up": "Дозор: код подтверждения владельца договора {number}: {code}. Действует 5 минут. Никому не сообщайте.",
+}
+
+
 def send_code(
-    db: Session, req: RecoveryRequest, phone_id: int | None, gateway: SmsGateway, now: datetime | None = None
+    db: Session,
+    req: RecoveryRequest,
+    phone_id: int | None,
+    gateway: SmsGateway,
+    now: datetime | None = None,
+    purpose: str = "recovery",
 ) -> None:
-    """Step 2 -> 3: a fresh code to the chosen phone (also used for «отправить ещё раз» with phone_id=None)."""
+    """Step 2 -> 3: a fresh code to the chosen phone (also used for «отправить ещё раз» with phone_id=None).
+    `purpose` "step_up": the same flow proves a transparent session's owner (portal.cabinet.step_up)."""
     now = now or utcnow()
     phone_id = phone_id if phone_id is not None else req.phone_id
     phone = db.get(ContractPhone, phone_id) if phone_id is not None else None
@@ -107,8 +121,8 @@ def send_code(
     req.phone_id, req.code_hash, req.code_expires_at = phone.id, _code_hash(req, code), now + CODE_TTL
     req.attempts, req.sends, req.last_sent_at = 0, req.sends + 1, now
     number = db.scalar(select(Contract.number).where(Contract.id == req.contract_id))
-    text = f"Дозор: код восстановления пароля {code}. Действует 5 минут. Договор {number}. Никому не сообщайте код."
-    send_message(db, gateway, phone.phone, text, purpose="recovery", secret=code)
+    text = TEXTS[purpose].format(code=code, number=number)
+    send_message(db, gateway, phone.phone, text, purpose=purpose, secret=code)
     db.flush()
 
 

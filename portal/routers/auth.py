@@ -13,8 +13,11 @@ from portal.auth.client_ip import client_ip
 from portal.auth.cookies import clear_session_cookie, set_session_cookie
 from portal.auth.sessions import revoke
 from portal.cabinet import recovery
+from portal.cabinet.contacts_format import mask_phone
+from portal.cabinet.contracts import phones_of
 from portal.cabinet.errors import FieldError
 from portal.cabinet.login import LoginRefused, check_password_login, open_login, step_up, transparent_contract
+from portal.cabinet.step_up import confirm_step_up_code, send_step_up_code
 from portal.deps import DB, AnyPrincipal, optional_principal, services
 from portal.models import RecoveryRequest
 from portal.sms.gateways import gateway_for
@@ -153,13 +156,30 @@ def logout_page(request: Request, db: DB) -> Response:
     return response
 
 
+STEP_UP_COOKIE = "dozor_stepup"
+
+
+def _step_up_page(request: Request, db: DB, who, target: str, status: int = 200, **context: object) -> Response:
+    phones = [(p.id, mask_phone(p.phone)) for p in phones_of(db, who.contract_id)]
+    return render(request, "login_confirm.html", status, next=target, phones=phones, **context)
+
+
 @pages.get("/login/confirm")
-def step_up_page(request: Request, who: PageSubscriber, next: str = "") -> Response:
-    """Asked by PagePasswordSubscriber: an IP-only session must enter the password before account changes."""
+def step_up_page(request: Request, who: PageSubscriber, db: DB, next: str = "") -> Response:
+    """Asked by PagePasswordSubscriber: an IP-only session must prove the owner before account changes —
+    the password, or a code sent to a phone already bound to the contract."""
     target = safe_next(next, "/account/contacts")
     if who.password_authenticated:
         return RedirectResponse(target, status_code=303)
-    return render(request, "login_confirm.html", next=target)
+    return _step_up_page(request, db, who, target)
+
+
+def _stepped_up(request: Request, db: DB, who, opened, target: str) -> Response:
+    revoke(db, who.session_id)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(request, response, opened.token, remember_days=None)
+    response.delete_cookie(STEP_UP_COOKIE, path="/login/confirm")
+    return response
 
 
 @pages.post("/login/confirm", dependencies=[Csrf])
@@ -171,21 +191,67 @@ def step_up_submit(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     target = safe_next(next, "/account/contacts")
+    ua = request.headers.get("user-agent", "")
     try:
         opened = step_up(
+            db, services(request).settings, who.contract_id, password, ip=client_ip(request), user_agent=ua
+        )
+    except LoginRefused as refused:
+        return _step_up_page(request, db, who, target, refused.status, error=refused.message)
+    return _stepped_up(request, db, who, opened, target)
+
+
+@pages.post("/login/confirm/sms", dependencies=[Csrf])
+def step_up_sms(
+    request: Request,
+    who: PageSubscriber,
+    db: DB,
+    phone: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    target = safe_next(next, "/account/contacts")
+    gateway = gateway_for(services(request).settings)
+    try:
+        phone_id = int(phone) if phone.isdigit() else -1
+        token = send_step_up_code(db, who.contract_id, phone_id, gateway, client_ip(request))
+    except FieldError as exc:
+        return _step_up_page(request, db, who, target, 400, error=f"Телефон: {exc.reason}")
+    masked = dict((p.id, mask_phone(p.phone)) for p in phones_of(db, who.contract_id)).get(phone_id, "")
+    response = _step_up_page(request, db, who, target, code_form=True, code_sent_to=masked)
+    response.set_cookie(
+        STEP_UP_COOKIE,
+        token,
+        max_age=int(recovery.FLOW_TTL.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=services(request).settings.secure_cookies,
+        path="/login/confirm",
+    )
+    return response
+
+
+@pages.post("/login/confirm/code", dependencies=[Csrf])
+def step_up_code(
+    request: Request,
+    who: PageSubscriber,
+    db: DB,
+    code: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+) -> Response:
+    target = safe_next(next, "/account/contacts")
+    try:
+        opened = confirm_step_up_code(
             db,
             services(request).settings,
             who.contract_id,
-            password,
+            request.cookies.get(STEP_UP_COOKIE),
+            code,
             ip=client_ip(request),
             user_agent=request.headers.get("user-agent", ""),
         )
-    except LoginRefused as refused:
-        return render(request, "login_confirm.html", refused.status, error=refused.message, next=target)
-    revoke(db, who.session_id)
-    response = RedirectResponse(target, status_code=303)
-    set_session_cookie(request, response, opened.token, remember_days=None)
-    return response
+    except FieldError as exc:
+        return _step_up_page(request, db, who, target, 400, error=f"Код: {exc.reason}", code_form=True)
+    return _stepped_up(request, db, who, opened, target)
 
 
 def _flow(request: Request, db: DB) -> RecoveryRequest | None:

@@ -19,7 +19,7 @@ from portal.cabinet import recovery
 from portal.cabinet.contracts import find_contract, phones_of
 from portal.cabinet.errors import FieldError
 from portal.deps import PasswordSubscriber, password_subscriber
-from portal.models import ContactConfirmation, LoginSession, OutboxMessage, utcnow
+from portal.models import ContactConfirmation, LoginSession, OutboxMessage, RecoveryRequest, utcnow
 from portal.sms.gateways import HttpSmsGateway, OutboxGateway
 from portal.sms.outbox import SECRET_TTL, purge_secrets, send_message
 from tests.cabinet.world import OPERATOR_PASSWORD, PASSWORD
@@ -83,6 +83,47 @@ def test_transparent_session_cannot_change_contacts_until_the_password_is_entere
         added = client.post("/account/contacts/add", data={"csrf": token, "kind": "phone", "value": new_phone})
         assert added.status_code == 200 and "Код подтверждения отправлен" in added.text
         assert 'id="needs-password"' not in client.get("/account/contacts").text
+
+
+def test_transparent_session_steps_up_with_a_code_to_a_bound_phone(portal) -> None:
+    with closing(transparent_client(portal)) as client:
+        transparent = session_row(portal, client)
+        page = client.get("/login/confirm?next=/account/contacts")
+        token = csrf_of(page)
+        assert 'id="step-up-sms"' in page.text and "+7 913 ***-**-21" in page.text  # masked bound phones only
+        with portal.db.session() as s:
+            phone = next(p for p in phones_of(s, portal.world.ids["a"]) if p.phone == portal.world.phone_a2)
+        sent = client.post(
+            "/login/confirm/sms", data={"csrf": token, "phone": str(phone.id), "next": "/account/contacts"}
+        )
+        assert sent.status_code == 200 and 'id="step-up-code"' in sent.text
+        with portal.db.session() as s:
+            row = s.scalars(
+                select(OutboxMessage).where(OutboxMessage.recipient == phone.phone).order_by(OutboxMessage.id.desc())
+            ).first()
+            assert row.purpose == "step_up" and "••••••" in row.text
+            code = re.search(r"\b\d{6}\b", row.body.split(":")[-1]).group(0)
+        bad = client.post("/login/confirm/code", data={"csrf": token, "code": f"{(int(code) + 1) % 10**6:06d}"})
+        assert bad.status_code == 400 and "неверный код" in bad.text
+        ok = client.post(
+            "/login/confirm/code",
+            data={"csrf": token, "code": code, "next": "/account/contacts"},
+            follow_redirects=False,
+        )
+        assert ok.status_code == 303 and ok.headers["location"] == "/account/contacts"
+        stepped = session_row(portal, client)
+        assert stepped.auth == "code" and stepped.id != transparent.id
+        with portal.db.session() as s:
+            assert s.get(LoginSession, transparent.id).revoked
+        assert 'id="needs-password"' not in client.get("/account/contacts").text
+        # The step-up flow is closed: it can never be used to set a password.
+        with portal.db.session() as s:
+            flow = s.scalars(
+                select(RecoveryRequest)
+                .where(RecoveryRequest.contract_id == portal.world.ids["a"])
+                .order_by(RecoveryRequest.id.desc())
+            ).first()
+            assert flow.verified_at is not None and flow.completed_at is not None
 
 
 def test_transparent_session_cannot_remove_a_phone(portal) -> None:

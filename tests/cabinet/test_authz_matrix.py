@@ -66,7 +66,7 @@ RULES = [
     Rule("POST", r"/api/v1/auth/logout", cells=expect({401}, OK, OK, OK, OK)),
     Rule("*", r"/|/login|/logout|/recover(/.*)?", cells=PUBLIC),
     # Password step-up: a password session is sent on (303), an empty password is refused (400).
-    Rule("*", r"/login/confirm", cells=expect(PAGE_ANON, {303, 400}, {303, 400}, {303, 400}, {403})),
+    Rule("*", r"/login/confirm(/sms|/code)?", cells=expect(PAGE_ANON, {303, 400}, {303, 400}, {303, 400}, {403})),
     Rule("GET", r"/cameras|/favourites|/account/contacts|/account/sessions", cells=SUBSCRIBER_PAGE),
     Rule("POST", r"/account/contacts/(add|confirm)", cells=SUBSCRIBER_PAGE),
     Rule("POST", r"/account/(contacts/phones|contacts/emails|sessions)/\{\w+\}/(delete|revoke)", cells=OWN_ITEM),
