@@ -46,6 +46,16 @@ class Desk:
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(who)}"}
 
+    def browser(self, who: str | None) -> tuple[TestClient, str]:
+        """A client holding a session cookie (None: a visitor) and a CSRF pair; returns it and the form token."""
+        from portal.web.csrf import CSRF_COOKIE, _sign
+
+        class _Req:
+            app = self.app
+
+        cookies = {CSRF_COOKIE: "desk-seed"} | ({"dozor_session": self.token(who)} if who else {})
+        return TestClient(self.app, cookies=cookies, follow_redirects=False), _sign(_Req, "desk-seed")
+
     def objects(self) -> list[str]:
         return list(self.storage.list("support/"))
 
