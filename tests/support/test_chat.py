@@ -27,7 +27,8 @@ def test_two_workers_on_one_database_exchange_messages_both_ways(desk) -> None:
     other = create_app(PortalSettings(data_dir=settings.data_dir, database_url=settings.resolved_database_url()))
     url = f"/api/v1/support/chats/{chat_id}/ws"
     with (
-        TestClient(other) as second, desk.client.websocket_connect(url, headers=_cookie(desk, "a")) as subscriber,
+        TestClient(other) as second,
+        desk.client.websocket_connect(url, headers=_cookie(desk, "a")) as subscriber,
         second.websocket_connect(url, headers=_cookie(desk, "op")) as operator,
     ):
         subscriber.send_json({"text": "Здравствуйте, камера не работает"})
