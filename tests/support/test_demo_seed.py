@@ -16,7 +16,7 @@ def test_demo_provision_seeds_the_support_desk(tmp_path: Path) -> None:
         token = client.post(
             "/api/v1/auth/login", json={"contract": secrets["contract"], "password": secrets["password"]}
         ).json()
-        headers = {"Authorization": f"Bearer {token.get('token') or token.get('access_token')}"}
+        headers = {"Authorization": f"Bearer {token['token']}"}
         [ticket] = client.get("/api/v1/support/tickets", headers=headers).json()["tickets"]
         detail = client.get(f"/api/v1/support/tickets/{ticket['id']}", headers=headers).json()
         assert detail["status"] == "waiting"
