@@ -102,9 +102,9 @@ def _include_fleet_routers(app: FastAPI) -> None:
 
 def _include_support_routers(app: FastAPI) -> None:
     """Support desk (docs/support.md): JSON API, subscriber and visitor pages, live chat, operator console."""
-    from portal.routers import operator_support, support, support_chat, support_pages
+    from portal.routers import operator_support, operator_support_api, support, support_chat, support_pages
 
-    for module in (support, support_pages, support_chat, operator_support):
+    for module in (support, support_pages, support_chat, operator_support, operator_support_api):
         for router in module.ROUTERS:
             app.include_router(router)
 

@@ -11,7 +11,6 @@ from portal.archive.storage import ObjectNotFound
 from portal.auth.client_ip import client_ip
 from portal.deps import DB, AnyPrincipal, Subscriber, services
 from portal.models.support import BotNode
-from portal.sms.gateways import gateway_for
 from portal.support import bot, catalog, contacts, public, tickets
 from portal.support.clips import clip_upload
 from portal.support.errors import SupportError
@@ -147,37 +146,11 @@ def bot_ticket(
     if node is None:
         raise HTTPException(404, "no such bot topic")
     try:
-        ticket = bot_open_ticket(request, db, who, node, text, read_uploads(files, max_bytes(request)))
+        uploads = read_uploads(files, max_bytes(request))
+        ticket = bot.open_bot_ticket(db, storage(request), who, node, text, uploads, client_ip(request))
     except SupportError as exc:
         raise http_error(exc) from None
     return {"id": ticket.id, "status": ticket.status}
-
-
-def bot_open_ticket(request: Request, db, who, node: BotNode, text: str, uploads):
-    from sqlalchemy import select
-
-    from portal.models import Contract, ContractPhone
-
-    text = tickets._text(text, "text", 5000, not uploads) or "(без текста, см. вложения)"
-    path = bot.path_to(db, node)
-    contract = db.get(Contract, who.contract_id)
-    phone = db.scalar(select(ContractPhone.phone).where(ContractPhone.contract_id == who.contract_id)) or ""
-    return tickets.open_ticket(
-        db,
-        storage(request),
-        kind="bot",
-        first_text=text,
-        uploads=uploads,
-        author="subscriber",
-        contract_id=who.contract_id,
-        topic_code=node.topic_code,
-        section=path[0].title,
-        bot_topic=" → ".join(n.title for n in path[1:]) or node.title,
-        name=contract.name if contract else "",
-        phone=phone,
-        address=contract.address.full if contract and contract.address else "",
-        ip=client_ip(request)[:64],
-    )
 
 
 @router.get(
@@ -258,10 +231,6 @@ def connect(
 def contact_list(db: DB) -> dict:
     """Contact-centre numbers and offices per city; no login needed."""
     return {"cities": contacts.as_json(db)}
-
-
-def gateway(request: Request):
-    return gateway_for(services(request).settings)
 
 
 ROUTERS = (router, contacts_api)

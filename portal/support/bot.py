@@ -3,9 +3,12 @@
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.models.support import BotNode
-from portal.support import catalog
+from portal.auth.sessions import Principal
+from portal.models import Contract, ContractPhone
+from portal.models.support import BotNode, Ticket
+from portal.support import catalog, tickets
 from portal.support.errors import SupportError
+from portal.support.files import Upload
 
 
 def nodes(db: Session) -> list[BotNode]:
@@ -67,9 +70,12 @@ def save_node(
         raise SupportError("topic_code", "нет такой темы обращения")
     if parent_id is not None and db.get(BotNode, parent_id) is None:
         raise SupportError("parent_id", "нет такого раздела")
+    if node_id and parent_id and any(n.id == node_id for n in path_to(db, db.get(BotNode, parent_id))):
+        raise SupportError("parent_id", "пункт нельзя вложить в самого себя")
     node = db.get(BotNode, node_id) if node_id else BotNode(parent_id=parent_id)
     if node is None:
         raise SupportError("node_id", "нет такого пункта", 404)
+    node.parent_id = parent_id
     node.title, node.guidance, node.topic_code, node.position = title, guidance.strip(), topic_code, position
     db.add(node)
     db.flush()
@@ -84,3 +90,29 @@ def delete_node(db: Session, node_id: int) -> None:
         raise SupportError("node_id", "сначала удалите вложенные темы", 409)
     db.delete(node)
     db.flush()
+
+
+def open_bot_ticket(
+    db: Session, storage, who: Principal, node: BotNode, text: str, uploads: list[Upload], ip: str
+) -> Ticket:
+    """The bot's last step: the section (root) and topic path filled in, contact details from the contract."""
+    text = tickets.clean_text(text, "text", 5000, not uploads) or "(без текста, см. вложения)"
+    path = path_to(db, node)
+    contract = db.get(Contract, who.contract_id)
+    phone = db.scalar(select(ContractPhone.phone).where(ContractPhone.contract_id == who.contract_id)) or ""
+    return tickets.open_ticket(
+        db,
+        storage,
+        kind="bot",
+        first_text=text,
+        uploads=uploads,
+        author="subscriber",
+        contract_id=who.contract_id,
+        topic_code=node.topic_code,
+        section=path[0].title,
+        bot_topic=" → ".join(n.title for n in path[1:]) or node.title,
+        name=contract.name if contract else "",
+        phone=phone,
+        address=contract.address.full if contract and contract.address else "",
+        ip=ip[:64],
+    )

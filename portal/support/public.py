@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from portal.auth import throttle
 from portal.support.errors import SupportError
-from portal.support.tickets import _text, normal_phone, open_ticket
+from portal.support.tickets import clean_text, normal_phone, open_ticket
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 WINDOW = timedelta(hours=1)
@@ -37,12 +37,12 @@ class RateLimited(SupportError):
 
 def _check(req: VisitorRequest) -> VisitorRequest:
     phone = normal_phone(req.phone)
-    name = _text(req.name, "name", 200, req.kind == "feedback")
-    email = _text(req.email, "email", 254, False)
+    name = clean_text(req.name, "name", 200, req.kind == "feedback")
+    email = clean_text(req.email, "email", 254, False)
     if email and not _EMAIL.match(email):
         raise SupportError("email", "адрес почты вида name@example.ru")
-    question = _text(req.question, "question", 5000, req.kind == "feedback")
-    when = _text(req.preferred_time, "preferred_time", 100, False)
+    question = clean_text(req.question, "question", 5000, req.kind == "feedback")
+    when = clean_text(req.preferred_time, "preferred_time", 100, False)
     return VisitorRequest(req.kind, phone, name, email, question, when)
 
 

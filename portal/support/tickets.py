@@ -57,7 +57,7 @@ def normal_phone(value: str, field_name: str = "phone", required: bool = True) -
     return "+" + digits
 
 
-def _text(value: str, field_name: str, limit: int, required: bool) -> str:
+def clean_text(value: str, field_name: str, limit: int, required: bool) -> str:
     value = (value or "").strip()
     if required and not value:
         raise SupportError(field_name, "поле не заполнено")
@@ -69,15 +69,15 @@ def _text(value: str, field_name: str, limit: int, required: bool) -> str:
 def check_form(db: Session, who: Principal, form: TicketForm) -> TicketForm:
     """Every field checked before anything is written; the first bad one is the error."""
     checked = TicketForm(
-        name=_text(form.name, "name", 200, True),
+        name=clean_text(form.name, "name", 200, True),
         phone=normal_phone(form.phone),
         topic=form.topic.strip(),
-        address=_text(form.address, "address", 300, False),
+        address=clean_text(form.address, "address", 300, False),
         camera_provider=catalog.check_choice("camera_provider", form.camera_provider),
         cameras_online=catalog.check_choice("cameras_online", form.cameras_online),
         mounting_height=catalog.check_choice("mounting_height", form.mounting_height),
         camera_supplier=catalog.check_choice("camera_supplier", form.camera_supplier),
-        text=_text(form.text, "text", 5000, True),
+        text=clean_text(form.text, "text", 5000, True),
     )
     if catalog.topic_by_code(db, checked.topic) is None:
         raise SupportError("topic", "выберите тему обращения из списка (или «Другое»)")
@@ -154,7 +154,7 @@ def add_message(
 
 
 def subscriber_reply(db: Session, storage, ticket: Ticket, text: str, uploads: list[Upload]) -> TicketMessage:
-    text = _text(text, "text", 5000, not uploads)
+    text = clean_text(text, "text", 5000, not uploads)
     message = add_message(db, storage, ticket, author="subscriber", text=text, uploads=uploads)
     if ticket.status in REOPENING:
         ticket.status = "open"
@@ -173,7 +173,7 @@ def staff_reply(
     internal: bool = False,
     status: str = "",
 ) -> TicketMessage:
-    text = _text(text, "text", 5000, not uploads)
+    text = clean_text(text, "text", 5000, not uploads)
     if status and status not in catalog.STATUSES:
         raise SupportError("status", "неизвестное состояние")
     message = add_message(

@@ -12,7 +12,7 @@ def iso(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def attachment_url(item: TicketAttachment, staff: bool = False) -> str:
+def attachment_url(item: TicketAttachment) -> str:
     return f"/api/v1/support/attachments/{item.id}"
 
 
@@ -46,6 +46,7 @@ def ticket_detail(ticket: Ticket, titles: dict[str, str], messages: list[tuple[T
             {
                 "id": m.id,
                 "author": m.author,
+                "internal": m.internal,
                 "text": m.text,
                 "at": iso(m.created_at),
                 "attachments": [

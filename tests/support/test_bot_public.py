@@ -91,6 +91,10 @@ def test_operators_edit_the_tree(desk) -> None:
     assert op.post(f"/operator/support/bot/{added['id']}/delete", data={"csrf": csrf}).status_code == 303
     bad = op.post("/operator/support/bot", data={"csrf": csrf, "title": "x", "topic_code": "no-such"})
     assert bad.status_code == 422
+    child = section["children"][0]
+    loop = {"csrf": csrf, "node_id": section["id"], "parent_id": child["id"], "title": "Личный кабинет"}
+    assert op.post("/operator/support/bot", data=loop | {"topic_code": "other"}).status_code == 422  # no cycles
+    assert _node(desk.client.get("/api/v1/support/bot").json()["sections"], "Личный кабинет")
 
 
 def _visitors(desk) -> int:

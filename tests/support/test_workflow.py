@@ -141,3 +141,27 @@ def test_subscriber_pages_show_the_thread(desk) -> None:
     assert "Со страницы" in a.get(f"/support/tickets/{ticket_id}").text
     bad = a.post("/support/new", data={"csrf": csrf, "name": "Иван"})
     assert bad.status_code == 422 and "Ваш контактный номер телефона" in bad.text
+
+
+def test_operator_api_queue_thread_and_reply(desk) -> None:
+    ticket_id = _ticket(desk, topic="payment")
+    h = desk.auth("op")
+    queue = desk.client.get("/api/v1/operator/support/tickets", params={"topic": "payment"}, headers=h).json()
+    assert ticket_id in [t["id"] for t in queue["tickets"]]
+    note = desk.client.post(
+        f"/api/v1/operator/support/tickets/{ticket_id}/messages",
+        data={"text": "проверить платёж", "internal": "true"},
+        headers=h,
+    )
+    assert note.status_code == 201 and note.json()["status"] == "open"
+    answer = desk.client.post(
+        f"/api/v1/operator/support/tickets/{ticket_id}/messages", data={"text": "Платёж найден"}, headers=h
+    )
+    assert answer.json()["status"] == "waiting"
+    staff_view = desk.client.get(f"/api/v1/operator/support/tickets/{ticket_id}", headers=h).json()
+    assert [m["internal"] for m in staff_view["messages"]] == [False, True, False]
+    mine = desk.client.get(f"/api/v1/support/tickets/{ticket_id}", headers=desk.auth("a")).json()
+    assert [m["text"] for m in mine["messages"]][-1] == "Платёж найден" and len(mine["messages"]) == 2
+    assert desk.client.get("/api/v1/operator/support/tickets", headers=desk.auth("a")).status_code == 403
+    bad = desk.client.post(f"/api/v1/operator/support/tickets/{ticket_id}/messages", data={"text": ""}, headers=h)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "text"
