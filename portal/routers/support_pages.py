@@ -21,7 +21,7 @@ from portal.support.errors import SupportError
 from portal.support.files import ACCEPT, MAX_FILES
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageSubscriber
-from portal.web.templating import render
+from portal.web.templating import render, zone
 
 router = APIRouter(tags=["support pages"], include_in_schema=False)
 Csrf = Depends(verify_csrf)
@@ -105,7 +105,7 @@ def _local_to_utc(value: str, tz: str) -> str:
     if not value:
         return ""
     try:
-        local = datetime.fromisoformat(value).replace(tzinfo=ZoneInfo(tz))
+        local = datetime.fromisoformat(value).replace(tzinfo=zone(tz))
     except ValueError:
         return value
     return local.astimezone(ZoneInfo("UTC")).isoformat()
