@@ -152,3 +152,20 @@ def test_reply_adds_to_the_thread_and_refuses_bad_files(desk) -> None:
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "files"
     detail = desk.client.get(f"/api/v1/support/tickets/{ticket_id}", headers=desk.auth("a")).json()
     assert [m["text"] for m in detail["messages"]] == [form()["text"], "Дополнение"]
+
+
+def test_the_api_is_in_the_openapi(desk) -> None:
+    paths = desk.client.get("/openapi.json").json()["paths"]
+    for path in (
+        "/api/v1/support/topics",
+        "/api/v1/support/bot",
+        "/api/v1/support/tickets",
+        "/api/v1/support/tickets/{ticket_id}",
+        "/api/v1/support/tickets/{ticket_id}/messages",
+        "/api/v1/support/attachments/{attachment_id}",
+        "/api/v1/contacts",
+        "/api/v1/operator/support/tickets",
+    ):
+        assert path in paths, path
+    fields = paths["/api/v1/support/tickets"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert "$ref" in fields or "properties" in fields
