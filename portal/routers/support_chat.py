@@ -101,18 +101,26 @@ def _same_origin(websocket: WebSocket) -> bool:
 async def chat_socket(websocket: WebSocket, chat_id: int, after: int = 0) -> None:
     """Server → client: {"id","author","text","at"} per message after `after`; client → server: {"text"}."""
     services = websocket.app.state.services
-    who = await run_in_threadpool(_authorise, services, websocket.cookies.get(SESSION_COOKIE), chat_id)
+    token = websocket.cookies.get(SESSION_COOKIE)
+    who = await run_in_threadpool(_authorise, services, token, chat_id)
     if who is None or not _same_origin(websocket):
         await websocket.close(code=1008)
         return
     await websocket.accept()
 
     async def deliver() -> None:
-        last = after
+        last, polls = after, 0
         while True:
             for item in await run_in_threadpool(_fetch, services, chat_id, last):
                 await websocket.send_json(item)
                 last = item["id"]
+            polls += 1
+            if (
+                polls % chat.RECHECK_POLLS == 0
+                and await run_in_threadpool(_authorise, services, token, chat_id) is None
+            ):
+                await websocket.close(code=1008)  # logged out or expired since the socket opened
+                return
             await asyncio.sleep(chat.POLL_SECONDS)
 
     sender = asyncio.create_task(deliver())

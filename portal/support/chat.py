@@ -11,6 +11,7 @@ from portal.support.errors import SupportError
 from portal.support.tickets import open_ticket
 
 POLL_SECONDS = 0.4  # how often a socket's worker looks for rows another worker wrote
+RECHECK_POLLS = 25  # every this many polls the socket's session is checked again (revoked/expired → closed)
 
 
 def open_chat_of(db: Session, contract_id: int) -> ChatSession:

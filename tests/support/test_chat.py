@@ -83,3 +83,25 @@ def test_page_fallback_shows_the_whole_history_and_chat_becomes_a_ticket(desk) -
     closed = desk.client.post(f"/api/v1/support/chats/{chat_id}/messages", data={"text": "x"}, headers=desk.auth("a"))
     assert closed.status_code == 409
     assert desk.client.get("/api/v1/support/chat", headers=desk.auth("a")).json()["id"] != chat_id
+
+
+def test_a_socket_closes_once_its_session_is_revoked(desk, monkeypatch) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    from portal.auth.sessions import resolve, revoke
+    from portal.support import chat
+
+    monkeypatch.setattr(chat, "RECHECK_POLLS", 1)
+    chat_id = desk.client.get("/api/v1/support/chat", headers=desk.auth("b")).json()["id"]
+    token = desk.token("b")
+    with desk.client.websocket_connect(
+        f"/api/v1/support/chats/{chat_id}/ws", headers={"cookie": f"dozor_session={token}"}
+    ) as ws:
+        with desk.db.session() as s:
+            revoke(s, resolve(s, token).session_id)
+        try:
+            for _ in range(50):  # bounded: history rows first, then the close
+                ws.receive_json()
+            raise AssertionError("socket stayed open")
+        except WebSocketDisconnect as exc:
+            assert exc.code == 1008
