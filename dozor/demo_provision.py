@@ -12,6 +12,7 @@ from portal.cabinet.operators import create_operator
 from portal.config import PortalSettings
 from portal.db import Database
 from portal.fleet.provisioning import add_camera, claim_device, create_device
+from portal.support.demo import seed_demo as seed_support_demo
 
 DEVICE_ID = "demo-box-1"
 CONTRACT = "7700123"
@@ -27,7 +28,7 @@ def provision(portal_dir: Path, secrets_path: Path, cameras: tuple[tuple[str, st
         password, operator_password = generate_password(), generate_password()
         with db.session() as session:
             address = create_address(session, city="Новокузнецк", street="Шахтёров", house="30", entrance=1)
-            create_contract(
+            contract = create_contract(
                 session,
                 CONTRACT,
                 password,
@@ -37,7 +38,8 @@ def provision(portal_dir: Path, secrets_path: Path, cameras: tuple[tuple[str, st
                 emails=["demo@example.org"],
                 name="Демо Абонент",
             )
-            create_operator(session, OPERATOR, operator_password, name="Оператор демо")
+            operator = create_operator(session, OPERATOR, operator_password, name="Оператор демо")
+            seed_support_demo(session, contract, operator, "+79050756667")  # contacts + one answered ticket
             claim = create_device(session, DEVICE_ID, "Шахтёров 30 п.1", address_id=address.id)
             for camera_id, name in cameras:
                 add_camera(session, DEVICE_ID, camera_id, name, address_id=address.id, retention_days=7)

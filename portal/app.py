@@ -72,6 +72,7 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(operator.api)
     _include_fleet_routers(app)
     _include_archive_routers(app)
+    _include_support_routers(app)
     _include_forpost_routers(app)
     _mount_static(app)
 
@@ -100,6 +101,15 @@ def _include_fleet_routers(app: FastAPI) -> None:
 
     app.include_router(fleet.router)
     app.include_router(operator_fleet.router)
+
+
+def _include_support_routers(app: FastAPI) -> None:
+    """Support desk (docs/support.md): JSON API, subscriber and visitor pages, live chat, operator console."""
+    from portal.routers import operator_support, operator_support_api, support, support_chat, support_pages
+
+    for module in (support, support_pages, support_chat, operator_support, operator_support_api):
+        for router in module.ROUTERS:
+            app.include_router(router)
 
 
 def _include_forpost_routers(app: FastAPI) -> None:

@@ -39,6 +39,10 @@ class PortalSettings(BaseSettings):
     sms_gateway_url: str = Field("", description="HTTP SMS gateway endpoint; empty = outbox only (operator console)")
     sms_gateway_token: str = Field("", description="Bearer token for the HTTP SMS gateway")
     sms_sender: str = Field("Dozor", description="Sender name passed to the SMS gateway")
+    # Support desk (docs/support.md): attachment size, spam limits of the public request forms.
+    support_max_file_bytes: int = Field(10 * 1024 * 1024, description="Largest support attachment")
+    support_requests_per_ip: int = Field(10, description="Public support requests per client IP per hour")
+    support_requests_per_phone: int = Field(3, description="Public support requests per phone per hour")
 
     def resolved_database_url(self) -> str:
         if self.database_url:

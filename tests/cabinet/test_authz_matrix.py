@@ -45,6 +45,9 @@ CAMERA_API_SHARED = expect({401}, OK, CAMERA_DENY, OK, OK)
 CAMERA_PAGE_PRIVATE = expect(PAGE_ANON, OK, {404}, {404}, {403})
 CAMERA_PAGE_SHARED = expect(PAGE_ANON, OK, {404}, OK, {403})
 FORPOST = expect({200}, {200}, {200}, {200}, {200})  # Forpost answers 200 + ErrorCode; its own session tests cover it
+SUBSCRIBER_API = expect({401}, OK, OK, OK, {403})
+OWN_TICKET_API = expect({401}, OK, DENY, DENY, {403})
+OWN_OR_STAFF_API = expect({401}, OK, DENY, DENY, OK)
 TOKEN_URL = expect({400, 401, 403, 404, 410}, *[{400, 401, 403, 404, 410}] * 4)  # signed URLs; a bogus token fails
 
 
@@ -79,7 +82,6 @@ RULES = [
     ),
     # operator console (cabinet part) and its API
     Rule("*", r"/operator/(login|logout)", cells=expect(*[OK | {401}] * 5)),  # 401 = wrong login/password
-    Rule("*", r"/operator(/.*)?", cells=OPERATOR_PAGE, form=(("address_id", "{addr_a}"),)),
     Rule("*", r"/api/v1/operator/.*", cells=OPERATOR_API),
     # archive domain (cameras, timeline, HLS, downloads, snapshots) — the ownership rule
     Rule("GET", r"/api/v1/cameras", cells=expect({401}, OK, OK, OK, OK)),
@@ -96,6 +98,19 @@ RULES = [
     Rule("POST", r"/api/\{name\}", cells=FORPOST),
     Rule("*", r"/translations/\{token\}/.*", cells=TOKEN_URL),
     Rule("GET", r"/embed/forpost", cells=expect({403}, {403}, {403}, {403}, {403})),  # needs a signed embed link
+    # support desk (docs/support.md): A's ticket, attachment and chat are A's alone (and staff's)
+    Rule("GET", r"/api/v1/support/(topics|bot)|/api/v1/contacts", cells=PUBLIC),
+    Rule("POST", r"/api/v1/support/(callback|feedback|connect)", cells=PUBLIC),
+    Rule("*", r"/api/v1/support/(tickets|chat|bot/\{node_id\}/tickets)", cells=SUBSCRIBER_API),
+    Rule("*", r"/api/v1/support/tickets/\{ticket_id\}(/messages)?", cells=OWN_TICKET_API),
+    Rule("GET", r"/api/v1/support/attachments/\{attachment_id\}", cells=OWN_OR_STAFF_API),
+    Rule("*", r"/api/v1/support/chats/\{chat_id\}/messages", cells=OWN_OR_STAFF_API),
+    Rule("*", r"/api/v1/support/chats/\{chat_id\}/ws", cells=expect(*[{404}] * 5)),  # a socket; tests/support
+    Rule("*", r"/support/(callback|feedback)|/connect|/contacts", cells=PUBLIC),
+    Rule("*", r"/support(/new|/bot|/bot/\{node_id\}|/chat|/chat/messages)?", cells=SUBSCRIBER_PAGE),
+    Rule("*", r"/support/tickets/\{ticket_id\}(/reply)?", cells=expect(PAGE_ANON, OK, {404}, {404}, {403})),
+    Rule("*", r"/operator/support(/.*)?", cells=OPERATOR_PAGE),
+    Rule("*", r"/operator(/.*)?", cells=OPERATOR_PAGE, form=(("address_id", "{addr_a}"),)),
 ]
 
 
@@ -167,6 +182,45 @@ def _params(portal, path: str, camera: str) -> dict[str, str]:
             values["binding_id"] = str(bind_ip(s, a.id, f"172.{16 + n // 250}.{n % 250}.0/24").id)
         if "{session_id}" in path:
             values["session_id"] = str(open_session(s, contract=a, lifetime=timedelta(hours=1))[1].id)
+        values |= _support_params(portal, s, a, path, n)
+    return values
+
+
+def _support_params(portal, s, a: Contract, path: str, n: int) -> dict[str, str]:
+    """A fresh ticket (with an attachment), chat, bot node, canned reply, contact of A's / the desk's."""
+    from portal.models.support import BotNode, CannedReply, ContactCity, ContactEntry
+    from portal.support import chat, tickets
+    from portal.support.files import Upload
+
+    values: dict[str, str] = {}
+    if "{ticket_id}" in path or "{attachment_id}" in path:
+        storage = portal.app.state.services.extra["storage"]
+        png = Upload("shot.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+        ticket = tickets.open_ticket(
+            s, storage, kind="form", first_text="matrix", uploads=[png], author="subscriber", contract_id=a.id
+        )
+        values["ticket_id"] = str(ticket.id)
+        values["attachment_id"] = str(tickets.thread(s, ticket, staff=True)[0][1][0].id)
+    if "{chat_id}" in path:
+        values["chat_id"] = str(chat.open_chat_of(s, a.id).id)
+    if "{node_id}" in path:
+        node = BotNode(title=f"matrix {n}", topic_code="other")
+        s.add(node)
+        s.flush()
+        values["node_id"] = str(node.id)
+    if "{reply_id}" in path:
+        reply = CannedReply(title=f"matrix {n}", text="matrix")
+        s.add(reply)
+        s.flush()
+        values["reply_id"] = str(reply.id)
+    if "{city_id}" in path or "{entry_id}" in path:
+        city = ContactCity(city=f"Город {n}")
+        s.add(city)
+        s.flush()
+        entry = ContactEntry(city_id=city.id, kind="phone", value="8-384-375-60-00")
+        s.add(entry)
+        s.flush()
+        values["city_id"], values["entry_id"] = str(city.id), str(entry.id)
     return values
 
 

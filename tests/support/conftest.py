@@ -1,0 +1,85 @@
+"""The support desk's tests: an in-process portal (SQLite, local object store) with the cabinet's test world."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from portal.app import create_app
+from portal.auth.sessions import open_session
+from portal.config import PortalSettings
+from portal.models import Contract, Operator
+from tests.cabinet.world import World, provision
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+PDF = b"%PDF-1.4\n%test\n"
+MP4 = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 32
+HTML = b"<html><script>alert(1)</script></html>"
+
+
+@dataclass
+class Desk:
+    app: object
+    client: TestClient
+    world: World
+    data_dir: Path
+
+    @property
+    def db(self):
+        return self.app.state.services.db
+
+    @property
+    def storage(self):
+        return self.app.state.services.extra["storage"]
+
+    def token(self, who: str) -> str:
+        with self.db.session() as s:
+            if who == "op":
+                op = s.query(Operator).filter_by(login=self.world.operator).one()
+                return open_session(s, operator=op, lifetime=timedelta(hours=1))[0]
+            return open_session(s, contract=s.get(Contract, self.world.ids[who]), lifetime=timedelta(hours=1))[0]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(who)}"}
+
+    def browser(self, who: str | None) -> tuple[TestClient, str]:
+        """A client holding a session cookie (None: a visitor) and a CSRF pair; returns it and the form token."""
+        from portal.web.csrf import CSRF_COOKIE, _sign
+
+        class _Req:
+            app = self.app
+
+        cookies = {CSRF_COOKIE: "desk-seed"} | ({"dozor_session": self.token(who)} if who else {})
+        return TestClient(self.app, cookies=cookies, follow_redirects=False), _sign(_Req, "desk-seed")
+
+    def objects(self) -> list[str]:
+        return list(self.storage.list("support/"))
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
+    data_dir = tmp_path_factory.mktemp("support")
+    settings = PortalSettings(data_dir=data_dir, support_max_file_bytes=4096, support_requests_per_phone=3)
+    app = create_app(settings)
+    world = provision(app.state.services.db)
+    with TestClient(app) as client:
+        yield Desk(app, client, world, data_dir)
+
+
+def form(**overrides) -> dict:
+    base = {
+        "name": "Иван Петрович",
+        "phone": "+7 905 123-45-67",
+        "topic": "camera_offline",
+        "address": "г.Новокузнецк, ул.Шахтёров 30",
+        "camera_provider": "ours",
+        "cameras_online": "no",
+        "mounting_height": "mid",
+        "camera_supplier": "ours",
+        "text": "Камера у входа не показывает изображение с утра.",
+    }
+    return base | overrides
