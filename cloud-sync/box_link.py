@@ -21,7 +21,16 @@ from pydantic import BaseModel, ValidationError
 
 from cloud_sync import mqtt_protocol, topics
 from cloud_sync.command_store import CommandStore, StoredCommand
-from cloud_sync.messages import Command, CommandResult, Event, Status, Telemetry, validate_args
+from cloud_sync.messages import (
+    Command,
+    CommandResult,
+    Event,
+    Status,
+    Telemetry,
+    command_deadline,
+    now_utc,
+    validate_args,
+)
 
 log = logging.getLogger("cloud_sync.box_link")
 
@@ -169,7 +178,7 @@ class BoxLink:
             log.warning("malformed command on %s: %s", message.topic, exc)
             return
         # Recorded before paho acknowledges (PUBACK goes out when this callback returns): exactly-once.
-        prior = self.store.receive(command.request_id, parsed.name, command.args)
+        prior = self.store.receive(command.request_id, parsed.name, command.args, command.expires_at)
         if prior is None:
             self._active.add(command.request_id)
             self._executor.submit(self._execute, parsed.name, command)
@@ -185,15 +194,19 @@ class BoxLink:
             log.info("executing command %s request %s", name, command.request_id)
             self.store.start(command.request_id)
             result = self._run_handler(name, command)
-            self.store.finish(command.request_id, result.ok, result.result, result.error)
+            self.store.finish(command.request_id, result.ok, result.result, result.error, result.status)
             self._publish_result(name, result)
         finally:
             self._active.discard(command.request_id)
 
     def _run_handler(self, name: str, command: Command) -> CommandResult:
         rid = command.request_id
-        if command.expires_at is not None and command.expires_at < datetime.now(UTC):
-            return CommandResult(request_id=rid, ok=False, error=f"expired at {command.expires_at.isoformat()}")
+        now = now_utc()  # the box's own clock, read right before acting: a queued command may have waited
+        if command.expired(now):
+            log.warning("command %s request %s expired at %s: not executed", name, rid, command.expires_at.isoformat())
+            return CommandResult(
+                request_id=rid, ok=False, status="expired", error=f"expired at {command.expires_at.isoformat()}"
+            )
         handler = self.handlers.get(name)
         if handler is None:
             return CommandResult(request_id=rid, ok=False, error=f"command {name!r} is not supported by this box")
@@ -214,16 +227,21 @@ class BoxLink:
         for stored in self.store.unfinished():
             if stored.state == "received":
                 self._active.add(stored.request_id)
-                command = Command(request_id=stored.request_id, args=stored.args)
+                # Its deadline as received; a row of older firmware has none: the command's usual lifetime
+                # counted from when it was received (a door pulse recovered hours later stays expired).
+                deadline = stored.expires_at or command_deadline(stored.name, stored.received_at or now_utc())
+                command = Command(request_id=stored.request_id, args=stored.args, expires_at=deadline)
                 self._executor.submit(self._execute, stored.name, command)
             else:
                 result = self._interrupted(stored)
-                self.store.finish(stored.request_id, False, {}, result.error)
+                self.store.finish(stored.request_id, False, {}, result.error, result.status)
                 self._publish_result(stored.name, result)  # queued by paho until connected
 
     @staticmethod
     def _interrupted(stored: StoredCommand) -> CommandResult:
-        return CommandResult(request_id=stored.request_id, ok=False, error="interrupted by a restart of the box")
+        return CommandResult(
+            request_id=stored.request_id, ok=False, status="interrupted", error="interrupted by a restart of the box"
+        )
 
     # --- helpers -------------------------------------------------------------------------------------------
 
@@ -250,5 +268,10 @@ def _pong(_args: BaseModel) -> dict[str, Any]:
 
 def _stored_result(stored: StoredCommand, replayed: bool) -> CommandResult:
     return CommandResult(
-        request_id=stored.request_id, ok=bool(stored.ok), result=stored.result, error=stored.error, replayed=replayed
+        request_id=stored.request_id,
+        ok=bool(stored.ok),
+        status=stored.status,
+        result=stored.result,
+        error=stored.error,
+        replayed=replayed,
     )

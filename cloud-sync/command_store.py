@@ -2,6 +2,7 @@
 
 SQLite in the box's data dir, committed before the command runs, so a box that crashes or loses power
 mid-command does not run it a second time after it comes back (it reports it as interrupted instead).
+Each row keeps the command's deadline, so one recovered after a crash is still refused once it has passed.
 """
 
 import json
@@ -21,9 +22,12 @@ CREATE TABLE IF NOT EXISTS commands (
     result TEXT,
     error TEXT,
     received_at TEXT NOT NULL,
-    finished_at TEXT
+    finished_at TEXT,
+    expires_at TEXT,                -- the portal's deadline (UTC ISO); NULL only in rows of older firmware
+    status TEXT                     -- ok | failed | expired | interrupted
 );
 """
+ADDED_COLUMNS = {"expires_at": "TEXT", "status": "TEXT"}  # a store written by older firmware lacks these
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,9 @@ class StoredCommand:
     ok: bool | None
     result: dict
     error: str
+    expires_at: datetime | None = None
+    received_at: datetime | None = None
+    status: str | None = None
 
 
 class CommandStore:
@@ -44,16 +51,23 @@ class CommandStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # the point of this table is to survive power cuts
         self._db.executescript(SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(commands)")}
+        for column, kind in ADDED_COLUMNS.items():
+            if column not in have:
+                self._db.execute(f"ALTER TABLE commands ADD COLUMN {column} {kind}")
         self._lock = threading.Lock()
 
-    def receive(self, request_id: str, name: str, args: dict) -> StoredCommand | None:
+    def receive(
+        self, request_id: str, name: str, args: dict, expires_at: datetime | None = None
+    ) -> StoredCommand | None:
         """Record a new command; None if it is new, else what we already know of it."""
         now = datetime.now(UTC).isoformat()
+        deadline = expires_at.astimezone(UTC).isoformat() if expires_at is not None else None
         with self._lock:
             cur = self._db.execute(
-                "INSERT OR IGNORE INTO commands (request_id, name, args, state, received_at) "
-                "VALUES (?, ?, ?, 'received', ?)",
-                (request_id, name, json.dumps(args), now),
+                "INSERT OR IGNORE INTO commands (request_id, name, args, state, received_at, expires_at) "
+                "VALUES (?, ?, ?, 'received', ?, ?)",
+                (request_id, name, json.dumps(args), now, deadline),
             )
             if cur.rowcount == 1:
                 return None
@@ -63,11 +77,12 @@ class CommandStore:
         with self._lock:
             self._db.execute("UPDATE commands SET state='running' WHERE request_id=?", (request_id,))
 
-    def finish(self, request_id: str, ok: bool, result: dict, error: str = "") -> None:
+    def finish(self, request_id: str, ok: bool, result: dict, error: str = "", status: str | None = None) -> None:
+        status = status or ("ok" if ok else "failed")
         with self._lock:
             self._db.execute(
-                "UPDATE commands SET state='done', ok=?, result=?, error=?, finished_at=? WHERE request_id=?",
-                (int(ok), json.dumps(result), error, datetime.now(UTC).isoformat(), request_id),
+                "UPDATE commands SET state='done', ok=?, result=?, error=?, finished_at=?, status=? WHERE request_id=?",
+                (int(ok), json.dumps(result), error, datetime.now(UTC).isoformat(), status, request_id),
             )
 
     def unfinished(self) -> list[StoredCommand]:
@@ -92,7 +107,8 @@ class CommandStore:
 
     def _get(self, request_id: str) -> StoredCommand | None:
         row = self._db.execute(
-            "SELECT request_id, name, args, state, ok, result, error FROM commands WHERE request_id=?",
+            "SELECT request_id, name, args, state, ok, result, error, expires_at, received_at, status "
+            "FROM commands WHERE request_id=?",
             (request_id,),
         ).fetchone()
         if row is None:
@@ -105,4 +121,11 @@ class CommandStore:
             None if row[4] is None else bool(row[4]),
             json.loads(row[5]) if row[5] else {},
             row[6] or "",
+            _when(row[7]),
+            _when(row[8]),
+            row[9],
         )
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None

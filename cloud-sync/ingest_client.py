@@ -1,8 +1,14 @@
-"""The box's HTTP client for the portal's ingest: one call per wire operation, each answered by an Outcome."""
+"""The box's HTTP client for the portal's ingest: one call per wire operation, each answered by an Outcome.
+
+A 2xx alone is not "stored": the portal answers each upload with a JSON receipt echoing camera, run, seq and the
+SHA-256 of the bytes it stored, and only a receipt that matches what was sent counts. Anything else that answers
+2xx (a captive portal's login page, a proxy) is a failure to reach the portal: the video stays on the box, is
+retried with the uploader's backoff, and is never marked uploaded (which would let eviction delete it).
+"""
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -80,43 +86,47 @@ class IngestClient:
             segments.HEADER_CLOCK_SYNCED: "1" if seg.clock_synced else "0",
             "Content-Type": segments.SEGMENT_CONTENT_TYPE,
         }
-        return self._put(segments.segment_path(seg.camera_id, seg.run_id, seg.seq), body, headers)
+        expected = {"camera_id": seg.camera_id, "run_id": seg.run_id, "seq": seg.seq, "sha256": seg.sha256}
+        return self._put(segments.segment_path(seg.camera_id, seg.run_id, seg.seq), body, headers, _echoes(expected))
 
     def put_init(self, camera_id: str, run_id: str, path: Path | str) -> Outcome:
         body = Path(path).read_bytes()
-        headers = {segments.HEADER_SHA256: hashlib.sha256(body).hexdigest(), "Content-Type": segments.INIT_CONTENT_TYPE}
-        return self._put(segments.init_path(camera_id, run_id), body, headers)
+        sha256 = hashlib.sha256(body).hexdigest()
+        headers = {segments.HEADER_SHA256: sha256, "Content-Type": segments.INIT_CONTENT_TYPE}
+        expected = {"camera_id": camera_id, "run_id": run_id, "sha256": sha256}
+        return self._put(segments.init_path(camera_id, run_id), body, headers, _echoes(expected))
 
     def post_gaps(self, camera_id: str, gaps: list[GapLike]) -> Outcome:
         report = segments.GapReport(gaps=[segments.Gap(start=g.start, end=g.end, reason=g.reason) for g in gaps])
-        return self._json("POST", segments.gaps_path(camera_id), report.model_dump(mode="json"))
+        return self._json("POST", segments.gaps_path(camera_id), report.model_dump(mode="json"), _has_int("recorded"))
 
     def put_holdings(self, camera_id: str, ranges: list[tuple[datetime, datetime]], reported_at: datetime) -> Outcome:
         holdings = segments.Holdings(
             ranges=[segments.TimeRange(start=s, end=e) for s, e in ranges], reported_at=reported_at
         )
-        return self._json("PUT", segments.holdings_path(camera_id), holdings.model_dump(mode="json"))
+        payload = holdings.model_dump(mode="json")
+        return self._json("PUT", segments.holdings_path(camera_id), payload, _has_int("accepted"))
 
     def close(self) -> None:
         client = getattr(self._local, "client", None)
         if client is not None:
             client.close()
 
-    def _put(self, path: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    def _put(self, path: str, body: bytes, headers: dict[str, str], receipt: "Receipt") -> Outcome:
         # Explicit Content-Length: the body streams through the token bucket yet is not chunk-encoded.
         headers = {**headers, "Content-Length": str(len(body))}
         try:
             response = self._http().put(path, content=self._paced(body), headers=headers)
         except httpx.HTTPError as exc:
             return Outcome("retry", 0, f"{type(exc).__name__}: {exc}")
-        return _classify(response)
+        return _classify(response, receipt)
 
-    def _json(self, method: str, path: str, payload: dict) -> Outcome:
+    def _json(self, method: str, path: str, payload: dict, receipt: "Receipt") -> Outcome:
         try:
             response = self._http().request(method, path, json=payload)
         except httpx.HTTPError as exc:
             return Outcome("retry", 0, f"{type(exc).__name__}: {exc}")
-        return _classify(response)
+        return _classify(response, receipt)
 
     def _paced(self, body: bytes) -> Iterator[bytes]:
         view = memoryview(body)
@@ -128,11 +138,47 @@ class IngestClient:
             self.counter.add(len(chunk))
 
 
-def _classify(response: httpx.Response) -> Outcome:
+Receipt = Callable[[object], str]  # the answer's JSON -> "" when it confirms the upload, else what is wrong
+
+
+def _echoes(expected: dict[str, object]) -> Receipt:
+    def check(answer: object) -> str:
+        if not isinstance(answer, dict):
+            return "not a JSON object"
+        wrong = [f"{k}={answer.get(k)!r} (sent {v!r})" for k, v in expected.items() if answer.get(k) != v]
+        return ", ".join(wrong)
+
+    return check
+
+
+def _has_int(field: str) -> Receipt:
+    def check(answer: object) -> str:
+        ok = isinstance(answer, dict) and isinstance(answer.get(field), int) and not isinstance(answer[field], bool)
+        return "" if ok else f"no {field!r} count"
+
+    return check
+
+
+def _classify(response: httpx.Response, receipt: Receipt) -> Outcome:
     status = response.status_code
-    if status in (200, 201, 204):
-        return Outcome("stored", status)
+    if 200 <= status < 300:
+        problem = _receipt_problem(response, receipt)
+        if not problem:
+            return Outcome("stored", status)
+        # Status 0: like no answer at all (the uploader backs off everything), since this was not the portal.
+        why = f"HTTP {status} without the portal's receipt ({problem}): a captive portal or proxy?"
+        return Outcome("retry", 0, why)
     detail = response.text[:300]
     if status in REFUSED:
         return Outcome("refused", status, detail)
     return Outcome("retry", status, detail)  # 400 (checksum: the bytes were damaged on the way), 429, 5xx
+
+
+def _receipt_problem(response: httpx.Response, receipt: Receipt) -> str:
+    if response.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return f"content-type {response.headers.get('content-type', '')!r}"
+    try:
+        answer = response.json()
+    except ValueError:
+        return "not JSON"
+    return receipt(answer)

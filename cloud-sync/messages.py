@@ -5,7 +5,7 @@ ignored so a newer box can talk to an older portal within v1; a breaking change 
 """
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -16,6 +16,22 @@ EventType = Literal["camera_up", "camera_down", "gap", "tamper", "disk_full", "b
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 COMMAND_NAMES = ("config.set", "upload.range", "camera.power_cycle", "relay.pulse", "snapshot", "reboot", "ping")
 MAX_PULSE_SECONDS = 30.0
+CommandStatus = Literal["ok", "failed", "expired", "interrupted"]
+
+# How long after the portal sends it a command may still start on the box. A command with a physical effect
+# (a door strike, a camera's power) is worth nothing later than the moment somebody asked for it: it never runs
+# late. Only config and uploads, which converge to what the portal wants whenever they run, may wait for days
+# (the broker keeps a box's queued commands for a week).
+COMMAND_LIFETIME: dict[str, timedelta] = {
+    "relay.pulse": timedelta(seconds=10),
+    "camera.power_cycle": timedelta(minutes=1),
+    "snapshot": timedelta(seconds=30),
+    "ping": timedelta(minutes=1),
+    "reboot": timedelta(minutes=10),
+    "config.set": timedelta(days=7),
+    "upload.range": timedelta(days=7),
+}
+MAY_RUN_LATE = frozenset({"config.set", "upload.range"})
 
 
 def now_utc() -> datetime:
@@ -24,6 +40,12 @@ def now_utc() -> datetime:
 
 def new_request_id() -> str:
     return uuid.uuid4().hex
+
+
+def command_deadline(name: str, sent_at: datetime | None = None) -> datetime:
+    """The absolute deadline of command `name` sent at `sent_at` (now): after it the box answers "expired"."""
+    lifetime = COMMAND_LIFETIME.get(name, timedelta(minutes=1))
+    return (sent_at or now_utc()) + lifetime
 
 
 class WireModel(BaseModel):
@@ -92,11 +114,25 @@ class Event(WireModel):
 
 
 class Command(WireModel):
-    """Portal -> box at ``cmd/{name}``. The box executes a request id at most once."""
+    """Portal -> box at ``cmd/{name}``. The box executes a request id at most once, and never after ``expires_at``.
+
+    ``expires_at`` is required: the box compares it with its own clock right before acting (also for a command
+    recovered after a crash) and answers ``status: "expired"`` without acting once it has passed.
+    """
 
     request_id: str = Field(default_factory=new_request_id, min_length=8, max_length=64)
     args: dict[str, Any] = Field(default_factory=dict)
-    expires_at: datetime | None = None  # a stale command (e.g. a reboot queued for days) is refused
+    expires_at: datetime
+
+    @field_validator("expires_at")
+    @classmethod
+    def _deadline_aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("expires_at must carry a zone (UTC)")
+        return value.astimezone(UTC)
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or now_utc()) >= self.expires_at
 
 
 class CommandResult(WireModel):
@@ -104,9 +140,19 @@ class CommandResult(WireModel):
 
     request_id: str = Field(min_length=8, max_length=64)
     ok: bool
+    # ok | failed (refused or raised) | expired (deadline passed, nothing done) | interrupted (cut off by a crash)
+    status: CommandStatus | None = None
     result: dict[str, Any] = Field(default_factory=dict)
     error: str = ""
     replayed: bool = False  # answered from the box's store of executed commands
+
+    @model_validator(mode="after")
+    def _status(self) -> "CommandResult":
+        if self.status is None:  # a box of an earlier v1 sends only ok
+            self.status = "ok" if self.ok else "failed"
+        elif (self.status == "ok") != self.ok:
+            raise ValueError(f"status {self.status!r} contradicts ok={self.ok}")
+        return self
 
 
 # Arguments of each command; the box validates them before acting.

@@ -53,7 +53,12 @@ class Box:
         self.state = open_state(self.data_dir / "state.json")
         self.ffmpeg = ffmpeg_binary(config.ffmpeg)
         self.evictor = Evictor(
-            self.catalogue, self.data_dir, config.retention_days, config.byte_budget, config.disk_reserve
+            self.catalogue,
+            self.data_dir,
+            config.retention_days,
+            config.byte_budget,
+            config.disk_reserve,
+            uploads=config.portal is not None,
         )
         self._listeners: list[Listener] = []
         self._supervisors: dict[str, CameraSupervisor] = {}

@@ -15,6 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
 from cloud_sync.segments import ID_PATTERN
+from edge.gpio.config import GpioConfig
+from edge.techui.config import TechnicianConfig
 
 SourceKind = Literal["rtsp", "picamera", "synthetic"]
 
@@ -186,11 +188,15 @@ class PortalLink(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, title="Portal base URL, e.g. https://video.example.net")
-    upload_token: str = Field(default="", repr=False, title="Device upload token (Bearer)")
+    upload_token: SecretStr = Field(
+        default=SecretStr(""), title="Device upload token (Bearer)", description="Never shown in logs or dumps."
+    )
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     mqtt_username: str | None = Field(default=None, title="Defaults to the device id")
-    mqtt_password: str = Field(default="", repr=False)
+    mqtt_password: SecretStr = Field(
+        default=SecretStr(""), title="MQTT password of this box", description="Never shown in logs or dumps."
+    )
     mqtt_tls: bool = False
     mqtt_protocol: Literal["5", "3.1.1"] = Field(default="5", title="MQTT 5 (production brokers) or 3.1.1")
     upload_concurrency: int = Field(default=2, ge=1, le=16)
@@ -214,8 +220,16 @@ class EdgeConfig(BaseModel):
         default_factory=lambda: ["systemctl", "reboot"], min_length=1, title="argv the portal's `reboot` command runs"
     )
     portal: PortalLink | None = None
-    gpio: dict[str, Any] | None = None
-    technician: dict[str, Any] | None = None
+    gpio: GpioConfig | None = Field(
+        default=None,
+        title="GPIO wiring (BCM pins)",
+        description="Status LED, service button, tamper switch and relays; checked at load like every other field.",
+    )
+    technician: TechnicianConfig | None = Field(
+        default=None,
+        title="Technician UI on the LAN",
+        description="Port, bind address, initial password (SecretStr) and lockout policy.",
+    )
 
     @field_validator("byte_budget", "disk_reserve", mode="before")
     @classmethod

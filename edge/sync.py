@@ -60,7 +60,9 @@ def start_sync(box: Any, telemetry_interval: float | None = None) -> Sync:
     if telemetry_interval is None:  # the config has no field for it; an env var lets tests and sites tune it
         telemetry_interval = float(os.environ.get("DOZOR_EDGE_TELEMETRY_SECONDS", "30"))
     portal = config.portal
-    client = IngestClient(portal.url, portal.upload_token, TokenBucket.from_kbps(portal.bandwidth_kbps))
+    client = IngestClient(
+        portal.url, portal.upload_token.get_secret_value(), TokenBucket.from_kbps(portal.bandwidth_kbps)
+    )
     uploader = Uploader(
         box.catalogue,
         client,
@@ -72,7 +74,7 @@ def start_sync(box: Any, telemetry_interval: float | None = None) -> Sync:
         device_id=config.device_id,
         host=portal.mqtt_host,
         port=portal.mqtt_port,
-        password=portal.mqtt_password,
+        password=portal.mqtt_password.get_secret_value(),
         username=portal.mqtt_username or config.device_id,
         tls=portal.mqtt_tls,
         protocol=portal.mqtt_protocol,

@@ -107,3 +107,15 @@ def test_broker_and_portal_unreachable_the_box_records_and_says_so(tmp_path: Pat
     assert f"MQTT broker 127.0.0.1:{dead} unreachable" in text
     assert f"portal http://127.0.0.1:{dead} unreachable" in text
     assert "Traceback" not in text
+
+
+@pytest.mark.parametrize(
+    ("section", "needle"),
+    [({"gpio": {"led_pin": 99}}, "gpio.led_pin"), ({"technician": {"port": "eighty"}}, "technician.port")],
+)
+def test_bad_gpio_or_technician_value_is_one_sentence_before_the_box_starts(
+    tmp_path: Path, section: dict, needle: str
+) -> None:
+    path = box_config(tmp_path, **section)
+    assert_one_sentence(run_dozor("edge", "run", "--config", str(path), timeout=60), needle)
+    assert not (tmp_path / "data" / "catalogue.sqlite3").exists(), "the box started before refusing the config"

@@ -387,12 +387,17 @@ class Catalogue:
         init_bytes = self._query("SELECT COALESCE(SUM(init_size), 0) FROM runs")[0][0]
         return count, seg_bytes + init_bytes
 
-    def oldest(self, uploaded: bool, limit: int, before_ms: int | None = None) -> list[SegmentRecord]:
+    def oldest(
+        self, uploaded: bool, limit: int, before_ms: int | None = None, clock_synced: bool | None = None
+    ) -> list[SegmentRecord]:
         sql = f"SELECT {_SEG_COLS} FROM segments WHERE uploaded = ?"
         params: list[object] = [int(uploaded)]
         if before_ms is not None:
             sql += " AND start_ms < ?"
             params.append(before_ms)
+        if clock_synced is not None:
+            sql += " AND clock_synced = ?"
+            params.append(int(clock_synced))
         rows = self._query(sql + " ORDER BY start_ms LIMIT ?", [*params, limit])
         return [self._segment(r) for r in rows]
 

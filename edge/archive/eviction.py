@@ -1,6 +1,12 @@
 """Eviction: oldest first, by retention days AND a byte budget, uploaded segments before unuploaded ones,
 plus an emergency pass when free disk space falls below the reserve.
 
+Retention by age applies only to video the portal already has. Video not yet uploaded goes only when the disk
+needs the space (budget, emergency): its age is computed from timestamps that may come from a clock that was
+not synchronised yet (a box stamps segments in the past until NTP corrects it), and a box offline for longer
+than its retention must still deliver its backlog. On a box without a portal (nothing is ever uploaded) age
+counts only for segments stamped by a synchronised clock.
+
 Rows go first, files second: a crash in between leaves a file without a row, which start-up
 reconciliation re-catalogues and the next pass evicts again. Never a row without its file.
 """
@@ -57,7 +63,9 @@ class Evictor:
         reserve: int,
         usage: Callable[[Path], tuple[int, int]] = disk_usage,
         now: Callable[[], float] = time.time,
+        uploads: bool = True,
     ) -> None:
+        """`uploads`: the box sends its video to a portal (segments not uploaded yet are still owed to it)."""
         self.catalogue = catalogue
         self.data_dir = data_dir
         self.retention_days = retention_days
@@ -65,6 +73,7 @@ class Evictor:
         self.reserve = reserve
         self.usage = usage
         self.now = now
+        self.uploads = uploads
 
     def budget(self) -> int:
         if self.byte_budget:
@@ -87,10 +96,14 @@ class Evictor:
 
     def _retention(self, result: EvictionResult) -> None:
         cutoff_ms = int((self.now() - self.retention_days * 86400) * 1000)
-        for uploaded in (True, False):
-            while batch := self.catalogue.oldest(uploaded, BATCH, before_ms=cutoff_ms):
-                self._delete(batch)
-                result.add("retention", batch)
+        while batch := self.catalogue.oldest(True, BATCH, before_ms=cutoff_ms):
+            self._delete(batch)
+            result.add("retention", batch)
+        if self.uploads:
+            return  # owed to the portal: only disk space may take it (see the module doc)
+        while batch := self.catalogue.oldest(False, BATCH, before_ms=cutoff_ms, clock_synced=True):
+            self._delete(batch)
+            result.add("retention", batch)
 
     def _budget(self, result: EvictionResult) -> None:
         budget = self.budget()

@@ -1,4 +1,7 @@
-"""The `gpio:` section of the box configuration (pins are BCM numbers)."""
+"""The `gpio:` section of the box configuration (pins are BCM numbers).
+
+A nested model of `edge.config.EdgeConfig`, so a bad value is refused when the config is loaded (one sentence
+naming `gpio.<field>`), before anything starts."""
 
 from __future__ import annotations
 
@@ -15,19 +18,57 @@ class GpioConfigError(ValueError):
 class GpioConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    led_pin: int | None = Field(None, ge=0, le=27, title="Status LED pin (BCM)")
-    button_pin: int | None = Field(None, ge=0, le=27, title="Service button pin (BCM), active low")
-    tamper_pin: int | None = Field(None, ge=0, le=27, title="Tamper switch pin (BCM), closed = lid open")
+    led_pin: int | None = Field(
+        None, ge=0, le=27, title="Status LED pin (BCM)", description="Blinks the box state; unset: no LED wired."
+    )
+    button_pin: int | None = Field(
+        None,
+        ge=0,
+        le=27,
+        title="Service button pin (BCM), active low",
+        description="Short press: identify; held reset_hold_seconds: technician password reset.",
+    )
+    tamper_pin: int | None = Field(
+        None,
+        ge=0,
+        le=27,
+        title="Tamper switch pin (BCM), closed = lid open",
+        description="Opening the enclosure sends event/tamper to the portal.",
+    )
     relays: dict[str, int] = Field(
         default_factory=dict,
         title="Relay name -> pin (BCM): a camera id names its power relay, any other name (door) a pulse relay",
+        description="Camera power relays rest energised; a door strike rests released and is pulsed by relay.pulse.",
     )
-    relay_active_high: bool = Field(True, title="Relay board energises on a high level")
-    relay_after_failures: int = Field(5, ge=1, le=1000, title="Power-cycle a camera after this many failed reconnects")
-    relay_off_seconds: float = Field(5.0, gt=0, le=120, title="How long the camera stays unpowered")
-    relay_cooldown_seconds: float = Field(300.0, ge=0, title="Minimum time between automatic cycles of one camera")
-    reset_hold_seconds: float = Field(10.0, gt=0, le=60, title="Button hold that resets the technician password")
-    identify_seconds: float = Field(20.0, gt=0, le=600, title="How long the LED blinks the identify pattern")
+    relay_active_high: bool = Field(
+        True, title="Relay board energises on a high level", description="False for boards that switch on low."
+    )
+    relay_after_failures: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        title="Power-cycle a camera after this many failed reconnects",
+        description="Automatic power cycle of a camera that stopped answering.",
+    )
+    relay_off_seconds: float = Field(
+        5.0, gt=0, le=120, title="How long the camera stays unpowered", description="Seconds of a power cycle."
+    )
+    relay_cooldown_seconds: float = Field(
+        300.0,
+        ge=0,
+        title="Minimum time between automatic cycles of one camera",
+        description="Keeps a broken camera from being cycled in a loop.",
+    )
+    reset_hold_seconds: float = Field(
+        10.0,
+        gt=0,
+        le=60,
+        title="Button hold that resets the technician password",
+        description="Seconds the service button must be held.",
+    )
+    identify_seconds: float = Field(
+        20.0, gt=0, le=600, title="How long the LED blinks the identify pattern", description="Seconds."
+    )
 
     @field_validator("relays")
     @classmethod
@@ -56,8 +97,10 @@ def pulse_relay_names(config: GpioConfig, camera_ids: Collection[str]) -> list[s
     return [name for name in config.relays if name not in camera_ids]
 
 
-def parse_gpio_config(raw: dict[str, Any] | None) -> GpioConfig:
-    """Validate the free-form `gpio:` section; None means "no GPIO wired" (every pin unset)."""
+def parse_gpio_config(raw: GpioConfig | dict[str, Any] | None) -> GpioConfig:
+    """The `gpio:` section (already checked when the config loaded, or a dict); None means "no GPIO wired"."""
+    if isinstance(raw, GpioConfig):
+        return raw
     try:
         return GpioConfig.model_validate(raw or {})
     except ValidationError as exc:

@@ -96,7 +96,12 @@ class EnrolmentState:
         return PortalLink.model_validate(data) if data else None
 
     def enrolled(self, link: PortalLink) -> None:
-        self._save({"open": False, "link": link.model_dump(), "enrolled_at": time.time(), "portal_url": link.url})
+        stored = {
+            **link.model_dump(),
+            "upload_token": link.upload_token.get_secret_value(),  # the box needs them back at start
+            "mqtt_password": link.mqtt_password.get_secret_value(),
+        }
+        self._save({"open": False, "link": stored, "enrolled_at": time.time(), "portal_url": link.url})
 
     def reopen(self) -> None:
         self._save({"open": True})

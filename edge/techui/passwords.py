@@ -31,14 +31,14 @@ class TechnicianPasswords:
         self._db = open_state(state_file)
         self._table = self._db.table("technician")
         self._hasher = PasswordHasher()
-        self._label = config.label_password
+        self._label = config.label_password.get_secret_value() if config.label_password else None
         self._lock = threading.Lock()
         self._dummy_hash: str | None = None
         if self._current() is None:
             if config.password_hash:
-                self.set_hash(config.password_hash, source="config")
-            elif config.label_password:
-                self.set_password(config.label_password, source="label")
+                self.set_hash(config.password_hash.get_secret_value(), source="config")
+            elif self._label:
+                self.set_password(self._label, source="label")
 
     def _current(self) -> dict | None:
         rows = self._table.all()

@@ -7,11 +7,16 @@ The checksum prefix makes a key name exactly one content: a racing upload of oth
 (run, seq) can never overwrite the object an index row points to.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
+
+
+def _utc(moment: datetime) -> datetime:
+    """Keys name UTC days: an aware time is converted, a naive one is taken as UTC (never as local time)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def segment_key(camera_id: str, run_id: str, seq: int, start: datetime, sha256: str) -> str:
-    return f"{camera_id}/{start:%Y-%m-%d}/{run_id}/{seq:08d}.{sha256[:8]}.m4s"
+    return f"{camera_id}/{_utc(start):%Y-%m-%d}/{run_id}/{seq:08d}.{sha256[:8]}.m4s"
 
 
 def init_key(camera_id: str, run_id: str, sha256: str) -> str:
@@ -19,4 +24,4 @@ def init_key(camera_id: str, run_id: str, sha256: str) -> str:
 
 
 def day_prefix(camera_id: str, day: datetime) -> str:
-    return f"{camera_id}/{day:%Y-%m-%d}/"
+    return f"{camera_id}/{_utc(day):%Y-%m-%d}/"

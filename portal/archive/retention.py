@@ -6,14 +6,21 @@ concurrent sweepers take disjoint batches; on SQLite the database write lock ser
 statement). Only the sweeper whose DELETE returned a row deletes that object, so nothing is deleted
 twice; objects go after the commit, so a crash leaves at worst unreferenced objects, which the day sweep
 (listing whole ``{camera}/{day}/`` prefixes past retention) removes later.
+
+All of it is UTC: object keys and run ids carry UTC days and times, so the cutoff is converted to UTC before
+anything is compared with them, whatever the portal host's zone.
+A run's init lives as long as any of its segments may: a run without segments in the index may still have
+segments inside retention on its way from a box's backlog, so its init goes only once a later run of the same
+camera began before the cutoff (the camera records one run at a time, so every segment of the earlier run
+ended before that).
 """
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from portal.archive import keys
 from portal.archive.segments import MAX_SEGMENT_SECONDS
@@ -33,8 +40,14 @@ BATCH = 1000
 DAY_SWEEP_DAYS = 3  # how many day prefixes before the cutoff each sweep lists for leftovers
 
 
-def sweep(services, now: datetime) -> dict[str, int]:
+def as_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; a naive one is taken as UTC already (never as the host's local time)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def sweep(services, now: datetime | None = None) -> dict[str, int]:
     """One retention pass over every camera; returns counts of what this worker removed."""
+    now = as_utc(now or datetime.now(UTC))
     storage = storage_of(services)
     totals = {"segments": 0, "runs": 0, "objects": 0}
     with services.db.session() as db:
@@ -47,6 +60,7 @@ def sweep(services, now: datetime) -> dict[str, int]:
 
 
 def sweep_camera(database, storage: Storage, camera_id: str, cutoff: datetime) -> dict[str, int]:
+    cutoff = as_utc(cutoff)
     counts = {"segments": 0, "runs": 0, "objects": 0}
     while True:
         with database.session() as db:
@@ -86,17 +100,26 @@ def _claim_segments(db: Session, camera_id: str, cutoff: datetime) -> list[str]:
 
 
 def _claim_empty_runs(db: Session, camera_id: str, cutoff: datetime) -> list[str]:
-    """Runs that began before the cutoff and have no segments left; returns their init keys.
+    """Runs with no segments left that a later run of the camera, begun before the cutoff, succeeded; their inits.
 
-    Run ids start with their UTC start (YYYYmmddTHHMMSSZ), so a string comparison finds the old ones; a run
-    still recording always has recent segments, and a new run waiting for its first segment is not old.
+    Run ids start with their UTC start (YYYYmmddTHHMMSSZ), so string comparisons order them. An empty run without
+    such a successor may be a long run whose segments inside retention are still being uploaded from a backlog:
+    deleting its init would leave them unplayable.
     """
+    later = aliased(ArchiveRun)
+    succeeded = (
+        select(later.id)
+        .where(
+            later.camera_id == camera_id,
+            later.run_id > ArchiveRun.run_id,
+            later.run_id < f"{cutoff:%Y%m%dT%H%M%SZ}",
+        )
+        .exists()
+    )
     has_segments = select(ArchiveSegment.id).where(ArchiveSegment.run_pk == ArchiveRun.id).exists()
     ids = _locked_ids(
         db,
-        select(ArchiveRun.id).where(
-            ArchiveRun.camera_id == camera_id, ArchiveRun.run_id < f"{cutoff:%Y%m%dT%H%M%SZ}", ~has_segments
-        ),
+        select(ArchiveRun.id).where(ArchiveRun.camera_id == camera_id, succeeded, ~has_segments),
     )
     rows = db.execute(delete(ArchiveRun).where(ArchiveRun.id.in_(ids.scalar_subquery())).returning(ArchiveRun.init_key))
     return [key for (key,) in rows if key]
@@ -117,10 +140,10 @@ def _trim_summaries(db: Session, camera_id: str, cutoff: datetime) -> None:
 
 def _sweep_old_days(storage: Storage, camera_id: str, cutoff: datetime) -> int:
     """Delete leftovers under day prefixes whose every segment has ended before the cutoff."""
-    last_safe_day = (cutoff - timedelta(days=1, seconds=MAX_SEGMENT_SECONDS)).date()
+    last_safe_day = (as_utc(cutoff) - timedelta(days=1, seconds=MAX_SEGMENT_SECONDS)).date()  # keys' days are UTC
     removed = 0
     for back in range(DAY_SWEEP_DAYS):
-        day = datetime.combine(last_safe_day - timedelta(days=back), datetime.min.time())
+        day = datetime.combine(last_safe_day - timedelta(days=back), datetime.min.time(), tzinfo=UTC)
         leftovers = list(storage.list(keys.day_prefix(camera_id, day)))
         if leftovers:
             removed += storage.delete(leftovers)
@@ -136,8 +159,7 @@ def start_sweeper(services, interval: float) -> asyncio.Task | None:
         while True:
             await asyncio.sleep(interval)
             try:
-                now = datetime.now().astimezone()
-                totals = await asyncio.to_thread(sweep, services, now)
+                totals = await asyncio.to_thread(sweep, services, datetime.now(UTC))
                 log.info("retention sweep: %s", totals)
             except Exception:
                 log.exception("retention sweep failed")

@@ -5,6 +5,10 @@ Registered as ``services.extra["commands"]``; other domains call
 A command that finds the box offline waits in the broker's persistent session for the box; unanswered
 commands are published again after the portal reconnects, and the box's store of executed request ids
 turns any repeat into a replayed answer, never a second execution.
+
+Every command carries its deadline (``cloud_sync.messages.COMMAND_LIFETIME``: seconds for a door, days for
+config): the portal never publishes it again once the deadline has passed, and a caller that waited past it
+without an answer gets ``status: "expired"`` back (the box refuses it after that moment too).
 """
 
 import time
@@ -14,12 +18,11 @@ from typing import Any
 from sqlalchemy import select
 
 from cloud_sync import topics
-from cloud_sync.messages import Command, validate_args
+from cloud_sync.messages import Command, command_deadline, validate_args
 from portal.db import Database
 from portal.fleet.consumer import FleetConsumer
 from portal.models import Device, DeviceCommand, utcnow
 
-DEFAULT_TTL = timedelta(hours=24)
 REPUBLISH_WINDOW = timedelta(hours=1)
 
 
@@ -39,20 +42,26 @@ class CommandSender:
         name: str,
         args: dict[str, Any] | None = None,
         timeout: float | None = None,
-        ttl: timedelta = DEFAULT_TTL,
+        ttl: timedelta | None = None,
     ) -> dict[str, Any] | None:
-        """Send and, with a timeout, wait for the box's result (None when not waited for or timed out)."""
+        """Send and, with a timeout, wait for the box's result (None when not waited for or timed out while the
+        command may still run; an ``expired`` result once its deadline passed unanswered)."""
         request_id = self.submit(device_id, name, args or {}, ttl)
         if timeout is None:
             return None
         return self.wait(request_id, timeout)
 
-    def submit(self, device_id: str, name: str, args: dict[str, Any], ttl: timedelta = DEFAULT_TTL) -> str:
+    def submit(self, device_id: str, name: str, args: dict[str, Any], ttl: timedelta | None = None) -> str:
+        """`ttl` shortens (never lengthens) the command's lifetime; by default it is the command's own."""
         try:
             validate_args(name, args)
         except ValueError as exc:
             raise CommandRefused(f"args of {name}: {exc}") from exc
-        command = Command(args=args, expires_at=utcnow() + ttl)
+        now = utcnow()
+        deadline = command_deadline(name, now)
+        if ttl is not None:
+            deadline = min(deadline, now + ttl)
+        command = Command(args=args, expires_at=deadline, ts=now)
         with self.db.session() as session:
             if session.get(Device, device_id) is None:
                 raise CommandRefused(f"device_id: no device {device_id!r}")
@@ -74,7 +83,8 @@ class CommandSender:
         return command.request_id
 
     def wait(self, request_id: str, timeout: float) -> dict[str, Any] | None:
-        """The result once stored (by this worker's consumer or another's), else None after timeout."""
+        """The result once stored (by this worker's consumer or another's); after timeout an ``expired`` answer
+        when the command's deadline has passed (it will not run any more), else None (it may still run)."""
         event = self.consumer.waiter(request_id)
         deadline = time.monotonic() + timeout
         try:
@@ -84,7 +94,7 @@ class CommandSender:
                     return result
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    return None
+                    return self.expire_unanswered(request_id)
                 event.wait(min(remaining, 0.5))  # poll too: with N workers another one may store it
         finally:
             self.consumer.drop_waiter(request_id)
@@ -94,8 +104,22 @@ class CommandSender:
             command = session.get(DeviceCommand, request_id)
             return command.result if command is not None and command.completed_at is not None else None
 
+    def expire_unanswered(self, request_id: str, now: datetime | None = None) -> dict[str, Any] | None:
+        """Past its deadline without an answer: mark it expired and say so; None while it may still run.
+
+        It stays open for the box's own answer (a box whose clock lags may still report what it did)."""
+        now = now or utcnow()
+        with self.db.session() as session:
+            command = session.get(DeviceCommand, request_id)
+            if command is None or command.completed_at is not None or not _expired(command.expires_at, now):
+                return None
+            command.status = "expired"
+            command.error = f"expired at {command.expires_at.isoformat()} without an answer from the box"
+            return _expired_answer(command)
+
     def republish_pending(self) -> int:
-        """After a (re)connect: unanswered, unexpired recent commands go out again (the box dedups)."""
+        """After a (re)connect: unanswered, unexpired recent commands go out again (the box dedups); unanswered
+        ones past their deadline are marked expired and never sent again."""
         now = utcnow()
         with self.db.session() as session:
             rows = session.scalars(
@@ -103,15 +127,28 @@ class CommandSender:
                     DeviceCommand.completed_at.is_(None), DeviceCommand.created_at >= now - REPUBLISH_WINDOW
                 )
             ).all()
-            pending = [(r.device_id, r.name, _command_of(r)) for r in rows if not _expired(r.expires_at, now)]
+            pending = []
+            for row in rows:
+                if _expired(row.expires_at, now):
+                    if row.status == "sent":
+                        row.status = "expired"
+                        row.error = f"expired at {row.expires_at.isoformat()} without an answer from the box"
+                else:
+                    pending.append((row.device_id, row.name, _command_of(row)))
         for device_id, name, command in pending:
             self.consumer.publish(topics.command(device_id, name), command.to_bytes())
         return len(pending)
 
 
 def _command_of(row: DeviceCommand) -> Command:
-    return Command(request_id=row.request_id, args=row.args, expires_at=row.expires_at, ts=row.created_at)
+    deadline = row.expires_at or command_deadline(row.name, row.created_at)  # rows written before deadlines
+    return Command(request_id=row.request_id, args=row.args, expires_at=deadline, ts=row.created_at)
 
 
 def _expired(expires_at: datetime | None, now: datetime) -> bool:
-    return expires_at is not None and expires_at < now
+    return expires_at is not None and expires_at <= now
+
+
+def _expired_answer(row: DeviceCommand) -> dict[str, Any]:
+    """Shaped like a box's result (`CommandResult`), so callers read `ok`/`status`/`error` the same way."""
+    return {"request_id": row.request_id, "ok": False, "status": "expired", "result": {}, "error": row.error}

@@ -114,7 +114,7 @@ def apply_result(db: Session, device_id: str, result: CommandResult, received_at
     if result.replayed:
         command.replays += 1
     if command.completed_at is None:
-        command.status = "done" if result.ok else "failed"
+        command.status = "done" if result.ok else (result.status or "failed")  # failed | expired | interrupted
         command.result = result.model_dump(mode="json")
         command.error = result.error[:500]
         command.completed_at = received_at

@@ -41,6 +41,10 @@ def call_device(db: Session, services: Services, camera: Camera, device_id: int)
     answer = _send(services, camera.device_id, device.command, args, timeout)
     if answer is None:
         raise errors.unknown("Устройство не ответило")
+    if answer.get("status") == "expired":
+        # Past the command's deadline (seconds for a door): the box will not act on it any more, ever.
+        log.info("controlled device %s (%s) of camera %s: expired", device.id, device.command, camera.id)
+        return {"Result": 0, "Error": "Устройство не ответило вовремя, команда отменена"}
     if not answer.get("ok"):
         log.info(
             "controlled device %s (%s) of camera %s refused: %s",

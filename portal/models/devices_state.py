@@ -56,7 +56,7 @@ class DeviceCommand(Base):
     device_id: Mapped[str] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(32))
     args: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16), default="sent")  # sent | done | failed
+    status: Mapped[str] = mapped_column(String(16), default="sent")  # sent | done | failed | expired | interrupted
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str] = mapped_column(String(500), default="")
     replays: Mapped[int] = mapped_column(Integer, default=0)  # results the box answered from its store

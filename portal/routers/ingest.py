@@ -3,8 +3,9 @@
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Path, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 
 from cloud_sync.segments import (
     ID_PATTERN,
@@ -46,14 +47,16 @@ def _authorise(request: Request, camera_id: str, authorization: str) -> str:
         return device.id
 
 
-def _answer(outcome: str, what: str) -> Response:
+def _answer(outcome: str, what: str, receipt: dict) -> JSONResponse:
+    """201/200 with the receipt the box checks before it counts the upload as stored (cloud_sync.ingest_client):
+    a captive portal or a proxy answering 200 on the way cannot echo the key and checksum of these bytes."""
     if outcome == "conflict":
         raise HTTPException(409, f"{what} was already uploaded with different bytes")
-    return Response(status_code=STATUS[outcome])
+    return JSONResponse({"stored": outcome, **receipt}, status_code=STATUS[outcome])
 
 
 @router.put("/{camera}/runs/{run}/init", status_code=201, responses={200: {"description": "already stored"}})
-async def put_init(request: Request, camera: CameraId, run: str, authorization: Authorization = "") -> Response:
+async def put_init(request: Request, camera: CameraId, run: str, authorization: Authorization = "") -> JSONResponse:
     await run_in_threadpool(_authorise, request, camera, authorization)
     hdr.check_run(run)
     hdr.check_content_type(request.headers.get("content-type"), INIT_CONTENT_TYPE)
@@ -67,7 +70,9 @@ async def put_init(request: Request, camera: CameraId, run: str, authorization: 
         outcome = await run_in_threadpool(store_init, svc.db, storage_of(svc), camera, run, body, _now())
     finally:
         body.close()
-    return _answer(outcome, f"init of run {run}")
+    key = keys.init_key(camera, run, body.sha256)
+    receipt = {"camera_id": camera, "run_id": run, "sha256": body.sha256, "key": key}
+    return _answer(outcome, f"init of run {run}", receipt)
 
 
 @router.put(
@@ -77,16 +82,18 @@ async def put_init(request: Request, camera: CameraId, run: str, authorization: 
 )
 async def put_segment(
     request: Request, camera: CameraId, run: str, seq: Annotated[int, Path(ge=0)], authorization: Authorization = ""
-) -> Response:
+) -> JSONResponse:
     await run_in_threadpool(_authorise, request, camera, authorization)
     hdr.check_run(run)
     hdr.check_content_type(request.headers.get("content-type"), SEGMENT_CONTENT_TYPE)
     hdr.check_length(request.headers.get("content-length"))
     meta = hdr.parse_segment_headers(request.headers)
     svc = services(request)
-    existing = await run_in_threadpool(_existing_sha, svc, camera, run, seq)
+    receipt = {"camera_id": camera, "run_id": run, "seq": seq, "sha256": meta.sha256}
+    existing = await run_in_threadpool(_existing, svc, camera, run, seq)
     if existing is not None:  # answer a retry without reading the body again
-        return _answer("same" if existing == meta.sha256 else "conflict", f"segment {run}/{seq}")
+        sha, key = existing
+        return _answer("same" if sha == meta.sha256 else "conflict", f"segment {run}/{seq}", {**receipt, "key": key})
     body = await receive(request.stream(), MAX_SEGMENT_BYTES)
     try:
         if body.sha256 != meta.sha256:
@@ -105,13 +112,14 @@ async def put_segment(
         outcome = await run_in_threadpool(store_segment, svc.db, storage_of(svc), info, body, _now())
     finally:
         body.close()
-    return _answer(outcome, f"segment {run}/{seq}")
+    return _answer(outcome, f"segment {run}/{seq}", {**receipt, "key": info.object_key})
 
 
-def _existing_sha(svc, camera_id: str, run_id: str, seq: int) -> str | None:
+def _existing(svc, camera_id: str, run_id: str, seq: int) -> tuple[str, str] | None:
+    """(sha256, object key) of the segment already indexed under this key, if any."""
     with svc.db.session() as db:
         row = find_segment(db, camera_id, run_id, seq)
-        return row.sha256 if row else None
+        return (row.sha256, row.object_key) if row else None
 
 
 @router.post("/{camera}/gaps")

@@ -86,3 +86,42 @@ def test_password_never_in_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text))
     assert "topsecret" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("section", "needle"),
+    [
+        ("gpio: {led_pin: 99}\n", "gpio.led_pin"),
+        ("gpio: {relays: {door: 40}}\n", "gpio.relays"),
+        ("gpio: {led_pin: 17, relays: {door: 17}}\n", "already used"),
+        ("gpio: {relay_off_seconds: lots}\n", "gpio.relay_off_seconds"),
+        ("gpio: {blink: true}\n", "gpio.blink"),
+        ("technician: {port: 0}\n", "technician.port"),
+        ("technician: {password_hash: plain-text}\n", "technician.password_hash"),
+        ("technician: {session_hours: -1}\n", "technician.session_hours"),
+    ],
+)
+def test_bad_gpio_and_technician_values_are_refused_at_load(tmp_path: Path, section: str, needle: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(write(tmp_path, "device_id: b\ndata_dir: /x\n" + section))
+    assert needle in str(caught.value) and "box.yaml" in str(caught.value)
+    assert "plain-text" not in str(caught.value)  # a secret is never echoed
+
+
+def test_gpio_and_technician_are_models_and_secrets_stay_hidden(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            "device_id: b\ndata_dir: /x\ngpio: {led_pin: 4, relays: {door: 17}}\n"
+            "technician: {port: 8081, label_password: label-secret-1}\n"
+            "portal: {url: 'http://p', upload_token: upload-secret-1, mqtt_password: mqtt-secret-1}\n",
+        )
+    )
+    assert config.gpio.led_pin == 4 and config.gpio.relays == {"door": 17}
+    assert config.technician.port == 8081
+    assert config.technician.label_password.get_secret_value() == "label-secret-1"
+    assert config.portal.upload_token.get_secret_value() == "upload-secret-1"
+    shown = repr(config) + config.model_dump_json()
+    for secret in ("label-secret-1", "upload-secret-1", "mqtt-secret-1"):
+        assert secret not in shown
+    assert EdgeConfig.model_json_schema()["properties"]["gpio"]["description"]

@@ -2,7 +2,7 @@
 
 import subprocess
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -115,3 +115,34 @@ def test_reconcile_refuses_to_drop_most_of_the_archive(make_box, rtsp_server, tm
     ids = [s.seq for s in catalogue.segments("cam1", *WINDOW)]
     assert segments[0].seq not in ids and segments[1].seq in ids
     time.sleep(0)
+
+
+def test_never_uploaded_video_is_not_evicted_for_age_after_a_clock_correction(tmp_path: Path) -> None:
+    """Before NTP sync the box stamped its segments with a clock 30 days behind; once the clock is corrected those
+    segments look older than the 7-day retention. Not uploaded yet, they may go only for disk space."""
+    from edge.archive.catalogue import Catalogue
+    from edge.archive.eviction import Evictor
+
+    corrected_now = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+    stamped = corrected_now - timedelta(days=30)  # what the unsynchronised clock said
+    catalogue = Catalogue(tmp_path / "catalogue.sqlite3", tmp_path / "archive")
+    owed = [
+        catalogue.add_segment("cam1", "r1", i, stamped + timedelta(seconds=6 * i), 6.0, 1000, "ab" * 32, False, False)
+        for i in range(3)
+    ]
+    synced_owed = catalogue.add_segment("cam1", "r2", 0, corrected_now - timedelta(days=9), 6.0, 1000, "cd" * 32, True)
+    portal_has = catalogue.add_segment(
+        "cam1", "r2", 1, corrected_now - timedelta(days=9), 6.0, 1000, "ef" * 32, True, True
+    )
+    plenty = lambda _path: (10**12, 10**11)  # noqa: E731 - a disk with room to spare
+    evictor = Evictor(catalogue, tmp_path, 7, 10**9, 0, usage=plenty, now=corrected_now.timestamp)
+    result = evictor.run_once()
+    assert result.reasons == {"retention": 1}, result.reasons  # only the segment the portal already has
+    left = {s.id for s in catalogue.oldest(False, 100)}
+    assert left == {o.id for o in owed} | {synced_owed.id}, "never-uploaded video was evicted for its age"
+    assert catalogue.oldest(True, 100) == [] and portal_has.id not in left
+
+    # Disk space still takes it when it must: a budget of two segments leaves the two newest.
+    evictor.byte_budget = 2000
+    assert evictor.run_once().reasons == {"budget": 2}
+    assert {s.seq for s in catalogue.oldest(False, 100)} == {2, 0} and len(catalogue.oldest(False, 100)) == 2

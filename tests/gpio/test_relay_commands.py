@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import queue
+from datetime import UTC, datetime, timedelta
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -107,3 +108,43 @@ def test_button_press_and_power_cycle_go_out_as_events(onsite, mosquitto) -> Non
     finally:
         watcher.loop_stop()
         watcher.disconnect()
+
+
+def test_an_expired_relay_pulse_never_pulses_and_answers_expired(onsite, mosquitto) -> None:  # noqa: F811
+    """A door command that reaches the box after its deadline (queued by the broker, delayed by a slow link) is
+    answered `expired` and the door relay never leaves its resting (low) level."""
+    results: queue.Queue = queue.Queue()
+    subscribed: queue.Queue = queue.Queue()
+    portal = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="portal-door", protocol=mqtt.MQTTv5)
+    portal.on_message = lambda _c, _u, message: results.put(json.loads(message.payload))
+    portal.on_subscribe = lambda *_: subscribed.put(True)
+    portal.connect(mosquitto.host, mosquitto.port)
+    portal.loop_start()
+    try:
+        portal.subscribe("dozor/v1/entrance-7/cmd/relay.pulse/result", qos=1)
+        subscribed.get(timeout=10)
+        site = onsite(
+            cameras=[{"id": "porch", "url": "lavfi:testsrc2", "width": 160, "height": 90, "fps": 5}],
+            gpio={"relays": {"door": DOOR, "porch": CAMERA_RELAY}},
+            portal={"url": f"http://127.0.0.1:{free_port()}", "mqtt_host": mosquitto.host, "mqtt_port": mosquitto.port},
+        )
+        wait_until(lambda: site.ui.sync.link.connected.is_set(), 30, message="the box's MQTT link")
+        door = site.gpio.pin_factory.pin(DOOR)
+        before = len(door.states)
+        sent = datetime.now(UTC) - timedelta(minutes=5)
+        late = {
+            "v": 1,
+            "ts": sent.isoformat(),
+            "request_id": "door-late-0001",
+            "args": {"relay": "door", "seconds": 0.05},
+            "expires_at": (sent + timedelta(seconds=10)).isoformat(),
+        }
+        portal.publish("dozor/v1/entrance-7/cmd/relay.pulse", json.dumps(late), qos=1)
+        answer = results.get(timeout=20)
+        assert answer["request_id"] == "door-late-0001"
+        assert answer["ok"] is False and answer.get("status") == "expired", answer
+        assert door.state == 0 and not any(s.state for s in door.states[before:]), "the door was never energised"
+        assert "pulses" not in answer["result"]
+    finally:
+        portal.loop_stop()
+        portal.disconnect()

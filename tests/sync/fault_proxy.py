@@ -3,6 +3,9 @@
 Not a fake of anything: it forwards real bytes to the real portal, and flips one body byte of the next N
 segment PUTs when asked (a corrupted upload, as a bad link would make it). It also tells when a PUT body is
 half-way through (to kill the box at that moment) and counts the portal's answers by status.
+
+In captive mode (`captive = True`) it stands in for what hotel and ISP captive portals and some proxies do: it
+answers every request itself with `200 OK` and an HTML login page, reaching nothing behind it.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ class FaultProxy:
         self._in_body = 0
         self._closed = False
         self._conns: list[socket.socket] = []
+        self.captive = False
+        self.captive_answers = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     @property
@@ -117,6 +122,10 @@ class FaultProxy:
                 client, _ = self._listener.accept()
             except OSError:
                 return
+            if self.captive:
+                self._conns.append(client)
+                threading.Thread(target=self._captive, args=(client,), daemon=True).start()
+                continue
             try:
                 server = socket.create_connection((self.host, self.target_port), timeout=5)
             except OSError:
@@ -127,6 +136,38 @@ class FaultProxy:
             upstream = _Upstream(self)
             threading.Thread(target=self._pipe, args=(client, server, upstream), daemon=True).start()
             threading.Thread(target=self._pipe, args=(server, client, None), daemon=True).start()
+
+    def _captive(self, client: socket.socket) -> None:
+        """Read each request (head and body) and answer 200 with a login page, on a kept-alive connection."""
+        page = b"<!doctype html><html><body><h1>Wi-Fi login</h1><form>...</form></body></html>"
+        answer = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: %d\r\n\r\n%s" % (len(page), page)
+        buffer = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    data = client.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                head, buffer = buffer.split(b"\r\n\r\n", 1)
+                length = _LENGTH.search(head + b"\r\n")
+                left = int(length.group(1)) if length else 0
+                while len(buffer) < left:
+                    data = client.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                buffer = buffer[left:]
+                if not self.captive:
+                    return  # gone: the connection drops, the next one reaches the portal
+                client.sendall(answer)
+                with self._lock:
+                    self.captive_answers += 1
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                client.close()
 
     def _pipe(self, src: socket.socket, dst: socket.socket, upstream: _Upstream | None) -> None:
         try:

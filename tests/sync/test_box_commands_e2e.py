@@ -240,3 +240,32 @@ def test_home_mode_pauses_a_camera_across_a_restart_and_resumes(world: tuple[Sta
     assert "box_down" not in other_reasons, "the restart during home mode must not show as an outage"
     home = [g for g in shown.gaps if g.reason == "home_mode"]
     assert home and home[0].start <= paused_at + slack and resumed_at - slack <= home[0].end, shown.gaps
+
+
+def test_a_door_call_while_the_box_is_away_expires_and_never_opens_later(world: tuple[Stack, BoxProcess, Path]) -> None:
+    """Last in this module: it kills the box (a box_down gap the home-mode test must not see).
+
+    The box is down when a subscriber calls the door: Forpost answers that the command was cancelled; when the
+    box comes back the broker delivers the queued command, and the box answers `expired` without pulsing."""
+    stack, box, _ = world
+    sid, number = _forpost_session(stack)
+    pulses_before = box.log().count("relay door pulsed")
+    box.kill()
+    wait_until(lambda: _device(stack).state == "offline", 30, message="the box offline by its last will")
+    answer = _forpost(stack, "CallControlledDevice", SessionID=sid, CameraID=number, ControlledDeviceID=1)
+    assert answer == {"Result": 0, "Error": "Устройство не ответило вовремя, команда отменена"}, answer
+    command = _last_command(stack, "relay.pulse")
+    assert command.status == "expired" and command.completed_at is None  # still open for the box's own word
+    request_id = command.request_id
+
+    box.start()
+    wait_until(lambda: _device(stack).state == "online", 60, message="the box back online")
+
+    def box_answer() -> dict | None:
+        with stack.db.session() as session:
+            return session.get(DeviceCommand, request_id).result
+
+    wait_until(lambda: box_answer() is not None, 60, message="the box's answer to the queued door command")
+    assert box_answer()["status"] == "expired" and box_answer()["ok"] is False
+    assert f"request {request_id} expired" in box.log()
+    assert box.log().count("relay door pulsed") == pulses_before, "the door opened after its deadline"

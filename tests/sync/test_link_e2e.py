@@ -19,7 +19,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from cloud_sync import topics
-from cloud_sync.messages import Command
+from cloud_sync.messages import Command, command_deadline
 from portal.auth.sessions import open_session
 from portal.models import Device, DeviceCommand, DeviceHealth, Operator
 from tests.fixtures.ports import wait_until
@@ -176,7 +176,7 @@ def test_broker_restart_will_then_birth_and_command_runs_exactly_once(stack: Sta
         assert box.log().count(f"request {request_id}") == 1
 
         # Delivered again (as after a lost PUBACK): answered from the box's store, not executed again.
-        again = Command(request_id=request_id, args={})
+        again = Command(request_id=request_id, args={}, expires_at=command_deadline("ping"))
         observer.client.publish(topics.command("box-a", "ping"), again.to_bytes(), qos=1)
         wait_until(lambda: _command(stack, request_id).replays >= 1, 30, message="a replayed answer")
         assert box.log().count(f"request {request_id}") == 1

@@ -134,3 +134,32 @@ def test_bandwidth_cap_holds_within_ten_percent_over_30s(stack: Stack, tmp_path:
     rate_kbps = (b1 - b0) * 8 / 1000 / (t1 - t0)
     print(f"bandwidth cap {cap_kbps} kbit/s, measured {rate_kbps:.1f} kbit/s over {t1 - t0:.1f} s")
     assert abs(rate_kbps - cap_kbps) <= 0.1 * cap_kbps
+
+
+def test_a_captive_portal_answering_200_gets_nothing_marked_uploaded(
+    stack: Stack, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """A 200 with an HTML page (captive portal, proxy) is not the portal's receipt: the segments stay pending on the
+    box (so eviction keeps them) and go up once the real portal is reachable again."""
+    catalogue = seed_catalogue(tmp_path / "box", "cam-b1", count=6, size=2_000, run_id="20261122T070000Z-c0ffee")
+    proxy.captive = True
+    client = IngestClient(proxy.url, stack.creds["box-b"].upload_token)
+    uploader = Uploader(catalogue, client, concurrency=2, max_backoff=0.5).start()  # brisk retries
+    try:
+        full = {"cam-b1": (6, 12_000)}
+        wait_until(
+            lambda: proxy.captive_answers >= 10 or catalogue.backlog() != full,
+            60,
+            message="uploads answered by the captive portal",
+        )
+        assert catalogue.backlog() == full, "a captive portal's 200 marked segments uploaded"
+        assert "receipt" in uploader.stats.last_error, uploader.stats.last_error
+        assert not [k for k in portal_segments(stack.db, ["cam-b1"]) if k[1] == "20261122T070000Z-c0ffee"]
+        proxy.captive = False  # the box's link reaches the portal again (new connections pass through)
+        uploader.wake()
+        wait_until(lambda: not catalogue.backlog(), 60, message="the backlog uploaded through the real portal")
+        ours = [k for k in portal_segments(stack.db, ["cam-b1"]) if k[1] == "20261122T070000Z-c0ffee"]
+        assert len(ours) == 6
+    finally:
+        uploader.stop()
+        catalogue.close()
