@@ -69,6 +69,20 @@ def resolve(db: Session, token: str, now: datetime | None = None) -> Principal |
     return Principal(session_id=row.id, contract_id=row.contract_id, operator_id=row.operator_id)
 
 
+def live_session(db: Session, session_id: int, now: datetime | None = None) -> Principal | None:
+    """The principal of a session by its id while it is live (not revoked, not expired, contract active):
+    what signed media tokens and translations are re-checked against on every request."""
+    now = now or utcnow()
+    row = db.get(LoginSession, session_id)
+    if row is None or row.revoked or row.expires_at <= now:
+        return None
+    if row.contract_id is not None:
+        status = db.scalar(select(Contract.status).where(Contract.id == row.contract_id))
+        if status != "active":
+            return None
+    return Principal(session_id=row.id, contract_id=row.contract_id, operator_id=row.operator_id)
+
+
 def revoke(db: Session, session_id: int) -> None:
     row = db.get(LoginSession, session_id)
     if row is not None:
