@@ -39,6 +39,11 @@ def sign(secret: str, camera_id: str, session_id: int, ttl: float = DEFAULT_TTL,
     return f"{session_id}.{expires}.{_mac(secret, camera_id, session_id, expires)}"
 
 
+def expires_of(token: str) -> int:
+    """The expiry (unix seconds) written in a token we signed."""
+    return int(token.split(".")[1])
+
+
 def verify(secret: str, camera_id: str, token: str, now: float | None = None) -> MediaGrant | None:
     """The grant if the token was signed by us for this camera and has not expired; None otherwise.
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel
 
 from cloud_sync.segments import format_time
+from portal.archive import signing
 from portal.archive.authz import media_access, sign_for
 from portal.archive.playlists import MediaUrls, live_playlist
 from portal.archive.segments import newest_segments
@@ -49,5 +50,5 @@ def stream_urls(request: Request, camera_id: str, db: DB) -> StreamOut:
         live=urls.live(),
         archive_template=f"/api/v1/cameras/{camera.id}/archive.m3u8?start={{start}}&end={{end}}&token={token}",
         token=token,
-        expires=int(token.split(".")[0]),
+        expires=signing.expires_of(token),
     )
