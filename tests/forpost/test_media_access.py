@@ -96,20 +96,13 @@ def test_logout_ends_the_embed_page_and_its_translation(world: World) -> None:
     assert world.client.get(src).status_code == 410
 
 
-def test_embed_without_timeline_is_live_only(world: World) -> None:
+def test_embed_timeline_flag_decides_archive_controls(world: World) -> None:
     sid = world.login()
-    url = _embed_url(world, sid, timeline=0)
-    page = world.client.get(url)
-    assert page.status_code == 200
-    assert 'id="archive-controls"' not in page.text and 'id="timeline"' not in page.text
-    # An archive moment added to the URL is ignored: the page still opens a live translation.
-    assert world.client.get(url + "&at=2020-01-01T10:00").status_code == 200
-    with world.services.db.session() as db:
-        assert [t.start_at for t in db.scalars(select(Translation))] == [None, None]
-
-
-def test_embed_with_timeline_shows_archive_controls_and_plays_the_archive(world: World) -> None:
-    sid = world.login()
+    # IsTimeline=0: live only; an archive moment added to the URL is ignored (a live translation opens).
+    live_only = world.client.get(_embed_url(world, sid, timeline=0) + "&at=2020-01-01T10:00")
+    assert live_only.status_code == 200 and "data-src" in live_only.text
+    assert 'id="archive-controls"' not in live_only.text and 'id="timeline"' not in live_only.text
+    # IsTimeline=1: the recorded ranges, a moment picker, and the picked moment plays from the archive.
     url = _embed_url(world, sid, timeline=1)
     page = world.client.get(url)
     assert page.status_code == 200
@@ -120,4 +113,4 @@ def test_embed_with_timeline_shows_archive_controls_and_plays_the_archive(world:
     assert world.client.get(url + "&at=not-a-time").text.count("Время архива") == 1
     with world.services.db.session() as db:
         starts = [t.start_at for t in db.scalars(select(Translation).order_by(Translation.id))]
-    assert starts[0] is None and starts[1].isoformat() == "2020-01-01T03:00:00+00:00" and len(starts) == 2
+    assert starts[:2] == [None, None] and starts[2].isoformat() == "2020-01-01T03:00:00+00:00" and len(starts) == 3
