@@ -5,6 +5,16 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dozor.errors import UserError
+
+MIN_KEY_LENGTH = 32
+# Values published in this project's history and docs, and the usual placeholders: never a real key.
+KNOWN_KEYS = frozenset({"dev-insecure-change-me", "change-me", "changeme", "secret", "dozor", "test"})
+HOW_TO_SET_KEY = (
+    "set it to a random secret shared by all portal workers, e.g. "
+    "export DOZOR_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+)
+
 
 class PortalSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOZOR_", extra="ignore")
@@ -15,7 +25,9 @@ class PortalSettings(BaseSettings):
     mqtt_url: str = Field("", description="mqtt://user:pass@host:port of the broker; empty = no MQTT link")
     box_mqtt_url: str = Field("", description="mqtt[s]://host:port as boxes reach the broker; empty = mqtt_url's")
     public_url: str = Field("http://127.0.0.1:8000", description="How subscribers and boxes reach the portal")
-    secret_key: str = Field("dev-insecure-change-me", description="Signs CSRF tokens and embed URLs")
+    secret_key: str = Field(
+        "", description="Signs media tokens, embed URLs and CSRF tokens; required (check_secret_key), no default"
+    )
     display_tz: str = Field("Asia/Novokuznetsk", description="Default subscriber time zone (the seeds' city)")
     trusted_proxies: list[str] = Field(default_factory=list, description="CIDRs whose X-Forwarded-For is trusted")
     secure_cookies: bool = Field(False, description="Mark cookies Secure (behind TLS)")
@@ -40,6 +52,16 @@ class PortalSettings(BaseSettings):
     sms_gateway_url: str = Field("", description="HTTP SMS gateway endpoint; empty = outbox only (operator console)")
     sms_gateway_token: str = Field("", description="Bearer token for the HTTP SMS gateway")
     sms_sender: str = Field("Dozor", description="Sender name passed to the SMS gateway")
+
+    def check_secret_key(self) -> None:
+        """Refuse to run without a real key: anyone who knows the key can forge media, embed and CSRF tokens."""
+        key = self.secret_key.strip()
+        if not key:
+            raise UserError(f"DOZOR_SECRET_KEY is not set; {HOW_TO_SET_KEY}")
+        if key.lower() in KNOWN_KEYS or len(key) < MIN_KEY_LENGTH:
+            raise UserError(
+                f"DOZOR_SECRET_KEY is a known or short value (at least {MIN_KEY_LENGTH} characters); {HOW_TO_SET_KEY}"
+            )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

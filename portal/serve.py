@@ -3,9 +3,11 @@
 import uvicorn
 
 from dozor.netcheck import check_port_free
+from portal.config import PortalSettings
 
 
 def serve(host: str, port: int, workers: int = 1) -> None:
+    PortalSettings().check_secret_key()  # one sentence here, before uvicorn turns it into a worker traceback
     check_port_free(host, port)
     uvicorn.run(
         "portal.app:create_app",

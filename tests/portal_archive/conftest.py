@@ -18,6 +18,7 @@ from portal.auth.sessions import open_session
 from portal.config import PortalSettings
 from portal.models import Address, Camera, Contract, Device, LoginSession
 from portal.services import Services
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.portal_archive.media import Media, encode
 
 
@@ -126,7 +127,9 @@ def make_world(settings: PortalSettings, media: Media) -> World:
 
 
 def _settings(tmp_path: Path, **overrides: str) -> PortalSettings:
-    return PortalSettings(data_dir=tmp_path / "portal", retention_sweep_seconds=0, mqtt_url="", **overrides)
+    return PortalSettings(
+        data_dir=tmp_path / "portal", retention_sweep_seconds=0, mqtt_url="", secret_key=TEST_SECRET_KEY, **overrides
+    )
 
 
 @pytest.fixture

@@ -16,11 +16,14 @@ from portal.fleet import state
 from portal.fleet.mosquitto_hash import mosquitto_verify
 from portal.fleet.provisioning import ProvisioningError, add_camera, claim_device, create_device
 from portal.models import Device, Operator, utcnow
+from tests.fixtures.keys import TEST_SECRET_KEY
 
 
 @pytest.fixture
 def app(tmp_path: Path):
-    settings = PortalSettings(data_dir=tmp_path, mqtt_url="", box_mqtt_url="mqtts://mqtt.example.net:8883")
+    settings = PortalSettings(
+        data_dir=tmp_path, mqtt_url="", box_mqtt_url="mqtts://mqtt.example.net:8883", secret_key=TEST_SECRET_KEY
+    )
     return create_app(settings)
 
 
