@@ -52,6 +52,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    from portal import metrics
+
+    metrics.install(app)
     _include_routers(app)
     return app
 

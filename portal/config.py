@@ -31,6 +31,7 @@ class PortalSettings(BaseSettings):
     display_tz: str = Field("Asia/Novokuznetsk", description="Default subscriber time zone (the seeds' city)")
     trusted_proxies: list[str] = Field(default_factory=list, description="CIDRs whose X-Forwarded-For is trusted")
     secure_cookies: bool = Field(False, description="Mark cookies Secure (behind TLS)")
+    metrics_token: str = Field("", description="Bearer token /metrics requires; empty = open (restrict at the LB)")
     media_token_ttl: int = Field(300, description="Seconds a signed media URL lives (bound to its session)")
     session_days: int = 1
     remember_days: int = 30

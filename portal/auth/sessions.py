@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import metrics
 from portal.auth.passwords import new_token, token_hash
 from portal.models import Contract, LoginSession, Operator, utcnow
 
@@ -51,6 +52,7 @@ def open_session(
     )
     db.add(row)
     db.flush()
+    metrics.login_ok(kind if contract is not None else "operator")
     return token, row
 
 
