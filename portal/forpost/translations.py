@@ -64,6 +64,9 @@ def open_translation(
 ) -> str:
     """Issue a translation and return its URL; ErrorCode 1 when the account's limit is reached."""
     now = now or utcnow()
+    who = live_session(db, session_id, now)
+    if who is None or who.contract_id != contract_id or can_view_media(db, who, camera.id) is None:
+        raise errors.forbidden("Нет прав на камеру")  # e.g. the contract may not watch now (may_view_media)
     # The contract row lock makes count-then-insert atomic across workers (a no-op on SQLite, whose
     # writers are serialised anyway).
     db.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update())
