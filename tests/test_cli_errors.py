@@ -133,3 +133,15 @@ def test_broker_and_portal_unreachable_the_box_records_and_says_so(tmp_path: Pat
     assert f"MQTT broker 127.0.0.1:{dead} unreachable" in text
     assert f"portal http://127.0.0.1:{dead} unreachable" in text
     assert "Traceback" not in text
+
+
+def test_demo_generates_its_signing_key_once_and_keeps_it(tmp_path: Path) -> None:
+    from dozor.demo import DemoLayout, demo_secret_key
+
+    layout = DemoLayout(tmp_path)
+    key = demo_secret_key(layout)
+    assert demo_secret_key(layout) == key  # kept: a restarted demo signs with the same key
+    assert layout.secret_key.stat().st_mode & 0o777 == 0o600
+    (tmp_path / "other").mkdir()
+    assert demo_secret_key(DemoLayout(tmp_path / "other")) != key  # random per demo directory
+    PortalSettings(data_dir=tmp_path, secret_key=key).check_secret_key()  # a key the portal accepts
