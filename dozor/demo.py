@@ -6,6 +6,7 @@ the MQTT broker (amqtt) runs in this process. Everything listens on 127.0.0.1. S
 
 import json
 import os
+import secrets as random_secrets
 import signal
 import subprocess
 import sys
@@ -46,6 +47,10 @@ class DemoLayout:
         return self.root / "demo-secrets.json"
 
     @property
+    def secret_key(self) -> Path:
+        return self.root / "portal-secret-key"
+
+    @property
     def edge_config(self) -> Path:
         return self.root / "box.yaml"
 
@@ -63,9 +68,24 @@ def find_ffmpeg() -> str:
         raise UserError(f"{exc}; reinstall with `make run` or install Debian's ffmpeg package") from None
 
 
+def demo_secret_key(layout: DemoLayout) -> str:
+    """The demo portal's signing key: random, made on the first start and kept (0600) in the demo directory,
+    so sessions' media URLs and CSRF tokens survive a restart of the demo."""
+    path = layout.secret_key
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+    key = random_secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(key + "\n", encoding="utf-8")
+    return key
+
+
 def portal_env(layout: DemoLayout, port: int, broker_port: int) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
+        DOZOR_SECRET_KEY=demo_secret_key(layout),
         DOZOR_DATA_DIR=str(layout.portal_dir),
         DOZOR_PUBLIC_URL=f"http://{HOST}:{port}",
         DOZOR_MQTT_URL=f"mqtt://{HOST}:{broker_port}?protocol=3.1.1",

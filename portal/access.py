@@ -2,6 +2,9 @@
 
 A subscriber sees the cameras bound to their contract (private) and the cameras bound to the entrance
 their contract is at (shared). Operators see every camera.
+
+Watching video (live, archive, clips, snapshots, Forpost translations, embeds) additionally needs
+``may_view_media``: the one place that says whether a contract may still watch at all.
 """
 
 from sqlalchemy import Select, and_, or_, select
@@ -35,3 +38,19 @@ def can_view(db: Session, who: Principal, camera_id: str) -> Camera | None:
     """The camera if the caller may see it, else None (callers answer 403/404 without saying which)."""
     query = visible_cameras_query(db, who).where(Camera.id == camera_id)
     return db.scalars(query).unique().first()
+
+
+def may_view_media(db: Session, who: Principal) -> bool:
+    """May this principal still watch video at all? Operators always; a subscriber while the contract is
+    active. The billing domain extends this one function with "service suspended for debt"."""
+    if who.is_operator:
+        return True
+    contract = db.get(Contract, who.contract_id) if who.contract_id is not None else None
+    return contract is not None and contract.status == "active"
+
+
+def can_view_media(db: Session, who: Principal, camera_id: str) -> Camera | None:
+    """The camera if the caller may watch its video now (``may_view_media`` and ``can_view``), else None."""
+    if not may_view_media(db, who):
+        return None
+    return can_view(db, who, camera_id)

@@ -24,6 +24,7 @@ def build_services(settings: PortalSettings) -> Services:
 
 def create_app(settings: PortalSettings | None = None) -> FastAPI:
     settings = settings or PortalSettings()
+    settings.check_secret_key()  # also for workers started by uvicorn directly, not through `dozor portal serve`
     services = build_services(settings)
 
     @asynccontextmanager
@@ -54,6 +55,9 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
             session.execute(text("SELECT 1"))
         return {"status": "ok"}
 
+    from portal import metrics
+
+    metrics.install(app)
     _include_routers(app)
     return app
 

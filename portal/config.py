@@ -5,6 +5,16 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dozor.errors import UserError
+
+MIN_KEY_LENGTH = 32
+# Values published in this project's history and docs, and the usual placeholders: never a real key.
+KNOWN_KEYS = frozenset({"dev-insecure-change-me", "change-me", "changeme", "secret", "dozor", "test"})
+HOW_TO_SET_KEY = (
+    "set it to a random secret shared by all portal workers, e.g. "
+    "export DOZOR_SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+)
+
 
 class PortalSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DOZOR_", extra="ignore")
@@ -15,10 +25,14 @@ class PortalSettings(BaseSettings):
     mqtt_url: str = Field("", description="mqtt://user:pass@host:port of the broker; empty = no MQTT link")
     box_mqtt_url: str = Field("", description="mqtt[s]://host:port as boxes reach the broker; empty = mqtt_url's")
     public_url: str = Field("http://127.0.0.1:8000", description="How subscribers and boxes reach the portal")
-    secret_key: str = Field("dev-insecure-change-me", description="Signs CSRF tokens and embed URLs")
+    secret_key: str = Field(
+        "", description="Signs media tokens, embed URLs and CSRF tokens; required (check_secret_key), no default"
+    )
     display_tz: str = Field("Asia/Novokuznetsk", description="Default subscriber time zone (the seeds' city)")
     trusted_proxies: list[str] = Field(default_factory=list, description="CIDRs whose X-Forwarded-For is trusted")
     secure_cookies: bool = Field(False, description="Mark cookies Secure (behind TLS)")
+    metrics_token: str = Field("", description="Bearer token /metrics requires; empty = open (restrict at the LB)")
+    media_token_ttl: int = Field(300, description="Seconds a signed media URL lives (bound to its session)")
     session_days: int = 1
     remember_days: int = 30
     retention_sweep_seconds: float = Field(600.0, description="Archive retention sweep interval; 0 = off")
@@ -43,6 +57,16 @@ class PortalSettings(BaseSettings):
     support_max_file_bytes: int = Field(10 * 1024 * 1024, description="Largest support attachment")
     support_requests_per_ip: int = Field(10, description="Public support requests per client IP per hour")
     support_requests_per_phone: int = Field(3, description="Public support requests per phone per hour")
+
+    def check_secret_key(self) -> None:
+        """Refuse to run without a real key: anyone who knows the key can forge media, embed and CSRF tokens."""
+        key = self.secret_key.strip()
+        if not key:
+            raise UserError(f"DOZOR_SECRET_KEY is not set; {HOW_TO_SET_KEY}")
+        if key.lower() in KNOWN_KEYS or len(key) < MIN_KEY_LENGTH:
+            raise UserError(
+                f"DOZOR_SECRET_KEY is a known or short value (at least {MIN_KEY_LENGTH} characters); {HOW_TO_SET_KEY}"
+            )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -3,10 +3,17 @@
 import uvicorn
 
 from dozor.netcheck import check_port_free
+from portal.config import PortalSettings
 
 
 def serve(host: str, port: int, workers: int = 1) -> None:
+    settings = PortalSettings()
+    settings.check_secret_key()  # one sentence here, before uvicorn turns it into a worker traceback
     check_port_free(host, port)
+    if workers > 1:
+        from portal.metrics import prepare_multiprocess
+
+        prepare_multiprocess(settings.data_dir)  # /metrics sums every worker's counters
     uvicorn.run(
         "portal.app:create_app",
         factory=True,

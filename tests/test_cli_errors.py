@@ -2,6 +2,7 @@
 unreachable broker or portal does not stop a box from recording."""
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -11,13 +12,25 @@ from pathlib import Path
 import pytest
 import yaml
 
+from dozor.errors import UserError
+from portal.app import create_app
+from portal.config import PortalSettings
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.fixtures.ports import free_port, wait_until
 
 DOZOR = [sys.executable, "-m", "dozor"]
 
 
-def run_dozor(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
-    return subprocess.run([*DOZOR, *args], capture_output=True, text=True, timeout=timeout)
+def run_dozor(*args: str, timeout: float = 60, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*DOZOR, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def portal_env(tmp_path: Path, key: str | None = TEST_SECRET_KEY) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DOZOR_SECRET_KEY"}
+    env["DOZOR_DATA_DIR"] = str(tmp_path / "portal")
+    if key is not None:
+        env["DOZOR_SECRET_KEY"] = key
+    return env
 
 
 def assert_one_sentence(result: subprocess.CompletedProcess, *needles: str) -> None:
@@ -69,8 +82,21 @@ def test_port_taken(command: list[str], tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         extra = ["--data", str(tmp_path / "demo")] if command == ["demo"] else []
-        result = run_dozor(*command, *extra, "--port", str(port))
+        result = run_dozor(*command, *extra, "--port", str(port), env=portal_env(tmp_path))
     assert_one_sentence(result, f"port {port}", "--port")
+
+
+def test_portal_refuses_to_serve_without_a_signing_key(tmp_path: Path) -> None:
+    serve = ["portal", "serve", "--host", "127.0.0.1", "--port", str(free_port())]
+    assert_one_sentence(run_dozor(*serve, env=portal_env(tmp_path, key=None)), "DOZOR_SECRET_KEY", "export")
+
+
+@pytest.mark.parametrize("key", ["dev-insecure-change-me", "too-short-key"])
+def test_portal_refuses_a_known_or_short_signing_key(tmp_path: Path, key: str) -> None:
+    serve = ["portal", "serve", "--host", "127.0.0.1", "--port", str(free_port())]
+    assert_one_sentence(run_dozor(*serve, env=portal_env(tmp_path, key=key)), "DOZOR_SECRET_KEY", "known or short")
+    with pytest.raises(UserError, match="DOZOR_SECRET_KEY"):  # also for workers built by uvicorn itself
+        create_app(PortalSettings(data_dir=tmp_path / "app", secret_key=key))
 
 
 def test_broker_and_portal_unreachable_the_box_records_and_says_so(tmp_path: Path) -> None:
@@ -119,3 +145,15 @@ def test_bad_gpio_or_technician_value_is_one_sentence_before_the_box_starts(
     path = box_config(tmp_path, **section)
     assert_one_sentence(run_dozor("edge", "run", "--config", str(path), timeout=60), needle)
     assert not (tmp_path / "data" / "catalogue.sqlite3").exists(), "the box started before refusing the config"
+
+
+def test_demo_generates_its_signing_key_once_and_keeps_it(tmp_path: Path) -> None:
+    from dozor.demo import DemoLayout, demo_secret_key
+
+    layout = DemoLayout(tmp_path)
+    key = demo_secret_key(layout)
+    assert demo_secret_key(layout) == key  # kept: a restarted demo signs with the same key
+    assert layout.secret_key.stat().st_mode & 0o777 == 0o600
+    (tmp_path / "other").mkdir()
+    assert demo_secret_key(DemoLayout(tmp_path / "other")) != key  # random per demo directory
+    PortalSettings(data_dir=tmp_path, secret_key=key).check_secret_key()  # a key the portal accepts

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import metrics
 from portal.auth.passwords import new_token, token_hash
 from portal.models import Contract, LoginSession, Operator, utcnow
 
@@ -66,6 +67,7 @@ def open_session(
     )
     db.add(row)
     db.flush()
+    metrics.login_ok(kind if contract is not None else "operator")
     return token, row
 
 
@@ -82,6 +84,20 @@ def resolve(db: Session, token: str, now: datetime | None = None) -> Principal |
     if (now - row.last_seen).total_seconds() > 60:  # throttle writes: one touch a minute
         row.last_seen = now
     return Principal(session_id=row.id, contract_id=row.contract_id, operator_id=row.operator_id, auth=row.auth)
+
+
+def live_session(db: Session, session_id: int, now: datetime | None = None) -> Principal | None:
+    """The principal of a session by its id while it is live (not revoked, not expired, contract active):
+    what signed media tokens and translations are re-checked against on every request."""
+    now = now or utcnow()
+    row = db.get(LoginSession, session_id)
+    if row is None or row.revoked or row.expires_at <= now:
+        return None
+    if row.contract_id is not None:
+        status = db.scalar(select(Contract.status).where(Contract.id == row.contract_id))
+        if status != "active":
+            return None
+    return Principal(session_id=row.id, contract_id=row.contract_id, operator_id=row.operator_id)
 
 
 def revoke(db: Session, session_id: int) -> None:

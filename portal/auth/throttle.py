@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from portal import metrics
 from portal.models import LoginThrottle, utcnow
 
 
@@ -45,6 +46,7 @@ def active_lockout(db: Session, keys: dict[str, str], now: datetime | None = Non
 
 def record_failure(db: Session, keys: dict[str, str], limits: Limits, now: datetime | None = None) -> Lockout | None:
     """Count one failure against every key; return the lock this failure caused, if any."""
+    metrics.login_failed("operator" if keys.get("contract", "").startswith("op:") else "subscriber")
     now = now or utcnow()
     caused: Lockout | None = None
     for scope, key in keys.items():

@@ -139,6 +139,7 @@ def get_embed_client(ctx: CallContext) -> Answer:
     settings = ctx.services.settings
     grant = embed.EmbedGrant(
         contract_id=contract.id,
+        session_id=ctx.who.session_id,
         camera_id=camera_id,
         user_ip=ctx.params.optional_text("UserIP", max_len=64),
         timeline=ctx.params.flag("IsTimeline", False),

@@ -3,6 +3,11 @@
 Lifecycle: new (issued) -> activated (first fetch of its URL) -> closed (op=stop, StopTranslation, Logout,
 no first fetch within ``forpost_translation_timeout``, or no fetch for ``forpost_translation_idle``).
 Timeouts are applied lazily by ``sweep`` with plain conditional UPDATEs, so any number of workers may run it.
+
+A translation belongs to the login session that asked for it (the app's Forpost session, or the session behind
+a GetEmbedClient URL) and is re-authorised on every fetch: when that session has ended (logout, revocation,
+password reset), the contract may no longer view media, or it no longer sees the camera, the translation
+closes (reason "revoked") and its URL answers 410 from the next request on.
 """
 
 from datetime import datetime, timedelta
@@ -11,7 +16,9 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from portal.access import can_view_media
 from portal.auth.passwords import new_token, token_hash
+from portal.auth.sessions import live_session
 from portal.config import PortalSettings
 from portal.forpost import errors
 from portal.models import Camera, Contract, utcnow
@@ -47,7 +54,7 @@ def open_translation(
     settings: PortalSettings,
     *,
     contract_id: int,
-    session_id: int | None,
+    session_id: int,
     camera: Camera,
     fmt: str,
     start_at: datetime | None,
@@ -57,6 +64,9 @@ def open_translation(
 ) -> str:
     """Issue a translation and return its URL; ErrorCode 1 when the account's limit is reached."""
     now = now or utcnow()
+    who = live_session(db, session_id, now)
+    if who is None or who.contract_id != contract_id or can_view_media(db, who, camera.id) is None:
+        raise errors.forbidden("Нет прав на камеру")  # e.g. the contract may not watch now (may_view_media)
     # The contract row lock makes count-then-insert atomic across workers (a no-op on SQLite, whose
     # writers are serialised anyway).
     db.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update())
@@ -94,15 +104,30 @@ def use(db: Session, settings: PortalSettings, token: str, fmt: str, now: dateti
     row = db.scalar(select(Translation).where(Translation.token_hash == token_hash(token)))
     if row is None or row.state == "closed" or row.format != fmt:
         raise TranslationClosed()
+    if not _still_allowed(db, row, now):
+        raise TranslationClosed()
     if row.state == "new":
         row.state, row.activated_at = "activated", now
     row.last_access = now
     return row
 
 
-def still_open(db: Session, translation_id: int) -> bool:
-    """For long streams: re-read the state so op=stop from another request ends the stream."""
-    return db.scalar(select(Translation.state).where(Translation.id == translation_id)) in OPEN
+def still_open(db: Session, translation_id: int, now: datetime | None = None) -> bool:
+    """For long streams: re-read the state and the right to watch, so op=stop from another request, a logout
+    or a lost camera ends the stream."""
+    row = db.get(Translation, translation_id)
+    if row is None:
+        return False
+    return row.state in OPEN and _still_allowed(db, row, now or utcnow())
+
+
+def _still_allowed(db: Session, row: Translation, now: datetime) -> bool:
+    """Is the translation's session live, and may its contract still watch this camera? Closes it if not."""
+    who = live_session(db, row.login_session_id, now) if row.login_session_id is not None else None
+    if who is not None and who.contract_id == row.contract_id and can_view_media(db, who, row.camera_id):
+        return True
+    row.state, row.closed_at, row.close_reason = "closed", now, "revoked"
+    return False
 
 
 def touch(db: Session, translation_id: int, now: datetime | None = None) -> None:

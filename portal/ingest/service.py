@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from cloud_sync.segments import BOX_GAP_REASONS, GapReport, Holdings
+from portal import metrics
 from portal.archive import keys
 from portal.archive.index import Outcome, SegmentInfo, dialect_insert, lock_camera, record_init, record_segment
 from portal.archive.storage import Storage
@@ -40,6 +41,8 @@ def store_segment(db: Database, storage: Storage, info: SegmentInfo, body: Recei
         outcome = record_segment(session, info, now)
     if outcome == "conflict":
         storage.delete([info.object_key])  # its key differs from the indexed one (checksum in the key)
+    elif outcome == "created":
+        metrics.segment_ingested(body.size)
     return outcome
 
 

@@ -8,15 +8,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from cloud_sync.segments import format_time
-from portal.archive import signing
-from portal.archive.authz import camera_for_request
+from portal.archive.authz import camera_for_request, media_access
 from portal.archive.clip import coalesce, open_clip
 from portal.archive.downloads import ClipRefused, Fetching, plan_clip
 from portal.archive.params import parse_instant, parse_window
-from portal.archive.playlists import MediaUrls, archive_playlist
+from portal.archive.playlists import archive_playlist
 from portal.archive.segments import init_key_of, segment_by_id
 from portal.archive.storage import ObjectNotFound, storage_of
-from portal.deps import DB, optional_principal, services
+from portal.deps import DB, services
 from portal.models import Contract, utcnow
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["archive"])
@@ -24,16 +23,13 @@ HLS = "application/vnd.apple.mpegurl"
 RETRY_SECONDS = 5
 
 
-def media_urls(request: Request, camera_id: str) -> MediaUrls:
-    return MediaUrls(camera_id, signing.sign(services(request).settings.secret_key, camera_id))
-
-
 @router.get("/{camera_id}/archive.m3u8", responses={200: {"content": {HLS: {}}}})
 def archive_hls(request: Request, camera_id: str, db: DB, start: str, end: str, token: str | None = None) -> Response:
-    camera = camera_for_request(request, db, camera_id, token)
+    access = media_access(request, db, camera_id, token)
+    camera = access.camera
     lo, hi = parse_window(start, end)
     try:
-        text = archive_playlist(db, camera.id, lo, hi, media_urls(request, camera.id))
+        text = archive_playlist(db, camera.id, lo, hi, access.urls(request, span=(hi - lo).total_seconds()))
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     if text is None:
@@ -101,9 +97,9 @@ async def download(
 def _plan(request: Request, camera_id: str, token: str | None, start, duration: float):
     svc = services(request)
     with svc.db.session() as db:
-        camera = camera_for_request(request, db, camera_id, token)
-        who = optional_principal(request, db) if not token else None
-        contract = db.get(Contract, who.contract_id) if who and who.contract_id else None
+        access = media_access(request, db, camera_id, token)
+        camera, who = access.camera, access.who
+        contract = db.get(Contract, who.contract_id) if who.contract_id else None
         tz = contract.tz if contract and contract.tz else svc.settings.display_tz
         try:
             return plan_clip(db, svc.extra.get("commands"), camera, start, duration, utcnow(), tz), tz

@@ -7,10 +7,10 @@ from pydantic import BaseModel
 
 from cloud_sync.segments import format_time
 from portal.archive import signing
-from portal.archive.authz import camera_for_request
+from portal.archive.authz import media_access, sign_for
 from portal.archive.playlists import MediaUrls, live_playlist
 from portal.archive.segments import newest_segments
-from portal.deps import DB, services
+from portal.deps import DB
 from portal.models import utcnow
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["live"])
@@ -27,25 +27,28 @@ class StreamOut(BaseModel):
 
 @router.get("/{camera_id}/live.m3u8", responses={200: {"content": {HLS: {}}}})
 def live_hls(request: Request, camera_id: str, db: DB, token: str | None = None) -> Response:
-    camera = camera_for_request(request, db, camera_id, token)
+    access = media_access(request, db, camera_id, token)
+    camera = access.camera
     newest = newest_segments(db, camera.id, count=1)
     if not newest:
         raise HTTPException(404, f"camera {camera.id!r} has sent no video yet")
     if newest[0].end < utcnow() - STALE_AFTER:
         raise HTTPException(503, f"camera {camera.id!r} is not sending video (last at {format_time(newest[0].end)})")
-    urls = MediaUrls(camera.id, signing.sign(services(request).settings.secret_key, camera.id))
-    return Response(live_playlist(db, camera.id, urls), media_type=HLS, headers={"Cache-Control": "no-cache"})
+    text = live_playlist(db, camera.id, access.urls(request))
+    return Response(text, media_type=HLS, headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/{camera_id}/stream", response_model=StreamOut)
 def stream_urls(request: Request, camera_id: str, db: DB) -> StreamOut:
-    """Signed URLs for a player that sends no cookie (hls.js in an embed, the mobile app)."""
-    camera = camera_for_request(request, db, camera_id)
-    token = signing.sign(services(request).settings.secret_key, camera.id)
+    """Signed URLs for a player that sends no cookie (the mobile app). The token is bound to the caller's
+    session and short-lived: call this again (with the session) before ``expires`` to renew it."""
+    access = media_access(request, db, camera_id)
+    camera = access.camera
+    token = sign_for(request, camera.id, access.who)
     urls = MediaUrls(camera.id, token)
     return StreamOut(
         live=urls.live(),
         archive_template=f"/api/v1/cameras/{camera.id}/archive.m3u8?start={{start}}&end={{end}}&token={token}",
         token=token,
-        expires=int(token.split(".")[0]),
+        expires=signing.expires_of(token),
     )

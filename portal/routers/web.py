@@ -13,8 +13,11 @@ from portal.access import can_view
 from portal.cabinet.camera_list import cameras_by_address
 from portal.cabinet.errors import FieldError
 from portal.cabinet.favourites import favourite_ids, toggle_favourite
-from portal.deps import DB
-from portal.models import Contract
+from portal.deps import DB, services
+from portal.forpost.devices import set_home_mode
+from portal.forpost.ownership import is_private
+from portal.models import Camera, Contract
+from portal.models.forpost import HomeMode
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageSubscriber, safe_next
 from portal.web.templating import render
@@ -91,6 +94,7 @@ def camera_page(request: Request, camera_id: str, who: PageSubscriber, db: DB) -
         urls=urls,
         tz=_tz(db, who.contract_id),
         favourite=camera.id in favourite_ids(db, who.contract_id),
+        home_mode=_home_mode(db, camera, who.contract_id),
         durations=DOWNLOAD_DURATIONS,
         gap_reasons=GAP_REASONS,
         retention_days=camera.retention_days,
@@ -104,3 +108,27 @@ def favourite_toggle(camera_id: str, who: PageSubscriber, db: DB, next: Annotate
     except FieldError:
         raise HTTPException(404, "Такой камеры нет") from None
     return RedirectResponse(safe_next(next, "/cameras"), status_code=303)
+
+
+def _home_mode(db: DB, camera: Camera, contract_id: int) -> dict[str, object] | None:
+    """«Я дома» state for the page: only the owner of a private camera gets the switch."""
+    if not is_private(camera, contract_id):
+        return None
+    row = db.get(HomeMode, camera.id)
+    return {"enabled": bool(row and row.enabled), "box_result": row.box_result if row else ""}
+
+
+@router.post("/cameras/{camera_id}/home-mode", dependencies=[Csrf])
+def home_mode_switch(
+    request: Request, camera_id: str, who: PageSubscriber, db: DB, enable: Annotated[str, Form()] = ""
+) -> Response:
+    """«Я дома» on a private camera: the same domain step as Forpost's EnableHomeMode (config.set to the box)."""
+    camera = can_view(db, who, camera_id)
+    if camera is None:
+        raise HTTPException(404, "Такой камеры нет")
+    if not is_private(camera, who.contract_id):
+        raise HTTPException(403, "«Я дома» доступен только для своих камер")
+    if enable not in ("0", "1"):
+        raise HTTPException(422, "enable: должно быть 1 (включить) или 0 (выключить)")
+    set_home_mode(db, services(request), camera, who.contract_id, enable == "1")
+    return RedirectResponse(f"/cameras/{camera.id}", status_code=303)

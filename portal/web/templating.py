@@ -16,6 +16,7 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from portal.web.csrf import CSRF_FIELD, attach_csrf_cookie, csrf_token
+from portal.web.labels import ru
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
@@ -39,6 +40,7 @@ def local_time(value: datetime | None, tz: str | None = None, fmt: str = "%d.%m.
 
 
 templates.env.filters["localtime"] = local_time
+templates.env.filters["ru"] = ru
 
 
 @dataclass(frozen=True)

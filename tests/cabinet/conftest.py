@@ -13,6 +13,7 @@ from portal.app import create_app
 from portal.config import PortalSettings
 from tests.cabinet.world import World, provision
 from tests.fixtures.browser import save_screenshot, screenshot_path
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.fixtures.ports import free_port, wait_until
 
 
@@ -29,7 +30,9 @@ class Portal:
 
 def start_portal(data_dir: Path, **overrides: object) -> tuple[Portal, uvicorn.Server, threading.Thread]:
     # 127.0.0.1 is the trusted proxy, so a browser context can "come from" a bound ISP address via XFF.
-    settings = PortalSettings(data_dir=data_dir, trusted_proxies=["127.0.0.1/32"], **overrides)
+    settings = PortalSettings(
+        data_dir=data_dir, trusted_proxies=["127.0.0.1/32"], secret_key=TEST_SECRET_KEY, **overrides
+    )
     app = create_app(settings)
     world = provision(app.state.services.db)
     port = free_port()

@@ -62,7 +62,7 @@ class Rule:
 
 
 RULES = [
-    Rule("GET", r"/(openapi\.json|docs|docs/oauth2-redirect|redoc|healthz)", cells=PUBLIC),
+    Rule("GET", r"/(openapi\.json|docs|docs/oauth2-redirect|redoc|healthz|metrics)", cells=PUBLIC),
     Rule("*", r"/static", cells=PUBLIC),
     # cabinet: login, recovery (public), JSON login
     Rule("POST", r"/api/v1/auth/login", cells=PUBLIC),
@@ -73,6 +73,15 @@ RULES = [
     Rule("GET", r"/cameras|/favourites|/account/contacts|/account/sessions", cells=SUBSCRIBER_PAGE),
     Rule("POST", r"/account/contacts/(add|confirm)", cells=SUBSCRIBER_PAGE),
     Rule("POST", r"/account/(contacts/phones|contacts/emails|sessions)/\{\w+\}/(delete|revoke)", cells=OWN_ITEM),
+    # «Я дома»: only the owner of a private camera; on a shared one even those who see it get 403.
+    Rule(
+        "POST",
+        r"/cameras/\{camera_id\}/home-mode",
+        camera=True,
+        cells=CAMERA_PAGE_PRIVATE,
+        cells_shared=expect(PAGE_ANON, {403}, {404}, {403}, {403}),
+        form=(("enable", "1"),),
+    ),
     Rule(
         "*",
         r"/cameras/\{camera_id\}(/favourite)?",

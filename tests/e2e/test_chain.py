@@ -18,6 +18,7 @@ from portal.db import Database
 from portal.fleet.broker_config import write_broker_files
 from portal.fleet.provisioning import add_camera, claim_device, create_device
 from tests.e2e.clips import download, inspect_clip, wait_for_recording
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.fixtures.mosquitto import Mosquitto
 from tests.fixtures.ports import free_port, wait_until
 from tests.fixtures.process import ServerProcess, start_with_retries
@@ -71,6 +72,7 @@ def test_rtsp_camera_to_subscriber_download_on_real_parts(rtsp_camera, pg_url, s
             env={
                 **os.environ,
                 "DOZOR_DATA_DIR": str(tmp_path / "portal"),
+                "DOZOR_SECRET_KEY": TEST_SECRET_KEY,
                 "DOZOR_DATABASE_URL": pg_url,
                 "DOZOR_STORAGE_URL": s3.storage_url(s3.new_bucket()),
                 "DOZOR_MQTT_URL": f"mqtt://portal:{portal_password}@127.0.0.1:{broker.port}",

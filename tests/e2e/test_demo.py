@@ -104,6 +104,8 @@ def test_demo_json_describes_a_ready_portal(demo: Demo) -> None:
     assert info["login"] and info["password"]
     assert len(info["cameras"]) == 2
     assert httpx.get(f"{info['portal_url']}/healthz").status_code == 200
+    key_file = demo.data / "portal-secret-key"  # the demo's own random signing key, kept for restarts
+    assert key_file.stat().st_mode & 0o777 == 0o600 and len(key_file.read_text().strip()) >= 32
 
 
 def test_subscriber_sees_both_cameras_and_downloads_a_clip_that_plays(demo: Demo, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from portal.auth.passwords import hash_password, token_hash
 from portal.config import PortalSettings
 from portal.models import Address, Camera, CameraPlacement, Contract, ContractEmail, Device, PlacementObject
 from portal.models.forpost import ControlledDevice
+from tests.fixtures.keys import TEST_SECRET_KEY
 
 DEVICE_TOKEN = "device-upload-token-forpost-tests"
 
@@ -48,7 +49,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> PortalSettings:
     values: dict[str, object] = {
         "data_dir": tmp_path / "portal",
         "public_url": "http://testserver",
-        "secret_key": "forpost-test-secret",
+        "secret_key": TEST_SECRET_KEY,
         "forpost_translation_limit": 3,
         "forpost_translation_timeout": 30.0,
     }

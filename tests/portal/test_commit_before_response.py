@@ -15,6 +15,7 @@ from sqlalchemy import event
 from portal.app import create_app
 from portal.cabinet.contracts import create_address, create_contract
 from portal.config import PortalSettings
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.fixtures.ports import free_port, wait_until
 
 PASSWORD = "Podyezd-30-pass"
@@ -23,7 +24,9 @@ ROUNDS = 5
 
 @pytest.fixture
 def portal_url(tmp_path: Path) -> Iterator[str]:
-    app = create_app(PortalSettings(data_dir=tmp_path / "portal", retention_sweep_seconds=0))
+    app = create_app(
+        PortalSettings(data_dir=tmp_path / "portal", retention_sweep_seconds=0, secret_key=TEST_SECRET_KEY)
+    )
     with app.state.services.db.session() as db:
         entrance = create_address(db, "Новокузнецк", "Шахтёров", "30", 1)
         create_contract(db, "5500100", PASSWORD, address_id=entrance.id)

@@ -9,14 +9,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from cloud_sync.segments import format_time, init_path, segment_path
 from portal.app import create_app
 from portal.auth.passwords import new_token, token_hash
 from portal.auth.sessions import open_session
 from portal.config import PortalSettings
-from portal.models import Address, Camera, Contract, Device
+from portal.models import Address, Camera, Contract, Device, LoginSession
 from portal.services import Services
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.portal_archive.media import Media, encode
 
 
@@ -37,6 +39,11 @@ class World:
 
     def auth(self, token: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {token}"}
+
+    def session_id(self, token: str) -> int:
+        """The LoginSession id behind a session token (what media tokens are bound to)."""
+        with self.services.db.session() as db:
+            return db.scalar(select(LoginSession.id).where(LoginSession.token_hash == token_hash(token)))
 
     def put_init(self, camera: str, run: str, token: str | None = None) -> int:
         response = self.client.put(
@@ -120,7 +127,9 @@ def make_world(settings: PortalSettings, media: Media) -> World:
 
 
 def _settings(tmp_path: Path, **overrides: str) -> PortalSettings:
-    return PortalSettings(data_dir=tmp_path / "portal", retention_sweep_seconds=0, mqtt_url="", **overrides)
+    return PortalSettings(
+        data_dir=tmp_path / "portal", retention_sweep_seconds=0, mqtt_url="", secret_key=TEST_SECRET_KEY, **overrides
+    )
 
 
 @pytest.fixture

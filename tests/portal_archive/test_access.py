@@ -56,13 +56,21 @@ def test_tokens_are_bound_to_camera_and_expiry(world: World) -> None:
     )
     segment_urls = [u for u in _media_urls(w, w.alice, "cam1") if "/segments/" in u]
     secret = w.services.settings.secret_key
-    cam1_token = signing.sign(secret, "cam1")
+    alice, bob = w.session_id(w.alice), w.session_id(w.bob)
+    cam1_token = signing.sign(secret, "cam1", alice)
     seg_id = re.search(r"/segments/(\d+)\.m4s", segment_urls[0]).group(1)
     # cam1's token does not open cam2, and cam1's segment id is not found under cam2 with cam2's token.
     assert w.client.get(f"/api/v1/cameras/cam2/segments/{seg_id}.m4s", params={"token": cam1_token}).status_code == 403
-    cam2_token = signing.sign(secret, "cam2")
+    cam2_token = signing.sign(secret, "cam2", bob)
     assert w.client.get(f"/api/v1/cameras/cam2/segments/{seg_id}.m4s", params={"token": cam2_token}).status_code == 404
     assert w.client.get(f"/api/v1/cameras/cam2/segments/{seg_id}.m4s", headers=w.auth(w.bob)).status_code == 404
-    expired = signing.sign(secret, "cam1", ttl=-10)
+    # Alice's session id signed into a cam2 token: she does not see cam2, so it opens nothing.
+    assert (
+        w.client.get(
+            f"/api/v1/cameras/cam2/segments/{seg_id}.m4s", params={"token": signing.sign(secret, "cam2", alice)}
+        ).status_code
+        == 403
+    )
+    expired = signing.sign(secret, "cam1", alice, ttl=-10)
     assert w.client.get(f"/api/v1/cameras/cam1/segments/{seg_id}.m4s", params={"token": expired}).status_code == 403
     assert w.client.get(f"/api/v1/cameras/cam1/segments/{seg_id}.m4s", params={"token": cam1_token}).status_code == 200

@@ -19,6 +19,7 @@ from portal import migrate
 from portal.db import Database
 from portal.fleet.broker_config import write_broker_files
 from portal.fleet.provisioning import DeviceCredentials, add_camera, claim_device, create_device
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.fixtures.mosquitto import Mosquitto
 from tests.fixtures.ports import free_port, wait_until
 from tests.fixtures.process import ServerProcess, start_with_retries
@@ -45,6 +46,7 @@ class Stack:
         return {
             **os.environ,
             "DOZOR_DATA_DIR": str(self.root / "portal"),
+            "DOZOR_SECRET_KEY": TEST_SECRET_KEY,
             "DOZOR_MQTT_URL": f"mqtt://{PORTAL_USER}:{self.portal_password}@127.0.0.1:{self.broker.port}",
             "DOZOR_PUBLIC_URL": self.portal_url,
         }

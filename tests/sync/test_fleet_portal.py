@@ -16,11 +16,16 @@ from portal.fleet import state
 from portal.fleet.mosquitto_hash import mosquitto_verify
 from portal.fleet.provisioning import ProvisioningError, add_camera, claim_device, create_device
 from portal.models import Device, Operator, utcnow
+from portal.sms.gateways import OutboxGateway
+from portal.sms.outbox import send_message
+from tests.fixtures.keys import TEST_SECRET_KEY
 
 
 @pytest.fixture
 def app(tmp_path: Path):
-    settings = PortalSettings(data_dir=tmp_path, mqtt_url="", box_mqtt_url="mqtts://mqtt.example.net:8883")
+    settings = PortalSettings(
+        data_dir=tmp_path, mqtt_url="", box_mqtt_url="mqtts://mqtt.example.net:8883", secret_key=TEST_SECRET_KEY
+    )
     return create_app(settings)
 
 
@@ -89,8 +94,24 @@ def test_stale_will_is_ignored_and_fleet_page_shows_the_box(app) -> None:
         assert page.status_code == 200, page.text
         html = page.text
         assert 'data-device="box-1" data-state="online"' in html
-        for text in ("fw-7", "75.0% занято", "12 сегм.", "Подъезд: recording", "403 not your camera"):
+        for text in ("fw-7", "в сети", "75.0% занято", "12 сегм.", "Подъезд: идёт запись", "403 not your camera"):
             assert text in html, text
+        assert "recording" not in html  # the console is Russian: no stored English state word on the page
         listing = client.get("/api/v1/operator/devices", headers={"Authorization": f"Bearer {token}"}).json()
         assert listing[0]["backlog_segments"] == 12 and listing[0]["session"] == 7
         assert client.get("/operator/fleet", follow_redirects=False).status_code in (302, 303, 307)  # to login
+
+
+def test_operator_outbox_shows_russian_labels(app) -> None:
+    db = app.state.services.db
+    with db.session() as session:
+        send_message(session, OutboxGateway(), "+79001234567", "Код: 123456", purpose="recovery")
+        operator = Operator(login="op2", password_hash="x")
+        session.add(operator)
+        session.flush()
+        token, _ = open_session(session, operator=operator, lifetime=timedelta(hours=1))
+    with TestClient(app) as client:
+        html = client.get("/operator/sms", headers={"Authorization": f"Bearer {token}"}).text
+    row = html[html.index("+79001234567") :]
+    assert "восстановление пароля" in row and "в очереди (без шлюза)" in row
+    assert ">recovery<" not in row and ">outbox<" not in row and ">sms<" not in row

@@ -47,6 +47,11 @@
       // instead of leaving a black player until the subscriber reloads the page.
       const mine = hls;
       hls.on(window.Hls.Events.ERROR, (_event, data) => {
+        // 401: the session ended (logout elsewhere, password reset): media ends with it, so go to the login page.
+        if (data.response && data.response.code === 401) {
+          window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
+          return;
+        }
         if (data.fatal && hls === mine) retryTimer = setTimeout(() => { if (hls === mine) play(url); }, 3000);
       });
 

@@ -1,0 +1,108 @@
+"""Prometheus metrics of the portal, served as text at ``/metrics`` (docs/ARCHITECTURE.md, "Metrics").
+
+Counters: HTTP requests by method, route template (never the raw path: ids would explode the label set)
+and status; ingested segments and bytes; logins by outcome. Several workers: ``dozor portal serve
+--workers N`` points ``PROMETHEUS_MULTIPROC_DIR`` at a fresh directory before the workers start, and
+``/metrics`` then sums every worker's counters (prometheus_client's multiprocess mode); a single worker
+keeps them in memory.
+"""
+
+import hmac
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest, multiprocess
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from starlette.routing import BaseRoute, Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+HTTP_REQUESTS = Counter(
+    "dozor_http_requests", "HTTP requests answered, by route template and status", ["method", "route", "status"]
+)
+INGESTED_SEGMENTS = Counter("dozor_ingest_segments", "Media segments stored by ingest (new, not repeats)")
+INGESTED_BYTES = Counter("dozor_ingest_bytes", "Bytes of media segments stored by ingest (new, not repeats)")
+LOGINS = Counter("dozor_logins", "Sessions opened (ok, by kind) and wrong credentials (failed)", ["kind", "result"])
+
+
+def login_ok(kind: str) -> None:
+    LOGINS.labels(kind, "ok").inc()
+
+
+def login_failed(kind: str) -> None:
+    LOGINS.labels(kind, "failed").inc()
+
+
+def segment_ingested(size: int) -> None:
+    INGESTED_SEGMENTS.inc()
+    INGESTED_BYTES.inc(size)
+
+
+def prepare_multiprocess(data_dir: Path) -> None:
+    """Before uvicorn starts several workers: one fresh directory where every worker writes its counters."""
+    if os.environ.get(MULTIPROC_ENV):
+        return
+    folder = (data_dir / "prometheus").resolve()
+    shutil.rmtree(folder, ignore_errors=True)  # counters of a previous run must not be added to this one's
+    folder.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(folder)
+
+
+def _exposition() -> bytes:
+    if os.environ.get(MULTIPROC_ENV):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
+    return generate_latest(DEFAULT_REGISTRY)
+
+
+class RequestCounter:
+    """ASGI middleware: one count per answered request, labelled with the route that matched."""
+
+    def __init__(self, app: ASGIApp, routes: Callable[[], list[BaseRoute]]) -> None:
+        self.app, self.routes = app, routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # what the server answers when the app raises before starting a response
+        before = dict(scope)  # routing rewrites root_path under a mount; match mounts against the original
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            HTTP_REQUESTS.labels(scope["method"], self._template(scope, before), str(status)).inc()
+
+    def _template(self, scope: Scope, before: Scope) -> str:
+        """The matched route's path template; mounts (/static) set no route in the scope, so look them up."""
+        route = scope.get("route")
+        if route is not None:
+            return route.path
+        for candidate in self.routes():
+            if isinstance(candidate, Mount) and candidate.matches(before)[0] == Match.FULL:
+                return candidate.path
+        return "unmatched"
+
+
+def install(app: FastAPI) -> None:
+    app.add_middleware(RequestCounter, routes=lambda: app.routes)
+
+    @app.get("/metrics", tags=["ops"], include_in_schema=False)
+    def metrics(request: Request) -> Response:
+        """Prometheus text format. With ``DOZOR_METRICS_TOKEN`` set, only for ``Authorization: Bearer <it>``."""
+        token = request.app.state.services.settings.metrics_token
+        if token and not hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
+            raise HTTPException(401, "metrics: a bearer token is required", headers={"WWW-Authenticate": "Bearer"})
+        return Response(_exposition(), media_type=CONTENT_TYPE_LATEST)
