@@ -13,6 +13,7 @@ from portal.auth.sessions import open_session
 from portal.config import PortalSettings
 from portal.models import Contract, Operator
 from tests.cabinet.world import World, provision
+from tests.fixtures.keys import TEST_SECRET_KEY
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -63,7 +64,9 @@ class Desk:
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desk]:
     data_dir = tmp_path_factory.mktemp("support")
-    settings = PortalSettings(data_dir=data_dir, support_max_file_bytes=4096, support_requests_per_phone=3)
+    settings = PortalSettings(
+        data_dir=data_dir, secret_key=TEST_SECRET_KEY, support_max_file_bytes=4096, support_requests_per_phone=3
+    )
     app = create_app(settings)
     world = provision(app.state.services.db)
     with TestClient(app) as client:

@@ -17,6 +17,7 @@ from portal.db import Database
 from tests.cabinet.conftest import start_portal
 from tests.cabinet.world import OPERATOR_PASSWORD, PASSWORD, provision
 from tests.fixtures.browser import save_screenshot, screenshot_path
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.fixtures.ports import free_port, wait_until
 from tests.fixtures.process import ServerProcess
 from tests.support.conftest import JPEG, PDF, PNG
@@ -144,7 +145,12 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     for n in (1, 2):
         port = free_port()
         proc = ServerProcess(f"portal{n}", root / f"portal{n}.log")
-        env = {**os.environ, "DOZOR_DATA_DIR": str(data), "DOZOR_PUBLIC_URL": f"http://127.0.0.1:{port}"}
+        env = {
+            **os.environ,
+            "DOZOR_DATA_DIR": str(data),
+            "DOZOR_PUBLIC_URL": f"http://127.0.0.1:{port}",
+            "DOZOR_SECRET_KEY": TEST_SECRET_KEY,
+        }
         proc.spawn([str(BIN / "dozor"), "portal", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env)
         procs.append(proc)
         urls.append(f"http://127.0.0.1:{port}")

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 from portal.app import create_app
 from portal.config import PortalSettings
 from portal.models.support import ChatMessage, Ticket
+from tests.fixtures.keys import TEST_SECRET_KEY
 
 
 def _cookie(desk, who: str) -> dict[str, str]:
@@ -24,7 +25,11 @@ def test_two_workers_on_one_database_exchange_messages_both_ways(desk) -> None:
     chat_id = desk.client.get("/api/v1/support/chat", headers=desk.auth("a")).json()["id"]
     # A second app on the same database and object store = a second worker; it shares no memory with the first.
     settings = desk.app.state.services.settings
-    other = create_app(PortalSettings(data_dir=settings.data_dir, database_url=settings.resolved_database_url()))
+    other = create_app(
+        PortalSettings(
+            data_dir=settings.data_dir, secret_key=TEST_SECRET_KEY, database_url=settings.resolved_database_url()
+        )
+    )
     url = f"/api/v1/support/chats/{chat_id}/ws"
     with (
         TestClient(other) as second,

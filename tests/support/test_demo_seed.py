@@ -7,11 +7,12 @@ from fastapi.testclient import TestClient
 from dozor.demo_provision import provision
 from portal.app import create_app
 from portal.config import PortalSettings
+from tests.fixtures.keys import TEST_SECRET_KEY
 
 
 def test_demo_provision_seeds_the_support_desk(tmp_path: Path) -> None:
     secrets = provision(tmp_path, tmp_path / "demo.json", (("demo-cam-1", "Вход"),))
-    app = create_app(PortalSettings(data_dir=tmp_path))
+    app = create_app(PortalSettings(data_dir=tmp_path, secret_key=TEST_SECRET_KEY))
     with TestClient(app) as client:
         token = client.post(
             "/api/v1/auth/login", json={"contract": secrets["contract"], "password": secrets["password"]}

@@ -8,11 +8,14 @@ from fastapi.testclient import TestClient
 from portal.app import create_app
 from portal.config import PortalSettings
 from tests.cabinet.world import provision
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.support.conftest import PNG, Desk, form
 
 
 def test_ticket_with_attachment_and_tree_edits_on_postgres_and_s3(tmp_path: Path, pg_url: str, s3) -> None:
-    settings = PortalSettings(data_dir=tmp_path, database_url=pg_url, storage_url=s3.storage_url(s3.new_bucket()))
+    settings = PortalSettings(
+        data_dir=tmp_path, secret_key=TEST_SECRET_KEY, database_url=pg_url, storage_url=s3.storage_url(s3.new_bucket())
+    )
     app = create_app(settings)
     world = provision(app.state.services.db)
     with TestClient(app) as client:
