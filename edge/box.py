@@ -26,6 +26,7 @@ from edge.recorder.gaps import GapTracker
 from edge.recorder.supervisor import CameraSupervisor
 from edge.snapshot import snapshot_jpeg
 from edge.state import open_state
+from edge.status import BoxStatus, CameraStatus, OpenGap
 
 log = logging.getLogger(__name__)
 Listener = Callable[[str, dict[str, Any]], None]
@@ -339,29 +340,30 @@ class Box:
         with self._lock:
             return self._supervisors.get(camera_id)
 
-    def status(self) -> dict[str, Any]:
-        cameras: dict[str, Any] = {}
+    def report(self) -> BoxStatus:
+        """The typed status (edge/status.py) that telemetry, the technician UI and the GPIO LED read."""
+        cameras: dict[str, CameraStatus] = {}
         with self._lock:
             supervisors = dict(self._supervisors)
         for camera in self.config.cameras:
             supervisor = supervisors.get(camera.id)
             paused = self._paused.get(camera.id)
             if supervisor is None:
-                cameras[camera.id] = {
-                    "id": camera.id,
-                    "name": camera.name,
-                    "kind": camera.kind,
-                    "url": camera.masked_url(),
-                    "state": "paused" if paused else "disabled",
-                    "last_error": None,
-                    "restarts": 0,
-                    "last_segment": None,
-                    "current_run": None,
-                    "open_gap": {"start": format_time(paused), "reason": HOME_MODE} if paused else None,
-                }
+                cameras[camera.id] = CameraStatus(
+                    id=camera.id,
+                    name=camera.name,
+                    kind=camera.kind,
+                    url=camera.masked_url(),
+                    state="paused" if paused else "disabled",
+                    open_gap=OpenGap(start=format_time(paused), reason=HOME_MODE) if paused else None,
+                )
             else:
                 cameras[camera.id] = supervisor.status()
-        return {"device_id": self.config.device_id, "cameras": cameras, "disk": self.storage_report()}
+        return BoxStatus(device_id=self.config.device_id, cameras=cameras, disk=self.storage_report())
+
+    def status(self) -> dict[str, Any]:
+        """The JSON form of report()."""
+        return self.report().model_dump()
 
     def storage_report(self) -> dict[str, Any]:
         return storage_report(self.catalogue, self.evictor, self.data_dir)
