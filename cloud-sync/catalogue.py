@@ -3,13 +3,21 @@
 ``edge.archive.catalogue.Catalogue`` satisfies :class:`UploadCatalogue`; edge/sync.py passes it in.
 """
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 
-class SegmentLike(Protocol):
-    id: int
+@dataclass(frozen=True, kw_only=True)
+class Segment:
+    """One media segment as both sides record it: identity, placement in wall time, content.
+
+    The box's catalogue record (edge.archive.records.SegmentRecord) and the portal's ingest record
+    (portal.archive.index.SegmentInfo) extend it; ``start`` is UTC at millisecond precision, ``duration``
+    comes from media timestamps, ``clock_synced`` says whether the box clock was synchronised (docs/time.md).
+    """
+
     camera_id: str
     run_id: str
     seq: int
@@ -17,8 +25,22 @@ class SegmentLike(Protocol):
     duration: float
     size: int
     sha256: str
-    path: Path | str
     clock_synced: bool
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(seconds=self.duration)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredSegment(Segment):
+    """A segment the box holds: its catalogue row and its file (what the uploader sends)."""
+
+    id: int
+    path: Path
+
+
+SegmentLike = StoredSegment  # the name the uploader and the ingest client use
 
 
 class RunLike(Protocol):

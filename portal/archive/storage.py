@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from cloud_sync.durable import fsync_dir
+
 if TYPE_CHECKING:
     from portal.services import Services
 
@@ -88,7 +90,7 @@ class LocalStorage:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         return size
 
     def get(self, key: str) -> Iterator[bytes]:
@@ -132,14 +134,6 @@ def _file_chunks(handle) -> Iterator[bytes]:
     with handle:
         while chunk := handle.read(CHUNK):
             yield chunk
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def open_storage(url: str) -> Storage:

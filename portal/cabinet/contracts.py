@@ -84,6 +84,14 @@ def create_contract(
     return contract
 
 
+def list_contracts(db: Session, number_part: str = "", limit: int = 200) -> list[Contract]:
+    """The operator console's contract list: by number, optionally those whose number contains ``number_part``."""
+    query = select(Contract).order_by(Contract.number).limit(limit)
+    if number_part.strip():
+        query = query.where(Contract.number.contains(number_part.strip()))
+    return list(db.scalars(query).unique())
+
+
 def find_contract(db: Session, number: str) -> Contract | None:
     return db.scalar(select(Contract).where(Contract.number == number.strip()))
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from portal.access import visible_cameras
+from portal.archive.online import online_ids
 from portal.auth.sessions import Principal
 from portal.forpost.numbers import numbers_for
 from portal.models import Camera, CameraPlacement, Contract, Favourite, PlacementObject
@@ -39,6 +40,7 @@ class CameraView:
     fav: bool
     home_mode: bool
     devices: list[ControlledDevice]
+    online: bool
 
 
 def camera_views(db: Session, who: Principal, active_only: bool = True) -> list[CameraView]:
@@ -49,6 +51,7 @@ def camera_views(db: Session, who: Principal, active_only: bool = True) -> list[
     objects = _objects_with_parents(db, [o.id for o in placed.values()] + _address_object_ids(db, cameras))
     address_groups = _address_groups(objects)
     favs = set(db.scalars(select(Favourite.camera_id).where(Favourite.contract_id == who.contract_id)))
+    online = online_ids(db, cameras)
     homes = set(db.scalars(select(HomeMode.camera_id).where(HomeMode.camera_id.in_(ids), HomeMode.enabled)))
     devices: dict[str, list[ControlledDevice]] = {}
     for device in db.scalars(select(ControlledDevice).where(ControlledDevice.camera_id.in_(ids))):
@@ -72,6 +75,7 @@ def camera_views(db: Session, who: Principal, active_only: bool = True) -> list[
                 fav=camera.id in favs,
                 home_mode=camera.id in homes,
                 devices=devices.get(camera.id, []),
+                online=camera.id in online,
             )
         )
     return views
@@ -99,7 +103,7 @@ def camera_json(db: Session, view: CameraView, *, parent_groups: bool, state: bo
     if parent_groups and not view.private:
         out["ParentGroups"] = [{"ID": g.id, "Name": g.name, "ParentID": g.parent_id} for g in view.parents]
     if state:
-        out["State"] = int(camera.online)
+        out["State"] = int(view.online)
     return out
 
 
