@@ -20,9 +20,12 @@ system-deps:
 run: venv
 	$(VENV)/bin/dozor demo
 
+# mypy finds cloud_sync (folder cloud-sync/) through a link under build/ named as the package is imported.
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	mkdir -p build/mypy-path && ln -sfn ../../cloud-sync build/mypy-path/cloud_sync
+	$(VENV)/bin/mypy -p cloud_sync -p edge -p portal
 
 test: venv system-deps lint
 	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/bench $(PYTEST_ARGS)

@@ -17,7 +17,7 @@ from cloud_sync.segments import format_time, parse_time
 from edge.archive.catalogue import Catalogue
 from edge.archive.eviction import Evictor
 from edge.archive.layout import to_ms
-from edge.archive.reconcile import reconcile
+from edge.archive.reconcile import ReconcileReport, reconcile
 from edge.archive.storage import storage_report
 from edge.clock import Clock
 from edge.config import CameraConfig, EdgeConfig
@@ -66,7 +66,7 @@ class Box:
         self._paused: dict[str, datetime] = {}  # camera id -> start of its home-mode gap; persisted in the state
         self._power_cycler: PowerCycler | None = None
         self._relay_pulser: RelayPulser | None = None
-        self.reconcile_report = None
+        self.reconcile_report: ReconcileReport | None = None
 
     # --- events ----------------------------------------------------------------------------------------
 
@@ -261,7 +261,8 @@ class Box:
     def _load_paused(self) -> dict[str, datetime]:
         doc = self.state.table("box").get(Query().key == "paused")
         known = {c.id for c in self.config.cameras}
-        return {cid: parse_time(at) for cid, at in ((doc or {}).get("cameras") or {}).items() if cid in known}
+        cameras = (doc.get("cameras") if isinstance(doc, dict) else None) or {}
+        return {cid: parse_time(at) for cid, at in cameras.items() if cid in known}
 
     def _persist_paused(self) -> None:
         with self._lock:

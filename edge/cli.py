@@ -17,8 +17,8 @@ from edge.config import ConfigError, EdgeConfig, load_config
 
 if TYPE_CHECKING:
     from edge.box import Box
-    from edge.sync import Sync
     from edge.techui.serve import OnSite
+    from edge.techui.service import SyncLink
 
 log = logging.getLogger("edge")
 
@@ -63,7 +63,7 @@ def _enrolled(config: EdgeConfig) -> EdgeConfig:
     return config if link is None else config.model_copy(update={"portal": link})
 
 
-def _start_onsite(box: Box, sync: Sync | None, config_path: Path) -> OnSite | None:
+def _start_onsite(box: Box, sync: SyncLink | None, config_path: Path) -> OnSite | None:
     """Technician UI, GPIO and zeroconf run when the config has a `technician:` or `gpio:` section."""
     if box.config.technician is None and box.config.gpio is None:
         return None
@@ -95,7 +95,7 @@ def run(config_path: Path) -> None:
     except ReconcileRefused as exc:
         box.stop()
         raise UserError(str(exc)) from None
-    sync = start_sync(box) if config.portal is not None else None
+    sync: SyncLink | None = start_sync(box) if config.portal is not None else None
     onsite = None
     try:
         onsite = _start_onsite(box, sync, config_path)

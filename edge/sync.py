@@ -63,6 +63,8 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
     if telemetry_interval is None:  # the config has no field for it; an env var lets tests and sites tune it
         telemetry_interval = float(os.environ.get("DOZOR_EDGE_TELEMETRY_SECONDS", "30"))
     portal = config.portal
+    if portal is None:
+        raise ValueError("portal: the box's config has no portal section to sync with")
     client = IngestClient(portal.url, portal.upload_token, TokenBucket.from_kbps(portal.bandwidth_kbps))
     uploader = Uploader(
         box.catalogue,

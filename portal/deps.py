@@ -1,6 +1,7 @@
 """FastAPI dependencies: the database session per request and the calling principal."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -8,6 +9,19 @@ from sqlalchemy.orm import Session
 
 from portal.auth.sessions import SESSION_COOKIE, Principal, resolve
 from portal.services import Services
+
+
+@dataclass(frozen=True)
+class SubscriberPrincipal(Principal):
+    """A principal known to be a subscriber (what ``Subscriber`` and the page guard hand out): it has a contract."""
+
+    contract_id: int
+
+
+def as_subscriber(p: Principal) -> SubscriberPrincipal | None:
+    if p.contract_id is None:
+        return None
+    return SubscriberPrincipal(session_id=p.session_id, contract_id=p.contract_id, operator_id=p.operator_id)
 
 
 def services(request: Request) -> Services:
@@ -48,10 +62,11 @@ def principal(p: Annotated[Principal | None, Depends(optional_principal)]) -> Pr
     return p
 
 
-def subscriber(p: Annotated[Principal, Depends(principal)]) -> Principal:
-    if p.contract_id is None:
+def subscriber(p: Annotated[Principal, Depends(principal)]) -> SubscriberPrincipal:
+    who = as_subscriber(p)
+    if who is None:
         raise HTTPException(403, "this call is for subscribers")
-    return p
+    return who
 
 
 def operator(p: Annotated[Principal, Depends(principal)]) -> Principal:
@@ -60,6 +75,6 @@ def operator(p: Annotated[Principal, Depends(principal)]) -> Principal:
     return p
 
 
-Subscriber = Annotated[Principal, Depends(subscriber)]
+Subscriber = Annotated[SubscriberPrincipal, Depends(subscriber)]
 Operator = Annotated[Principal, Depends(operator)]
 AnyPrincipal = Annotated[Principal, Depends(principal)]

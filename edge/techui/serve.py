@@ -64,6 +64,7 @@ class OnSite:
             passwords=TechnicianPasswords(box.data_dir / "technician.json", tech),
             enrolment=EnrolmentState(box.data_dir / "enrolment.json"),
         )
+        assert self.ui.log_file is not None  # TechUi.__post_init__ fills it in
         self._log_handler = attach_log_file(self.ui.log_file)
         mock = mock_mode() if gpio_mock is None else gpio_mock
         self.gpio = GpioController(

@@ -92,6 +92,12 @@ def list_contracts(db: Session, number_part: str = "", limit: int = 200) -> list
     return list(db.scalars(query).unique())
 
 
+def contract_tz(db: Session, contract_id: int) -> str:
+    """The display time zone the subscriber chose (UTC for a contract that is gone)."""
+    contract = db.get(Contract, contract_id)
+    return contract.tz if contract else "UTC"
+
+
 def find_contract(db: Session, number: str) -> Contract | None:
     return db.scalar(select(Contract).where(Contract.number == number.strip()))
 

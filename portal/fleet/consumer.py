@@ -52,7 +52,7 @@ class FleetConsumer:
         self._stop = threading.Event()
         self._waiters: dict[str, threading.Event] = {}
         self._waiters_lock = threading.Lock()
-        self._on_connect_hooks: list[Callable[[], None]] = []
+        self._on_connect_hooks: list[Callable[[], object]] = []
         self._client = self._make_client()
         self._writer = threading.Thread(target=self._write_loop, name="fleet-writer", daemon=True)
 
@@ -71,7 +71,7 @@ class FleetConsumer:
         self._client.loop_stop()
         self._writer.join(10)
 
-    def on_connect(self, hook: Callable[[], None]) -> None:
+    def on_connect(self, hook: Callable[[], object]) -> None:
         """Run after every (re)connect, in paho's thread (e.g. re-publish unanswered commands)."""
         self._on_connect_hooks.append(hook)
 
@@ -127,7 +127,7 @@ class FleetConsumer:
 
     def _on_message(self, _c, _u, message: mqtt.MQTTMessage) -> None:
         self.stats.received += 1
-        self._queue.put((message.topic, message.payload, utcnow()))
+        self._queue.put((message.topic, bytes(message.payload), utcnow()))  # bytes(): no copy of bytes
 
     # --- writer thread -------------------------------------------------------------------------------------
 

@@ -6,8 +6,9 @@ by default) and carry that account as ParentGroups.
 """
 
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from portal.access import visible_cameras
@@ -63,7 +64,10 @@ def camera_views(db: Session, who: Principal, active_only: bool = True) -> list[
         if private:
             group = _group(placement) if placement else None
         else:
-            group = _group(placement) if placement and placement.address_id else address_groups.get(camera.address_id)
+            if placement and placement.address_id:
+                group = _group(placement)
+            else:
+                group = address_groups.get(camera.address_id) if camera.address_id is not None else None
             group = group or Group(0, SHARED_DEFAULT)
         views.append(
             CameraView(
@@ -126,9 +130,10 @@ def categories(views: list[CameraView]) -> dict[str, list[int]]:
 
 def toggle_favourite(db: Session, contract_id: int, camera_id: str) -> bool:
     """True when the camera became a favourite, False when it stopped being one."""
-    gone = db.execute(
-        delete(Favourite).where(Favourite.contract_id == contract_id, Favourite.camera_id == camera_id)
-    ).rowcount
+    gone = cast(
+        CursorResult[Any],
+        db.execute(delete(Favourite).where(Favourite.contract_id == contract_id, Favourite.camera_id == camera_id)),
+    ).rowcount  # a DELETE's result is a cursor result
     if gone:
         return False
     db.add(Favourite(contract_id=contract_id, camera_id=camera_id))

@@ -6,9 +6,10 @@ Timeouts are applied lazily by ``sweep`` with plain conditional UPDATEs, so any 
 """
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.auth.passwords import new_token, token_hash
@@ -61,11 +62,11 @@ def open_translation(
     # writers are serialised anyway).
     db.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update())
     sweep(db, settings, now)
-    open_count = db.scalar(
+    open_count = db.execute(
         select(func.count())
         .select_from(Translation)
         .where(Translation.contract_id == contract_id, Translation.state.in_(OPEN))
-    )
+    ).scalar_one()
     if open_count >= settings.forpost_translation_limit:
         raise errors.ForpostError(errors.UNKNOWN, errors.TRANSLATION_LIMIT)
     token = new_token()
@@ -115,7 +116,7 @@ def stop(db: Session, token: str, contract_id: int | None = None, now: datetime 
     if contract_id is not None:
         query = query.where(Translation.contract_id == contract_id)
     result = db.execute(query.values(state="closed", closed_at=now or utcnow(), close_reason="stop"))
-    return result.rowcount > 0
+    return cast(CursorResult[Any], result).rowcount > 0  # an UPDATE's result is a cursor result
 
 
 def token_from_url(url: str) -> str | None:

@@ -5,10 +5,10 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from portal.auth.sessions import Principal
-from portal.deps import optional_principal
+from portal.deps import SubscriberPrincipal, as_subscriber, optional_principal
 
 
 class LoginRequired(Exception):
@@ -20,12 +20,15 @@ def _next_of(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
-def page_subscriber(request: Request, who: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+def page_subscriber(
+    request: Request, who: Annotated[Principal | None, Depends(optional_principal)]
+) -> SubscriberPrincipal:
     if who is None:
         raise LoginRequired("/login", _next_of(request))
-    if who.contract_id is None:
+    subscriber = as_subscriber(who)
+    if subscriber is None:
         raise HTTPException(403, "Эта страница — для абонентов")
-    return who
+    return subscriber
 
 
 def page_operator(request: Request, who: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
@@ -36,7 +39,7 @@ def page_operator(request: Request, who: Annotated[Principal | None, Depends(opt
     return who
 
 
-PageSubscriber = Annotated[Principal, Depends(page_subscriber)]
+PageSubscriber = Annotated[SubscriberPrincipal, Depends(page_subscriber)]
 PageOperator = Annotated[Principal, Depends(page_operator)]
 
 
@@ -48,7 +51,8 @@ def safe_next(value: str | None, default: str) -> str:
 
 
 def install(app: FastAPI) -> None:
-    async def to_login(_request: Request, exc: LoginRequired) -> RedirectResponse:
+    async def to_login(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)  # registered for LoginRequired only
         return RedirectResponse(exc.location, status_code=303)
 
     app.add_exception_handler(LoginRequired, to_login)
