@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint venv system-deps clean
+.PHONY: run test test-fast bench lint venv system-deps clean
 
 venv: $(VENV)/.installed
 
@@ -29,6 +29,10 @@ lint: venv
 
 test: venv system-deps lint
 	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/bench $(PYTEST_ARGS)
+
+# The edit loop: no apt, no browser, no slow end-to-end (tests marked `slow` or `browser` are left out).
+test-fast: venv
+	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/bench -m "not slow and not browser" $(PYTEST_ARGS)
 
 # Benchmarks print one JSON document each (figures against a baseline measured in the same run).
 bench: venv system-deps

@@ -13,6 +13,8 @@ import yaml
 
 from tests.fixtures.ports import free_port, wait_until
 
+pytestmark = pytest.mark.slow  # starts `dozor` processes and waits for each to give up
+
 DOZOR = [sys.executable, "-m", "dozor"]
 
 
