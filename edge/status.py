@@ -1,8 +1,8 @@
 """The box's status: one typed model that telemetry, the technician UI and the GPIO LED all read.
 
 ``Box.report()`` builds it; ``Box.status()`` is its JSON form (``model_dump``), for logs, tests and the
-technician UI's templates. Camera ``state`` is the supervisor's: starting, recording, down, or (no supervisor)
-paused / disabled.
+technician UI's templates. Camera ``state`` is the supervisor's (starting, recording, down, backoff, stopped),
+or, for a camera without one, paused (home mode) or disabled.
 """
 
 from __future__ import annotations
