@@ -218,6 +218,7 @@ def _cases(portal) -> Iterator[tuple[str, str, Rule, str, str, set[int]]]:
                 yield method, path, rule, who, camera, cells[who]
 
 
+@pytest.mark.slow  # every route × every kind of caller
 def test_authorisation_matrix(portal) -> None:
     failures = []
     with httpx.Client(base_url=portal.url, follow_redirects=False, timeout=30) as client:

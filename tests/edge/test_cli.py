@@ -1,3 +1,5 @@
+import pytest
+
 """`dozor edge run` under a systemd-like NOTIFY_SOCKET, SIGTERM, then `dozor edge ranges --json`."""
 
 import json
@@ -13,6 +15,7 @@ import yaml
 DOZOR = str(Path(sys.executable).parent / "dozor")
 
 
+@pytest.mark.slow  # runs `dozor edge run` as a process
 def test_run_notifies_systemd_stops_cleanly_and_ranges_prints_json(tmp_path: Path) -> None:
     config = tmp_path / "box.yaml"
     config.write_text(

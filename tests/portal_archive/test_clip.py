@@ -1,3 +1,5 @@
+import pytest
+
 """Clip downloads: a valid MP4 of the asked length, stitched across runs and outages, on PostgreSQL + SeaweedFS."""
 
 import io
@@ -37,6 +39,7 @@ def _download(w: World, start: datetime, duration: float, token: str | None = No
     )
 
 
+@pytest.mark.slow  # an hour of video through PostgreSQL and S3
 def test_one_hour_clip_on_postgres_and_s3(pg_world: World) -> None:
     w = pg_world
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
