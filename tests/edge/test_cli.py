@@ -1,5 +1,3 @@
-import pytest
-
 """`dozor edge run` under a systemd-like NOTIFY_SOCKET, SIGTERM, then `dozor edge ranges --json`."""
 
 import json
@@ -10,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 DOZOR = str(Path(sys.executable).parent / "dozor")

@@ -1,5 +1,3 @@
-import pytest
-
 """Clip downloads: a valid MP4 of the asked length, stitched across runs and outages, on PostgreSQL + SeaweedFS."""
 
 import io
@@ -7,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import av
+import pytest
 
 from tests.portal_archive.conftest import World, run_id
 
