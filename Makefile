@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 PYTHON ?= python3
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint venv system-deps clean
+.PHONY: run test test-fast bench lint venv system-deps clean
 
 venv: $(VENV)/.installed
 
@@ -20,12 +20,19 @@ system-deps:
 run: venv
 	$(VENV)/bin/dozor demo
 
+# mypy finds cloud_sync (folder cloud-sync/) through a link under build/ named as the package is imported.
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	mkdir -p build/mypy-path && ln -sfn ../../cloud-sync build/mypy-path/cloud_sync
+	$(VENV)/bin/mypy -p cloud_sync -p edge -p portal
 
 test: venv system-deps lint
 	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/bench $(PYTEST_ARGS)
+
+# The edit loop: no apt, no browser, no slow end-to-end (tests marked `slow` or `browser` are left out).
+test-fast: venv
+	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/bench -m "not slow and not browser" $(PYTEST_ARGS)
 
 # Benchmarks print one JSON document each (figures against a baseline measured in the same run).
 bench: venv system-deps

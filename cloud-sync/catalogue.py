@@ -3,13 +3,22 @@
 ``edge.archive.catalogue.Catalogue`` satisfies :class:`UploadCatalogue`; edge/sync.py passes it in.
 """
 
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 
-class SegmentLike(Protocol):
-    id: int
+@dataclass(frozen=True, kw_only=True)
+class Segment:
+    """One media segment as both sides record it: identity, placement in wall time, content.
+
+    The box's catalogue record (edge.archive.records.SegmentRecord) and the portal's ingest record
+    (portal.archive.index.SegmentInfo) extend it; ``start`` is UTC at millisecond precision, ``duration``
+    comes from media timestamps, ``clock_synced`` says whether the box clock was synchronised (docs/time.md).
+    """
+
     camera_id: str
     run_id: str
     seq: int
@@ -17,22 +26,45 @@ class SegmentLike(Protocol):
     duration: float
     size: int
     sha256: str
-    path: Path | str
     clock_synced: bool
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(seconds=self.duration)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredSegment(Segment):
+    """A segment the box holds: its catalogue row and its file (what the uploader sends)."""
+
+    id: int
+    path: Path
+
+
+SegmentLike = StoredSegment  # the name the uploader and the ingest client use
 
 
 class RunLike(Protocol):
-    camera_id: str
-    run_id: str
-    init_path: Path | str | None
+    # Read-only (properties): the box's records are frozen dataclasses.
+    @property
+    def camera_id(self) -> str: ...
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def init_path(self) -> Path: ...
 
 
 class GapLike(Protocol):
-    id: int
-    camera_id: str
-    start: datetime
-    end: datetime
-    reason: str
+    @property
+    def id(self) -> int: ...
+    @property
+    def camera_id(self) -> str: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def reason(self) -> str: ...
 
 
 class UploadCatalogue(Protocol):
@@ -42,15 +74,15 @@ class UploadCatalogue(Protocol):
         camera_id: str | None = None,
         start: datetime | None = None,
         end: datetime | None = None,
-    ) -> list[SegmentLike]: ...
+    ) -> Sequence[StoredSegment]: ...
 
     def mark_uploaded(self, ids: list[int]) -> None: ...
 
-    def runs_pending_init(self, camera_id: str | None = None) -> list[RunLike]: ...
+    def runs_pending_init(self, camera_id: str | None = None) -> Sequence[RunLike]: ...
 
     def mark_init_uploaded(self, camera_id: str, run_id: str) -> None: ...
 
-    def unreported_gaps(self, limit: int) -> list[GapLike]: ...
+    def unreported_gaps(self, limit: int) -> Sequence[GapLike]: ...
 
     def mark_gaps_reported(self, ids: list[int]) -> None: ...
 

@@ -9,10 +9,12 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import cast
 
 from cloud_sync.catalogue import SegmentLike, UploadCatalogue
 from cloud_sync.ingest_client import IngestClient, Outcome
@@ -129,7 +131,10 @@ class Uploader:
         for seg in self._next_segments(free):
             self._inflight.add(seg.id)
             future = self._pool.submit(self.client.put_segment, seg)
-            future.add_done_callback(lambda f, s=seg: self._inbox.put(("done", (s, f))))
+            future.add_done_callback(partial(self._on_done, seg))
+
+    def _on_done(self, seg: SegmentLike, future: Future[Outcome]) -> None:
+        self._inbox.put(("done", (seg, future)))
 
     def _drain_inbox(self, timeout: float) -> None:
         """Wait for one message (completion, range request, wake-up), then take all that are queued."""
@@ -148,7 +153,7 @@ class Uploader:
                 self._requests.append(payload)  # type: ignore[arg-type]
                 self._requests.sort(reverse=True)
             elif kind == "done":
-                seg, future = payload  # type: ignore[misc]
+                seg, future = cast(tuple[SegmentLike, "Future[Outcome]"], payload)
                 if self._completed(seg, future):
                     done.append(seg.id)
         if done:
@@ -208,7 +213,7 @@ class Uploader:
         self._take(self.catalogue.pending_uploads(limit=margin), skip, chosen, free)
         return chosen
 
-    def _take(self, rows: list[SegmentLike], skip: set[int], chosen: list[SegmentLike], free: int) -> None:
+    def _take(self, rows: Sequence[SegmentLike], skip: set[int], chosen: list[SegmentLike], free: int) -> None:
         for seg in rows:
             if len(chosen) >= free:
                 return

@@ -17,7 +17,7 @@ from cloud_sync.segments import format_time, parse_time
 from edge.archive.catalogue import Catalogue
 from edge.archive.eviction import Evictor
 from edge.archive.layout import to_ms
-from edge.archive.reconcile import reconcile
+from edge.archive.reconcile import ReconcileReport, reconcile
 from edge.archive.storage import storage_report
 from edge.clock import Clock
 from edge.config import CameraConfig, EdgeConfig
@@ -26,6 +26,7 @@ from edge.recorder.gaps import GapTracker
 from edge.recorder.supervisor import CameraSupervisor
 from edge.snapshot import snapshot_jpeg
 from edge.state import open_state
+from edge.status import BoxStatus, CameraStatus, OpenGap
 
 log = logging.getLogger(__name__)
 Listener = Callable[[str, dict[str, Any]], None]
@@ -70,7 +71,7 @@ class Box:
         self._paused: dict[str, datetime] = {}  # camera id -> start of its home-mode gap; persisted in the state
         self._power_cycler: PowerCycler | None = None
         self._relay_pulser: RelayPulser | None = None
-        self.reconcile_report = None
+        self.reconcile_report: ReconcileReport | None = None
 
     # --- events ----------------------------------------------------------------------------------------
 
@@ -265,7 +266,8 @@ class Box:
     def _load_paused(self) -> dict[str, datetime]:
         doc = self.state.table("box").get(Query().key == "paused")
         known = {c.id for c in self.config.cameras}
-        return {cid: parse_time(at) for cid, at in ((doc or {}).get("cameras") or {}).items() if cid in known}
+        cameras = (doc.get("cameras") if isinstance(doc, dict) else None) or {}
+        return {cid: parse_time(at) for cid, at in cameras.items() if cid in known}
 
     def _persist_paused(self) -> None:
         with self._lock:
@@ -344,29 +346,30 @@ class Box:
         with self._lock:
             return self._supervisors.get(camera_id)
 
-    def status(self) -> dict[str, Any]:
-        cameras: dict[str, Any] = {}
+    def report(self) -> BoxStatus:
+        """The typed status (edge/status.py) that telemetry, the technician UI and the GPIO LED read."""
+        cameras: dict[str, CameraStatus] = {}
         with self._lock:
             supervisors = dict(self._supervisors)
         for camera in self.config.cameras:
             supervisor = supervisors.get(camera.id)
             paused = self._paused.get(camera.id)
             if supervisor is None:
-                cameras[camera.id] = {
-                    "id": camera.id,
-                    "name": camera.name,
-                    "kind": camera.kind,
-                    "url": camera.masked_url(),
-                    "state": "paused" if paused else "disabled",
-                    "last_error": None,
-                    "restarts": 0,
-                    "last_segment": None,
-                    "current_run": None,
-                    "open_gap": {"start": format_time(paused), "reason": HOME_MODE} if paused else None,
-                }
+                cameras[camera.id] = CameraStatus(
+                    id=camera.id,
+                    name=camera.name,
+                    kind=camera.kind,
+                    url=camera.masked_url(),
+                    state="paused" if paused else "disabled",
+                    open_gap=OpenGap(start=format_time(paused), reason=HOME_MODE) if paused else None,
+                )
             else:
                 cameras[camera.id] = supervisor.status()
-        return {"device_id": self.config.device_id, "cameras": cameras, "disk": self.storage_report()}
+        return BoxStatus(device_id=self.config.device_id, cameras=cameras, disk=self.storage_report())
+
+    def status(self) -> dict[str, Any]:
+        """The JSON form of report()."""
+        return self.report().model_dump()
 
     def storage_report(self) -> dict[str, Any]:
         return storage_report(self.catalogue, self.evictor, self.data_dir)

@@ -9,11 +9,16 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloud_sync.segments import format_time, parse_time
 from dozor.errors import UserError
 from edge.config import ConfigError, EdgeConfig, load_config
+
+if TYPE_CHECKING:
+    from edge.box import Box
+    from edge.techui.serve import OnSite
+    from edge.techui.service import SyncLink
 
 log = logging.getLogger("edge")
 
@@ -58,7 +63,7 @@ def _enrolled(config: EdgeConfig) -> EdgeConfig:
     return config if link is None else config.model_copy(update={"portal": link})
 
 
-def _start_onsite(box: Any, sync: Any, config_path: Path) -> Any:
+def _start_onsite(box: Box, sync: SyncLink | None, config_path: Path) -> OnSite | None:
     """Technician UI, GPIO and zeroconf run when the config has a `technician:` or `gpio:` section."""
     if box.config.technician is None and box.config.gpio is None:
         return None
@@ -90,7 +95,7 @@ def run(config_path: Path) -> None:
     except ReconcileRefused as exc:
         box.stop()
         raise UserError(str(exc)) from None
-    sync = start_sync(box) if config.portal is not None else None
+    sync: SyncLink | None = start_sync(box) if config.portal is not None else None
     onsite = None
     try:
         onsite = _start_onsite(box, sync, config_path)

@@ -30,7 +30,7 @@ def keyframe_jpeg(fmp4: bytes) -> bytes:
     """Decode the last keyframe of init+segment bytes and encode it as JPEG."""
     import av  # lazily: PyAV loads the ffmpeg libraries (~20 MB) and the recorder itself never needs them
 
-    with av.open(io.BytesIO(fmp4), format="mp4") as container:
+    with av.open(io.BytesIO(fmp4), mode="r", format="mp4") as container:
         stream = container.streams.video[0]
         last_key = None
         for packet in container.demux(stream):

@@ -14,7 +14,7 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from edge.archive.commit import fsync_dir
+from cloud_sync.durable import fsync_dir
 
 
 class AtomicJSONStorage(Storage):

@@ -11,7 +11,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cloud_sync.bandwidth import TokenBucket
 from cloud_sync.box_link import BoxLink, CommandError, LinkSettings
@@ -20,6 +20,9 @@ from cloud_sync.messages import CameraArgs, ConfigSetArgs, Event, RelayPulseArgs
 from cloud_sync.uploader import Uploader
 from edge import telemetry
 from edge.config import CameraConfig
+
+if TYPE_CHECKING:
+    from edge.box import Box
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +58,13 @@ class _Rate:
         return (sent - before) * 8 / (now - then) if now > then else 0.0
 
 
-def start_sync(box: Any, telemetry_interval: float | None = None) -> Sync:
+def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
     config = box.config
     if telemetry_interval is None:  # the config has no field for it; an env var lets tests and sites tune it
         telemetry_interval = float(os.environ.get("DOZOR_EDGE_TELEMETRY_SECONDS", "30"))
     portal = config.portal
+    if portal is None:
+        raise ValueError("portal: the box's config has no portal section to sync with")
     client = IngestClient(
         portal.url, portal.upload_token.get_secret_value(), TokenBucket.from_kbps(portal.bandwidth_kbps)
     )
@@ -117,7 +122,7 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _cameras_after(box: Any, args: ConfigSetArgs) -> tuple[list[CameraConfig] | None, dict[str, bool]]:
+def _cameras_after(box: Box, args: ConfigSetArgs) -> tuple[list[CameraConfig] | None, dict[str, bool]]:
     """The camera list `config.set` asks for (None: unchanged) and its `recording` switches by camera id."""
     specs = [c.model_dump() for c in args.cameras]
     recording = {spec["id"]: spec.pop("recording") for spec in specs if "recording" in spec}
@@ -135,7 +140,7 @@ def _cameras_after(box: Any, args: ConfigSetArgs) -> tuple[list[CameraConfig] | 
     ], recording
 
 
-def _handlers(box: Any, uploader: Uploader) -> dict[str, Any]:
+def _handlers(box: Box, uploader: Uploader) -> dict[str, Any]:
     def config_set(args: ConfigSetArgs) -> dict[str, Any]:
         cameras, recording = _cameras_after(box, args)
         if cameras is not None:
@@ -187,6 +192,6 @@ def _handlers(box: Any, uploader: Uploader) -> dict[str, Any]:
     }
 
 
-def _known_camera(box: Any, camera_id: str) -> None:
+def _known_camera(box: Box, camera_id: str) -> None:
     if box.config.camera(camera_id) is None:
         raise CommandError(f"camera_id: {camera_id!r} is not configured on this box")

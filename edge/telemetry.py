@@ -6,11 +6,16 @@ import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import psutil
 
 from cloud_sync.messages import CameraTelemetry, Telemetry
+from edge.status import CameraStatus
+
+if TYPE_CHECKING:
+    from cloud_sync.uploader import UploaderStats
+    from edge.box import Box
 
 _BOOT = time.monotonic()
 THERMAL = Path("/sys/class/thermal/thermal_zone0/temp")
@@ -32,27 +37,21 @@ def throttled() -> int | None:
         return None
 
 
-def _camera_entry(status: dict[str, Any]) -> CameraTelemetry:
-    last = status.get("last_segment")
-    last_at = None
-    if isinstance(last, dict) and last.get("end"):
-        last_at = last["end"]
-    elif isinstance(last, str):
-        last_at = last
+def _camera_entry(status: CameraStatus) -> CameraTelemetry:
     try:
         return CameraTelemetry(
-            state=str(status.get("state") or "unknown"),
-            last_segment_at=last_at,
-            error=str(status.get("last_error") or "")[:300],
+            state=status.state or "unknown",
+            last_segment_at=status.last_segment,
+            error=(status.last_error or "")[:300],
         )
     except ValueError:
-        return CameraTelemetry(state=str(status.get("state") or "unknown"))
+        return CameraTelemetry(state=status.state or "unknown")
 
 
-def sample(box: Any, upload_stats: Any = None, upload_rate: float = 0.0) -> Telemetry:
+def sample(box: Box, upload_stats: UploaderStats | None = None, upload_rate: float = 0.0) -> Telemetry:
     """One telemetry message from the box's own reports; each figure degrades to 'unknown' on its own."""
-    status = box.status()
-    disk = status.get("disk") or {}
+    status = box.report()
+    disk = status.disk
     backlog = box.catalogue.backlog()
     return Telemetry(
         ts=datetime.now(UTC),
@@ -63,10 +62,10 @@ def sample(box: Any, upload_stats: Any = None, upload_rate: float = 0.0) -> Tele
         load=os.getloadavg(),
         disk_total=int(disk.get("filesystem_total_bytes") or 0),
         disk_free=int(disk.get("filesystem_free_bytes") or 0),
-        cameras={cid: _camera_entry(cam) for cid, cam in (status.get("cameras") or {}).items()},
+        cameras={cid: _camera_entry(cam) for cid, cam in status.cameras.items()},
         backlog_segments=sum(count for count, _ in backlog.values()),
         backlog_bytes=sum(size for _, size in backlog.values()),
         clock_synced=bool(box.clock.synced()),
         upload_rate_bps=round(upload_rate, 1),
-        last_error=getattr(upload_stats, "last_error", "") or "",
+        last_error=upload_stats.last_error if upload_stats is not None else "",
     )

@@ -7,14 +7,14 @@ Watching video (live, archive, clips, snapshots, Forpost translations, embeds) a
 ``may_view_media``: the one place that says whether a contract may still watch at all.
 """
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from portal.auth.sessions import Principal
 from portal.models import Camera, Contract
 
 
-def visible_cameras_query(db: Session, who: Principal) -> Select[tuple[Camera]]:
+def visible_cameras_query(db: Session, who: Principal) -> Select[Camera]:
     query = select(Camera).order_by(Camera.address_id, Camera.name, Camera.id)
     if who.is_operator:
         return query
@@ -25,7 +25,7 @@ def visible_cameras_query(db: Session, who: Principal) -> Select[tuple[Camera]]:
     shared = (
         and_(Camera.owner_contract_id.is_(None), Camera.address_id == contract.address_id)
         if contract.address_id is not None
-        else False
+        else false()
     )
     return query.where(or_(Camera.owner_contract_id == contract.id, shared))
 

@@ -1,5 +1,6 @@
-"""The portal's ASGI application: settings -> services -> routers per domain."""
+"""The portal's ASGI application: settings -> services -> each domain's routers, jobs and console pages."""
 
+import importlib
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -8,7 +9,26 @@ from sqlalchemy import text
 from portal import migrate
 from portal.config import PortalSettings
 from portal.db import Database
+from portal.domains import Domain, Job
 from portal.services import Services
+
+# One line per domain: the module holding its DOMAIN (portal/domains.py). Routers match in this order;
+# jobs start in this order and stop in reverse. Forpost stays last: /api/{Call} matches any /api/ path.
+DOMAINS = (
+    "portal.cabinet.domain",
+    "portal.fleet.domain",
+    "portal.archive.domain",
+    "portal.support.domain",
+    "portal.forpost.domain",
+)
+
+
+def load_domains() -> list[Domain]:
+    domains = [importlib.import_module(path).DOMAIN for path in DOMAINS]
+    for path, domain in zip(DOMAINS, domains, strict=True):
+        if not isinstance(domain, Domain):
+            raise TypeError(f"{path}.DOMAIN is not a portal.domains.Domain")
+    return domains
 
 
 def build_services(settings: PortalSettings) -> Services:
@@ -18,7 +38,7 @@ def build_services(settings: PortalSettings) -> Services:
     services = Services(settings=settings, db=db)
     from portal.archive.storage import open_storage
 
-    services.extra["storage"] = open_storage(settings.resolved_storage_url())
+    services.storage = open_storage(settings.resolved_storage_url())
     return services
 
 
@@ -26,20 +46,19 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     settings = settings or PortalSettings()
     settings.check_secret_key()  # also for workers started by uvicorn directly, not through `dozor portal serve`
     services = build_services(settings)
+    domains = load_domains()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from portal.fleet.link import start_fleet_link
-
-        fleet = start_fleet_link(services)  # MQTT consumer + services.extra["commands"]
-        from portal.archive.retention import start_sweeper
-
-        sweeper = start_sweeper(services, settings.retention_sweep_seconds)
+        running: list[Job] = []
+        for domain in domains:
+            for start in domain.jobs:
+                job = start(services)
+                if job is not None:
+                    running.append(job)
         yield
-        if sweeper is not None:
-            sweeper.cancel()
-        if fleet is not None:
-            fleet.stop()
+        for job in reversed(running):
+            job.stop()
         services.db.dispose()
 
     app = FastAPI(title="Dozor portal", version="0.1.0", lifespan=lifespan)
@@ -58,26 +77,20 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
     from portal import metrics
 
     metrics.install(app)
-    _include_routers(app)
+    _install_domains(app, domains)
     return app
 
 
-def _include_routers(app: FastAPI) -> None:
-    """Every domain's router; each domain owns its module under portal/routers/."""
-    from portal.routers import account, auth, operator, web
+def _install_domains(app: FastAPI, domains: list[Domain]) -> None:
     from portal.web import guards
+    from portal.web.templating import register_operator_nav
 
     guards.install(app)
-    app.include_router(auth.router)
-    app.include_router(auth.pages)
-    app.include_router(web.router)
-    app.include_router(account.router)
-    app.include_router(operator.router)
-    app.include_router(operator.api)
-    _include_fleet_routers(app)
-    _include_archive_routers(app)
-    _include_support_routers(app)
-    _include_forpost_routers(app)
+    for domain in domains:
+        for router in domain.routers:
+            app.include_router(router)
+        for item in domain.console_nav:
+            register_operator_nav(item.key, item.title, item.href)
     _mount_static(app)
 
 
@@ -88,37 +101,3 @@ def _mount_static(app: FastAPI) -> None:
     from fastapi.staticfiles import StaticFiles
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-
-
-def _include_archive_routers(app: FastAPI) -> None:
-    """Ingest (boxes), cameras + timeline, archive playback/downloads, live (the archive domain)."""
-    from portal.routers import archive, cameras, ingest, live
-
-    app.include_router(ingest.router)
-    app.include_router(cameras.router)
-    app.include_router(archive.router)
-    app.include_router(live.router)
-
-
-def _include_fleet_routers(app: FastAPI) -> None:
-    from portal.routers import fleet, operator_fleet
-
-    app.include_router(fleet.router)
-    app.include_router(operator_fleet.router)
-
-
-def _include_support_routers(app: FastAPI) -> None:
-    """Support desk (docs/support.md): JSON API, subscriber and visitor pages, live chat, operator console."""
-    from portal.routers import operator_support, operator_support_api, support, support_chat, support_pages
-
-    for module in (support, support_pages, support_chat, operator_support, operator_support_api):
-        for router in module.ROUTERS:
-            app.include_router(router)
-
-
-def _include_forpost_routers(app: FastAPI) -> None:
-    """Forpost Mobile API: /api/{Call} (last: it matches any single-segment /api/ path) and translation URLs."""
-    from portal.routers import forpost, translations
-
-    app.include_router(translations.router)
-    app.include_router(forpost.router)

@@ -1,6 +1,7 @@
 """FastAPI dependencies: the database session per request and the calling principal."""
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -9,6 +10,22 @@ from sqlalchemy.orm import Session
 from portal.auth.sessions import SESSION_COOKIE, Principal, resolve
 from portal.services import Services
 from portal.web.csrf import verify_csrf_header
+
+
+@dataclass(frozen=True)
+class SubscriberPrincipal(Principal):
+    """A principal known to be a subscriber (what ``Subscriber`` and the page guard hand out): it has a contract."""
+
+    contract_id: int
+
+
+def as_subscriber(p: Principal) -> SubscriberPrincipal | None:
+    if p.contract_id is None:
+        return None
+    # Every field carries over: `auth` decides whether the session may change the account (password_subscriber).
+    return SubscriberPrincipal(
+        session_id=p.session_id, contract_id=p.contract_id, operator_id=p.operator_id, auth=p.auth
+    )
 
 
 def services(request: Request) -> Services:
@@ -49,13 +66,14 @@ def principal(p: Annotated[Principal | None, Depends(optional_principal)]) -> Pr
     return p
 
 
-def subscriber(p: Annotated[Principal, Depends(principal)]) -> Principal:
-    if p.contract_id is None:
+def subscriber(p: Annotated[Principal, Depends(principal)]) -> SubscriberPrincipal:
+    who = as_subscriber(p)
+    if who is None:
         raise HTTPException(403, "this call is for subscribers")
-    return p
+    return who
 
 
-def password_subscriber(p: Annotated[Principal, Depends(subscriber)]) -> Principal:
+def password_subscriber(p: Annotated[SubscriberPrincipal, Depends(subscriber)]) -> SubscriberPrincipal:
     """A subscriber whose session was opened with the contract's password (not a transparent login by IP).
 
     Use it (as `PasswordSubscriber`) on every JSON call that could take the account over or spend money:
@@ -80,7 +98,7 @@ def operator(request: Request, p: Annotated[Principal, Depends(principal)]) -> P
     return p
 
 
-Subscriber = Annotated[Principal, Depends(subscriber)]
-PasswordSubscriber = Annotated[Principal, Depends(password_subscriber)]
+Subscriber = Annotated[SubscriberPrincipal, Depends(subscriber)]
+PasswordSubscriber = Annotated[SubscriberPrincipal, Depends(password_subscriber)]
 Operator = Annotated[Principal, Depends(operator)]
 AnyPrincipal = Annotated[Principal, Depends(principal)]

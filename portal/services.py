@@ -1,15 +1,42 @@
-"""The portal's long-lived services, built once per process and hung on ``app.state.services``."""
+"""The portal's long-lived services, built once per process and hung on ``app.state.services``.
 
-from dataclasses import dataclass, field
-from typing import Any
+Each service has its own typed field, filled by the domain that owns it: the archive's object store at
+build time (portal/app.py), the fleet's MQTT link and command sender when the lifespan starts
+(portal/fleet/link.py). A field stays None while its owner is not running (no broker configured, or a test
+that builds services without a lifespan); callers check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 
 from portal.config import PortalSettings
 from portal.db import Database
+
+if TYPE_CHECKING:
+    from portal.archive.storage import Storage
+    from portal.fleet.link import FleetLink
+
+
+class CommandSending(Protocol):
+    """What other domains need of the fleet's command sender (portal.fleet.commands.CommandSender)."""
+
+    def send(
+        self,
+        device_id: str,
+        name: str,
+        args: dict[str, Any] | None = ...,
+        timeout: float | None = ...,
+        ttl: timedelta = ...,
+    ) -> dict[str, Any] | None: ...
 
 
 @dataclass
 class Services:
     settings: PortalSettings
     db: Database
-    # Filled by the domains that own them (storage backend, MQTT link, ...); keyed by name.
-    extra: dict[str, Any] = field(default_factory=dict)
+    storage: Storage | None = None  # the archive's object store (portal.archive.storage.storage_of)
+    fleet: FleetLink | None = None  # the MQTT link to the boxes, while the lifespan runs
+    commands: CommandSending | None = None  # commands to boxes; None without a broker

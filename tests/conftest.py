@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.fixtures.browser import chromium_path, launch_chromium, save_screenshot, screenshot_path
+from tests.fixtures.browser import chromium_path, close_page, launch_chromium, screenshot_path
 from tests.fixtures.mosquitto import Mosquitto, write_acl_file, write_password_file
 from tests.fixtures.postgres import PostgresCluster, pg_binary
 from tests.fixtures.process import start_with_retries
@@ -171,7 +171,6 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
         yield new_page
     finally:
         target = screenshot_path(request.config.rootpath / "test-artifacts", request.node.name)
-        error = save_screenshot(new_page, target)
+        error = close_page(new_page, target)
         if error:
             warnings.warn(f"no screenshot for {request.node.nodeid}: {error}", stacklevel=1)
-        context.close()

@@ -18,6 +18,8 @@ from portal.config import PortalSettings
 from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.fixtures.ports import free_port, wait_until
 
+pytestmark = pytest.mark.slow  # starts `dozor` processes and waits for each to give up
+
 DOZOR = [sys.executable, "-m", "dozor"]
 
 

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.fixtures.browser import screenshot_path
+from tests.fixtures.browser import close_page, screenshot_path
 
 PAGE = b"""<!doctype html><html><head><title>Dozor fixture page</title></head>
 <body><h1 id="h">Hello</h1><button onclick="document.getElementById('h').textContent='Clicked'">Go</button>
@@ -47,9 +47,10 @@ def test_chromium_reads_title_and_clicks(page, site):
 
 
 @pytest.mark.browser
-def test_screenshot_saved_by_previous_test(request):
-    # The page fixture's teardown of the test above (earlier in file order) wrote this file.
-    if "test_chromium_reads_title_and_clicks" not in {item.name for item in request.session.items}:
-        pytest.skip("needs test_chromium_reads_title_and_clicks to run first in the same session")
-    shot = screenshot_path(request.config.rootpath / "test-artifacts", "test_chromium_reads_title_and_clicks")
+def test_page_teardown_saves_a_screenshot(browser, site, tmp_path):
+    # The `page` fixture's own teardown (close_page), run here on a page of this test: no other test needed.
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(site)
+    shot = screenshot_path(tmp_path, "test_chromium_reads_title_and_clicks")
+    assert close_page(page, shot) is None
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -6,8 +6,11 @@ import subprocess
 from pathlib import Path
 
 import av
+import pytest
 
 from tests.fixtures.ports import port_open, wait_until
+
+pytestmark = pytest.mark.slow  # ffmpeg and GStreamer sessions of several seconds each
 
 
 def record(url: str, out: Path, seconds: float = 2.0) -> subprocess.CompletedProcess[str]:

@@ -225,6 +225,7 @@ class Catalogue:
             if not cursor.rowcount:
                 return None
             gap_id = cursor.lastrowid
+            assert gap_id is not None  # a row was inserted
         return GapRecord(gap_id, camera_id, from_ms(start_ms), from_ms(end_ms), reason, False)
 
     def delete_segments(self, ids: Iterable[int]) -> None:
@@ -259,7 +260,8 @@ class Catalogue:
         end: datetime | None = None,
     ) -> list[SegmentRecord]:
         """Segments not uploaded yet, oldest first; start/end keep those overlapping [start, end)."""
-        where, params = ["uploaded = 0"], []
+        where: list[str] = ["uploaded = 0"]
+        params: list[object] = []
         if camera_id is not None:
             where.append("camera_id = ?")
             params.append(camera_id)

@@ -14,28 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from cloud_sync.durable import fsync_dir, fsync_file
 from edge.archive import layout
 from edge.archive.catalogue import Catalogue, RunAnchor, RunRecord, SegmentRecord
 from edge.archive.fmp4 import InitInfo, MediaError, parse_init, parse_segment
 from edge.archive.layout import from_ms
 
 log = logging.getLogger(__name__)
-
-
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def ensure_dir(path: Path) -> None:

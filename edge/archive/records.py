@@ -6,26 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from edge.archive.layout import from_ms, to_ms
+from cloud_sync.catalogue import StoredSegment
 
 
-@dataclass(frozen=True)
-class SegmentRecord:
-    id: int
-    camera_id: str
-    run_id: str
-    seq: int
-    start: datetime
-    duration: float
-    size: int
-    sha256: str
-    path: Path
-    clock_synced: bool
+@dataclass(frozen=True, kw_only=True)
+class SegmentRecord(StoredSegment):
+    """A catalogued segment (cloud_sync.catalogue.Segment: the fields and the end both sides share)."""
+
     uploaded: bool
-
-    @property
-    def end(self) -> datetime:
-        return from_ms(to_ms(self.start) + round(self.duration * 1000))
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from edge.gpio.patterns import PATTERNS, BoxState
 from edge.gpio.relays import CameraRelays, NoSuchRelay, RelayError
 from edge.gpio.state import derive_state
 from edge.gpio.switches import ServiceButton, TamperSwitch
+from edge.status import BoxStatus
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class GpioController:
         self,
         config: GpioConfig,
         *,
-        status: Callable[[], Mapping[str, Any] | None],
+        status: Callable[[], BoxStatus | Mapping[str, Any] | None],
         uplink: Callable[[], bool | None] = lambda: None,
         publish_event: EventSink | None = None,
         on_identify: Callable[[], None] | None = None,
@@ -123,7 +124,8 @@ class GpioController:
 
     def current_state(self) -> BoxState:
         try:
-            status = self._status()
+            raw = self._status()
+            status = BoxStatus.of(raw) if raw is not None else None
             uplink = self._uplink()
         except Exception:
             log.exception("box status unavailable for the LED")
@@ -134,19 +136,16 @@ class GpioController:
             status, uplink_up=uplink, tamper_open=self.tamper_open, identifying=self.identifying, booting=self._booting
         )
 
-    def _count_failures(self, status: Mapping[str, Any]) -> None:
+    def _count_failures(self, status: BoxStatus) -> None:
         """Failed reconnects since the camera last recorded = restarts since then (each restart is an attempt)."""
-        cameras = status.get("cameras") or {}
-        for camera in cameras.values() if isinstance(cameras, Mapping) else cameras:
-            camera_id = str(camera.get("id") or "")
-            if not self.relays.has(camera_id):
+        for camera in status.cameras.values():
+            if not self.relays.has(camera.id):
                 continue
-            restarts = int(camera.get("restarts") or 0)
-            if camera.get("state") == "recording":
-                self._restarts_when_healthy[camera_id] = restarts
-                self.relays.reset_failures(camera_id)
+            if camera.state == "recording":
+                self._restarts_when_healthy[camera.id] = camera.restarts
+                self.relays.reset_failures(camera.id)
                 continue
-            self.relays.note_failures(camera_id, restarts - self._restarts_when_healthy.get(camera_id, 0))
+            self.relays.note_failures(camera.id, camera.restarts - self._restarts_when_healthy.get(camera.id, 0))
 
     def refresh(self) -> BoxState:
         state = self.current_state()

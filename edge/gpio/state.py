@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from edge.gpio.patterns import BoxState
+from edge.status import BoxStatus
 
 # Camera states that mean "this camera is not recording as it should".
 FAULTY_CAMERA_STATES = {"down", "failed", "error", "stalled", "auth_failed", "unreachable", "backoff"}
 
 
-def _cameras(status: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
-    cameras = status.get("cameras") or []
-    return cameras.values() if isinstance(cameras, Mapping) else cameras
+def camera_fault(status: BoxStatus) -> bool:
+    return any(camera.state.lower() in FAULTY_CAMERA_STATES for camera in status.cameras.values())
 
 
-def camera_fault(status: Mapping[str, Any]) -> bool:
-    for camera in _cameras(status):
-        if camera.get("enabled", True) is False:
-            continue
-        if str(camera.get("state", "")).lower() in FAULTY_CAMERA_STATES:
-            return True
-    return False
-
-
-def disk_problem(status: Mapping[str, Any]) -> bool:
-    disk = status.get("disk") or status.get("storage") or {}
-    if not isinstance(disk, Mapping):
-        return False
+def disk_problem(status: BoxStatus) -> bool:
+    disk = status.disk
     if disk.get("disk_full") or disk.get("error"):
         return True
     free, reserve = disk.get("filesystem_free_bytes"), disk.get("disk_reserve")
@@ -37,7 +26,7 @@ def disk_problem(status: Mapping[str, Any]) -> bool:
 
 
 def derive_state(
-    status: Mapping[str, Any] | None,
+    status: BoxStatus | Mapping[str, Any] | None,
     *,
     uplink_up: bool | None,
     tamper_open: bool,
@@ -49,6 +38,7 @@ def derive_state(
         return BoxState.IDENTIFY
     if booting or status is None:
         return BoxState.BOOTING
+    status = BoxStatus.of(status)
     if disk_problem(status):
         return BoxState.DISK_PROBLEM
     if tamper_open:

@@ -34,6 +34,7 @@ from edge.recorder.command import build_command, spool_dir
 from edge.recorder.diagnosis import Diagnosis, diagnose, scrub
 from edge.recorder.gaps import GapTracker
 from edge.recorder.picamera import PicameraFeed, SourceError
+from edge.status import CameraStatus, OpenGap
 
 log = logging.getLogger(__name__)
 
@@ -122,22 +123,22 @@ class CameraSupervisor:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def status(self) -> dict[str, Any]:
+    def status(self) -> CameraStatus:
         open_gap = self.gaps.open
-        return {
-            "id": self.camera.id,
-            "name": self.camera.name,
-            "kind": self.camera.kind,
-            "url": self.camera.masked_url(),
-            "state": self.state,
-            "last_error": self.last_error,
-            "last_error_detail": self.last_error_detail,
-            "restarts": self.restarts,
-            "backoff_seconds": self.backoff_seconds,
-            "current_run": self.run_id if self.state == "recording" else None,
-            "last_segment": format_time(from_ms(self.last_segment_end)) if self.last_segment_end else None,
-            "open_gap": {"start": format_time(open_gap[0]), "reason": open_gap[1]} if open_gap else None,
-        }
+        return CameraStatus(
+            id=self.camera.id,
+            name=self.camera.name,
+            kind=self.camera.kind,
+            url=self.camera.masked_url(),
+            state=self.state,
+            last_error=self.last_error,
+            last_error_detail=self.last_error_detail,
+            restarts=self.restarts,
+            backoff_seconds=self.backoff_seconds,
+            current_run=self.run_id if self.state == "recording" else None,
+            last_segment=format_time(from_ms(self.last_segment_end)) if self.last_segment_end else None,
+            open_gap=OpenGap(start=format_time(open_gap[0]), reason=open_gap[1]) if open_gap else None,
+        )
 
     # --- the loop --------------------------------------------------------------------------------------
 

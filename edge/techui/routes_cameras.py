@@ -49,7 +49,7 @@ def _render_form(
 @router.get("", dependencies=[Depends(require_session)])
 def cameras_page(request: Request) -> Response:
     ui = request.app.state.ui
-    status = ui.box.status()["cameras"]
+    status = {cid: camera.model_dump() for cid, camera in ui.box.report().cameras.items()}
     relays = ui.gpio.relays if ui.gpio is not None else None
     return request.app.state.render(
         request,

@@ -23,7 +23,7 @@ from edge.techui.app import create_app
 from edge.techui.config import parse_technician_config
 from edge.techui.enrolment import EnrolmentState
 from edge.techui.passwords import TechnicianPasswords
-from edge.techui.service import TechUi
+from edge.techui.service import SyncLink, TechUi
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,7 @@ class OnSite:
         self,
         box: Box,
         *,
-        sync: Any = None,
+        sync: SyncLink | None = None,
         config_path: Path | None = None,
         port: int | None = None,
         bind: str | None = None,
@@ -64,6 +64,7 @@ class OnSite:
             passwords=TechnicianPasswords(box.data_dir / "technician.json", tech),
             enrolment=EnrolmentState(box.data_dir / "enrolment.json"),
         )
+        assert self.ui.log_file is not None  # TechUi.__post_init__ fills it in
         self._log_handler = attach_log_file(self.ui.log_file)
         mock = mock_mode() if gpio_mock is None else gpio_mock
         self.gpio = GpioController(

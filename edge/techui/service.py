@@ -59,11 +59,11 @@ class TechUi:
 
     # --- status ------------------------------------------------------------------------------------------
     def status_view(self) -> dict[str, Any]:
-        status = self.box.status()
+        status = self.box.report()
         return {
             "device_id": self.device_id,
-            "cameras": list(status["cameras"].values()),
-            "disk": status["disk"],
+            "cameras": [camera.model_dump() for camera in status.cameras.values()],
+            "disk": status.disk,
             "link": self.link_state(),
             "clock": sysinfo.clock_state(self.box.clock),
             "temperature": sysinfo.cpu_temperature(),

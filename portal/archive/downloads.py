@@ -8,10 +8,11 @@ from sqlalchemy.orm import Session
 
 from cloud_sync.segments import format_time
 from portal.archive import intervals as iv
-from portal.archive.ondemand import CommandSender, missing_but_held, request_upload
+from portal.archive.ondemand import missing_but_held, request_upload
 from portal.archive.segments import SegmentRef, segments_in_range
 from portal.archive.timeline import retention_start
 from portal.models import Camera
+from portal.services import CommandSending
 
 DURATION_CHOICES = (60, 300, 600, 1800, 3600)  # the form's 1, 5, 10, 30, 60 minutes
 
@@ -42,7 +43,7 @@ class ClipPlan:
 
 
 def plan_clip(
-    db: Session, sender: CommandSender | None, camera: Camera, start: datetime, duration: float, now: datetime, tz: str
+    db: Session, sender: CommandSending | None, camera: Camera, start: datetime, duration: float, now: datetime, tz: str
 ) -> ClipPlan:
     """What a download of ``duration`` seconds from ``start`` will contain, or why it cannot be served."""
     limit = camera.retention_days * 86400

@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from cloud_sync.catalogue import Segment
 from portal.models import ArchiveCamera, ArchiveRun, ArchiveSegment, ArchiveSpan, Camera
 
 # Segments closer than this count as continuous (box durations are rounded to milliseconds).
@@ -54,21 +55,11 @@ def find_segment(db: Session, camera_id: str, run_id: str, seq: int) -> ArchiveS
     )
 
 
-@dataclass(frozen=True)
-class SegmentInfo:
-    camera_id: str
-    run_id: str
-    seq: int
-    start: datetime
-    duration: float
-    size: int
-    sha256: str
-    clock_synced: bool
-    object_key: str
+@dataclass(frozen=True, kw_only=True)
+class SegmentInfo(Segment):
+    """A segment received from a box (cloud_sync.catalogue.Segment) and the object key it is stored under."""
 
-    @property
-    def end(self) -> datetime:
-        return self.start + timedelta(seconds=self.duration)
+    object_key: str
 
 
 def record_init(db: Session, camera_id: str, run_id: str, key: str, sha256: str, size: int, now: datetime) -> Outcome:

@@ -179,7 +179,7 @@ def _parse_traf(
     cursor = base
     for kind, _, payload, _e in iter_boxes(data, start, end):
         if kind == b"trun":
-            cursor = _parse_trun(data, payload, base, cursor, tuple(defaults), fragment.samples)
+            cursor = _parse_trun(data, payload, base, cursor, (defaults[0], defaults[1], defaults[2]), fragment.samples)
 
 
 def _parse_trun(

@@ -1,12 +1,11 @@
 """On-demand upload: ask the box for a range it holds but has not uploaded (``upload.range``, high priority).
 
-The command sender is registered by the fleet link at ``services.extra["commands"]``. Requests are
+The command sender is registered by the fleet link at ``services.commands``. Requests are
 recorded in ``archive_fetches`` so every portal worker sees what is already being fetched and the box
 is asked once, not once per worker or per viewer.
 """
 
 from datetime import datetime
-from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -15,14 +14,10 @@ from portal.archive import intervals as iv
 from portal.archive.index import lock_camera
 from portal.archive.timeline_rows import holdings, intervals_in, outstanding_fetches
 from portal.models import ArchiveFetch, ArchiveSpan, Camera
+from portal.services import CommandSending
 
 UPLOAD_RANGE = "upload.range"
 HIGH_PRIORITY = 100
-
-
-class CommandSender(Protocol):
-    def send(self, device_id: str, name: str, args: dict, timeout: float | None = None) -> dict | None:
-        """Publish a command to a box; returns its result when waited for (timeout), else None."""
 
 
 class NoBoxLink(RuntimeError):
@@ -37,7 +32,7 @@ def missing_but_held(db: Session, camera_id: str, start: datetime, end: datetime
 
 
 def request_upload(
-    db: Session, sender: CommandSender | None, camera: Camera, ranges: list[iv.Interval], now: datetime
+    db: Session, sender: CommandSending | None, camera: Camera, ranges: list[iv.Interval], now: datetime
 ) -> list[iv.Interval]:
     """Ask the box for ``ranges`` unless already asked recently; returns the ranges now being fetched."""
     if not ranges:

@@ -52,7 +52,7 @@ def _segment_at(db: Session, camera_id: str, at: datetime | None) -> SegmentRef:
 
 def _frame(data: bytes, offset: float | None, exact: bool) -> av.VideoFrame:
     """The last (key)frame at or before ``offset`` seconds into the segment (the last one when None)."""
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), mode="r") as container:
         stream = container.streams.video[0]
         if not exact:
             stream.codec_context.skip_frame = "NONKEY"
@@ -60,7 +60,9 @@ def _frame(data: bytes, offset: float | None, exact: bool) -> av.VideoFrame:
         first_pts = None
         for frame in container.decode(stream):
             first_pts = frame.pts if first_pts is None else first_pts
-            t = float((frame.pts - first_pts) * stream.time_base) if frame.pts is not None else 0.0
+            t = 0.0
+            if frame.pts is not None and first_pts is not None and stream.time_base is not None:
+                t = float((frame.pts - first_pts) * stream.time_base)
             if chosen is not None and offset is not None and t > offset:
                 break
             chosen = frame

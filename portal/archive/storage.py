@@ -12,8 +12,13 @@ import re
 import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from cloud_sync.durable import fsync_dir
+
+if TYPE_CHECKING:
+    from portal.services import Services
 
 CHUNK = 256 * 1024
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(/[A-Za-z0-9][A-Za-z0-9_.\-]*)*$")
@@ -85,7 +90,7 @@ class LocalStorage:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
         return size
 
     def get(self, key: str) -> Iterator[bytes]:
@@ -131,14 +136,6 @@ def _file_chunks(handle) -> Iterator[bytes]:
             yield chunk
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def open_storage(url: str) -> Storage:
     """The backend named by a storage URL (see module doc); a clear ValueError for anything else."""
     parts = urlsplit(url)
@@ -167,9 +164,8 @@ def open_storage(url: str) -> Storage:
     raise ValueError(f"storage_url: unsupported scheme {parts.scheme!r} (use file:///dir or s3://bucket?…)")
 
 
-def storage_of(services) -> Storage:
-    """The store the app registered at ``services.extra["storage"]`` (see portal/app.py)."""
-    storage = services.extra.get("storage")
-    if storage is None:
-        storage = services.extra["storage"] = open_storage(services.settings.resolved_storage_url())
-    return storage
+def storage_of(services: "Services") -> Storage:
+    """The store the app registered at ``services.storage`` (see portal/app.py), opened on first use otherwise."""
+    if services.storage is None:
+        services.storage = open_storage(services.settings.resolved_storage_url())
+    return services.storage

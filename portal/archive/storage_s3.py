@@ -74,7 +74,8 @@ class S3Storage:
 
     def _multipart(self, full: str, buffer: bytearray, rest: Iterator[bytes]) -> int:
         upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=full)
-        upload_id, parts, size = upload["UploadId"], [], 0
+        upload_id, size = upload["UploadId"], 0
+        parts: list[dict[str, object]] = []
         try:
             for chunk in [b"", *rest]:  # the leading b"" flushes the first full buffer
                 buffer += chunk

@@ -4,9 +4,10 @@ is kept merged at ingest, so no segment is read)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, null, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from portal.archive import intervals as iv
 from portal.models import (
@@ -45,7 +46,7 @@ def _earliest(model) -> ColumnElement:
     return select(func.min(model.start)).where(model.camera_id == bindparam("camera_id")).scalar_subquery()
 
 
-def _overlapping(model, kind: str, reason: ColumnElement | None = None) -> Select:
+def _overlapping(model, kind: str, reason: ColumnElement[Any] | QueryableAttribute[Any] | None = None) -> Select:
     return select(
         literal_column(f"'{kind}'").label("kind"),
         model.start.label("start"),

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from portal.access import visible_cameras
+from portal.archive.online import online_ids
 from portal.auth.sessions import Principal
 from portal.cabinet.favourites import favourite_ids
 from portal.models import Camera
@@ -27,13 +28,13 @@ class AddressGroup:
     cards: list[CameraCard] = field(default_factory=list)
 
 
-def _card(camera: Camera, favourites: set[str]) -> CameraCard:
+def _card(camera: Camera, favourites: set[str], online: bool) -> CameraCard:
     short = camera.address.short if camera.address else ""
     return CameraCard(
         camera=camera,
         title=f"{short} — {camera.name}" if short else camera.name,
-        online=camera.online,
-        recording=camera.online and camera.state == "recording",
+        online=online,
+        recording=online and camera.state == "recording",
         favourite=camera.id in favourites,
         shared=camera.owner_contract_id is None,
     )
@@ -42,11 +43,13 @@ def _card(camera: Camera, favourites: set[str]) -> CameraCard:
 def cameras_by_address(db: Session, who: Principal, only_favourites: bool = False) -> list[AddressGroup]:
     favourites = favourite_ids(db, who.contract_id) if who.contract_id else set()
     groups: dict[str, AddressGroup] = {}
-    for camera in visible_cameras(db, who):
+    cameras = visible_cameras(db, who)
+    online = online_ids(db, cameras)
+    for camera in cameras:
         if only_favourites and camera.id not in favourites:
             continue
         address = camera.address
         key = address.short if address else "Без адреса"
         group = groups.setdefault(key, AddressGroup(key, address.full if address else ""))
-        group.cards.append(_card(camera, favourites))
+        group.cards.append(_card(camera, favourites, camera.id in online))
     return list(groups.values())

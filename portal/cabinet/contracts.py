@@ -84,6 +84,20 @@ def create_contract(
     return contract
 
 
+def list_contracts(db: Session, number_part: str = "", limit: int = 200) -> list[Contract]:
+    """The operator console's contract list: by number, optionally those whose number contains ``number_part``."""
+    query = select(Contract).order_by(Contract.number).limit(limit)
+    if number_part.strip():
+        query = query.where(Contract.number.contains(number_part.strip()))
+    return list(db.scalars(query).unique())
+
+
+def contract_tz(db: Session, contract_id: int) -> str:
+    """The display time zone the subscriber chose (UTC for a contract that is gone)."""
+    contract = db.get(Contract, contract_id)
+    return contract.tz if contract else "UTC"
+
+
 def find_contract(db: Session, number: str) -> Contract | None:
     return db.scalar(select(Contract).where(Contract.number == number.strip()))
 

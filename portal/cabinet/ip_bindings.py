@@ -53,7 +53,8 @@ def bind_ip(db: Session, contract_id: int, network: str, source: str = "manual")
     clash = db.scalar(select(IpBinding).where(IpBinding.first_hex <= last_hex, IpBinding.last_hex >= first_hex))
     if clash is not None:
         owner = db.get(Contract, clash.contract_id)
-        raise FieldError("network", f"{normal} пересекается с {clash.network} (договор {owner.number})")
+        number = owner.number if owner is not None else clash.contract_id
+        raise FieldError("network", f"{normal} пересекается с {clash.network} (договор {number})")
     row = IpBinding(contract_id=contract_id, network=normal, first_hex=first_hex, last_hex=last_hex, source=source)
     db.add(row)
     db.flush()

@@ -158,6 +158,8 @@ def complete(db: Session, req: RecoveryRequest, password: str, repeat: str, now:
     if password != repeat:
         raise FieldError("password2", "пароли не совпадают")
     contract = db.get(Contract, req.contract_id)
+    if contract is None:
+        raise FieldError("contract", "договор удалён")
     set_password(db, contract, password)
     req.completed_at = now or utcnow()
     db.flush()

@@ -1,6 +1,6 @@
 """Commands to boxes: stored, published at QoS 1, answered through the consumer.
 
-Registered as ``services.extra["commands"]``; other domains call
+Registered as ``services.commands`` (typed by ``portal.services.CommandSending``); other domains call
 ``send(device_id, name, args, timeout=None) -> dict | None`` (e.g. the archive asks for ``upload.range``).
 A command that finds the box offline waits in the broker's persistent session for the box; unanswered
 commands are published again after the portal reconnects, and the box's store of executed request ids

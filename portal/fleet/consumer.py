@@ -48,11 +48,12 @@ class FleetConsumer:
         self.client_id = client_id or f"portal-{socket.gethostname()}-{os.getpid()}"
         self.stats = ConsumerStats()
         self.connected = threading.Event()
+        self.subscribed = threading.Event()  # the broker acknowledged the subscriptions of this connection
         self._queue: queue.Queue[tuple[str, bytes, datetime]] = queue.Queue(maxsize=100_000)
         self._stop = threading.Event()
         self._waiters: dict[str, threading.Event] = {}
         self._waiters_lock = threading.Lock()
-        self._on_connect_hooks: list[Callable[[], None]] = []
+        self._on_connect_hooks: list[Callable[[], object]] = []
         self._client = self._make_client()
         self._writer = threading.Thread(target=self._write_loop, name="fleet-writer", daemon=True)
 
@@ -71,7 +72,7 @@ class FleetConsumer:
         self._client.loop_stop()
         self._writer.join(10)
 
-    def on_connect(self, hook: Callable[[], None]) -> None:
+    def on_connect(self, hook: Callable[[], object]) -> None:
         """Run after every (re)connect, in paho's thread (e.g. re-publish unanswered commands)."""
         self._on_connect_hooks.append(hook)
 
@@ -106,6 +107,7 @@ class FleetConsumer:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _on_connect(self, client: mqtt.Client, _u, _f, reason_code, _p) -> None:
@@ -120,14 +122,18 @@ class FleetConsumer:
             except Exception:
                 log.exception("on-connect hook failed")
 
+    def _on_subscribe(self, _c, _u, _mid, _reason_codes, _p) -> None:
+        self.subscribed.set()
+
     def _on_disconnect(self, _c, _u, _f, reason_code, _p) -> None:
         self.connected.clear()
+        self.subscribed.clear()
         if not self._stop.is_set():
             log.warning("portal MQTT link lost: %s", reason_code)
 
     def _on_message(self, _c, _u, message: mqtt.MQTTMessage) -> None:
         self.stats.received += 1
-        self._queue.put((message.topic, message.payload, utcnow()))
+        self._queue.put((message.topic, bytes(message.payload), utcnow()))  # bytes(): no copy of bytes
 
     # --- writer thread -------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Start and stop the portal's MQTT link with the app (lifespan), and publish it on ``services.extra``."""
+"""Start and stop the portal's MQTT link with the app (lifespan), and publish it on ``services.fleet``/``.commands``."""
 
 import logging
 from dataclasses import dataclass
@@ -29,6 +29,6 @@ def start_fleet_link(services: Services) -> FleetLink | None:
     consumer = FleetConsumer(services.db, parse_mqtt_url(url))
     link = FleetLink(consumer, CommandSender(services.db, consumer))
     consumer.start()
-    services.extra["fleet"] = link
-    services.extra["commands"] = link.commands
+    services.fleet = link
+    services.commands = link.commands
     return link

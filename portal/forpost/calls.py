@@ -58,7 +58,7 @@ def get_cameras(ctx: CallContext) -> Answer:
 
 
 def get_camera_categories(ctx: CallContext) -> Answer:
-    return cameras.categories(cameras.camera_views(ctx.db, ctx.who))
+    return dict(cameras.categories(cameras.camera_views(ctx.db, ctx.who)))
 
 
 def get_translation_url(ctx: CallContext) -> Answer:

@@ -6,11 +6,13 @@ by default) and carry that account as ParentGroups.
 """
 
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from portal.access import visible_cameras
+from portal.archive.online import online_ids
 from portal.auth.sessions import Principal
 from portal.forpost.numbers import numbers_for
 from portal.models import Camera, CameraPlacement, Contract, Favourite, PlacementObject
@@ -39,6 +41,7 @@ class CameraView:
     fav: bool
     home_mode: bool
     devices: list[ControlledDevice]
+    online: bool
 
 
 def camera_views(db: Session, who: Principal, active_only: bool = True) -> list[CameraView]:
@@ -49,6 +52,7 @@ def camera_views(db: Session, who: Principal, active_only: bool = True) -> list[
     objects = _objects_with_parents(db, [o.id for o in placed.values()] + _address_object_ids(db, cameras))
     address_groups = _address_groups(objects)
     favs = set(db.scalars(select(Favourite.camera_id).where(Favourite.contract_id == who.contract_id)))
+    online = online_ids(db, cameras)
     homes = set(db.scalars(select(HomeMode.camera_id).where(HomeMode.camera_id.in_(ids), HomeMode.enabled)))
     devices: dict[str, list[ControlledDevice]] = {}
     for device in db.scalars(select(ControlledDevice).where(ControlledDevice.camera_id.in_(ids))):
@@ -60,7 +64,10 @@ def camera_views(db: Session, who: Principal, active_only: bool = True) -> list[
         if private:
             group = _group(placement) if placement else None
         else:
-            group = _group(placement) if placement and placement.address_id else address_groups.get(camera.address_id)
+            if placement and placement.address_id:
+                group = _group(placement)
+            else:
+                group = address_groups.get(camera.address_id) if camera.address_id is not None else None
             group = group or Group(0, SHARED_DEFAULT)
         views.append(
             CameraView(
@@ -72,6 +79,7 @@ def camera_views(db: Session, who: Principal, active_only: bool = True) -> list[
                 fav=camera.id in favs,
                 home_mode=camera.id in homes,
                 devices=devices.get(camera.id, []),
+                online=camera.id in online,
             )
         )
     return views
@@ -99,7 +107,7 @@ def camera_json(db: Session, view: CameraView, *, parent_groups: bool, state: bo
     if parent_groups and not view.private:
         out["ParentGroups"] = [{"ID": g.id, "Name": g.name, "ParentID": g.parent_id} for g in view.parents]
     if state:
-        out["State"] = int(camera.online)
+        out["State"] = int(view.online)
     return out
 
 
@@ -122,9 +130,10 @@ def categories(views: list[CameraView]) -> dict[str, list[int]]:
 
 def toggle_favourite(db: Session, contract_id: int, camera_id: str) -> bool:
     """True when the camera became a favourite, False when it stopped being one."""
-    gone = db.execute(
-        delete(Favourite).where(Favourite.contract_id == contract_id, Favourite.camera_id == camera_id)
-    ).rowcount
+    gone = cast(
+        CursorResult[Any],
+        db.execute(delete(Favourite).where(Favourite.contract_id == contract_id, Favourite.camera_id == camera_id)),
+    ).rowcount  # a DELETE's result is a cursor result
     if gone:
         return False
     db.add(Favourite(contract_id=contract_id, camera_id=camera_id))

@@ -21,7 +21,7 @@ def _send(
 ) -> dict[str, Any] | None:
     """The box's answer, or None when there is no link to boxes or the box did not answer in time.
     A command the link refuses to send (unknown device or command, bad arguments) is an answer with ok=False."""
-    commands = services.extra.get("commands")
+    commands = services.commands
     if commands is None:
         return None
     try:

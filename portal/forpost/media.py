@@ -45,6 +45,7 @@ def hls_playlist(db: Session, services: Services, translation: Translation) -> s
         text = live_playlist(db, translation.camera_id, TranslationUrls(), count=LIVE_WINDOW)
     else:
         start = translation.start_at
+        assert start is not None  # not live
         text = archive_playlist(db, translation.camera_id, start, start + _window(services), TranslationUrls())
     return text or _empty_playlist(live)
 

@@ -22,9 +22,9 @@ def numbers_for(db: Session, camera_ids: list[str]) -> dict[str, int]:
                 db.add(row)
             known[camera_id] = row.number
         except IntegrityError:
-            known[camera_id] = db.scalar(
+            known[camera_id] = db.execute(
                 select(ForpostCameraNumber.number).where(ForpostCameraNumber.camera_id == camera_id)
-            )
+            ).scalar_one()
     return known
 
 

@@ -11,9 +11,10 @@ closes (reason "revoked") and its URL answers 410 from the next request on.
 """
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from portal.access import can_view_media
@@ -71,11 +72,11 @@ def open_translation(
     # writers are serialised anyway).
     db.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update())
     sweep(db, settings, now)
-    open_count = db.scalar(
+    open_count = db.execute(
         select(func.count())
         .select_from(Translation)
         .where(Translation.contract_id == contract_id, Translation.state.in_(OPEN))
-    )
+    ).scalar_one()
     if open_count >= settings.forpost_translation_limit:
         raise errors.ForpostError(errors.UNKNOWN, errors.TRANSLATION_LIMIT)
     token = new_token()
@@ -140,7 +141,7 @@ def stop(db: Session, token: str, contract_id: int | None = None, now: datetime 
     if contract_id is not None:
         query = query.where(Translation.contract_id == contract_id)
     result = db.execute(query.values(state="closed", closed_at=now or utcnow(), close_reason="stop"))
-    return result.rowcount > 0
+    return cast(CursorResult[Any], result).rowcount > 0  # an UPDATE's result is a cursor result
 
 
 def token_from_url(url: str) -> str | None:

@@ -59,6 +59,7 @@ def parse_sha256(value: str | None, required: bool) -> str | None:
 
 def parse_segment_headers(headers) -> SegmentHeaders:
     sha = parse_sha256(headers.get(HEADER_SHA256), required=True)
+    assert sha is not None  # required=True: a missing header raised
     raw_start = headers.get(HEADER_START)
     if not raw_start:
         raise HTTPException(400, f"{HEADER_START}: missing (ISO 8601 UTC, e.g. 2026-11-22T08:00:00.000Z)")

@@ -92,6 +92,7 @@ def record_holdings(session: Session, camera_id: str, holdings: Holdings, now: d
     """Replace what the box holds with its newest report; an older report than the stored one is ignored."""
     lock_camera(session, camera_id, now)
     state = session.get(ArchiveCamera, camera_id)
+    assert state is not None  # lock_camera created the row
     session.refresh(state)
     if state.holdings_reported_at is not None and holdings.reported_at < state.holdings_reported_at:
         return False

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from portal.cabinet import contacts
-from portal.cabinet.contracts import emails_of, phones_of
+from portal.cabinet.contracts import contract_tz, emails_of, phones_of
 from portal.cabinet.errors import FieldError
 from portal.cabinet.my_sessions import KIND_NAMES, active_sessions, revoke_own
 from portal.deps import DB, services
-from portal.models import ContactConfirmation, Contract
+from portal.models import ContactConfirmation
 from portal.sms.gateways import gateway_for
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PagePasswordSubscriber, PageSubscriber
@@ -31,7 +31,7 @@ def _contacts_page(request: Request, db: DB, contract_id: int, status: int = 200
         "account/contacts.html",
         status,
         active="contacts",
-        tz=db.get(Contract, contract_id).tz,
+        tz=contract_tz(db, contract_id),
         phones=phones_of(db, contract_id),
         emails=emails_of(db, contract_id),
         **context,
@@ -106,7 +106,7 @@ def sessions_page(request: Request, who: PageSubscriber, db: DB) -> Response:
         request,
         "account/sessions.html",
         active="sessions",
-        tz=db.get(Contract, who.contract_id).tz,
+        tz=contract_tz(db, who.contract_id),
         sessions=active_sessions(db, who.contract_id),
         current=who.session_id,
         kinds=KIND_NAMES,

@@ -102,7 +102,7 @@ def _plan(request: Request, camera_id: str, token: str | None, start, duration: 
         contract = db.get(Contract, who.contract_id) if who.contract_id else None
         tz = contract.tz if contract and contract.tz else svc.settings.display_tz
         try:
-            return plan_clip(db, svc.extra.get("commands"), camera, start, duration, utcnow(), tz), tz
+            return plan_clip(db, svc.commands, camera, start, duration, utcnow(), tz), tz
         except Fetching as fetching:
             return fetching, tz
         except ClipRefused as exc:

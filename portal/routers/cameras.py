@@ -5,19 +5,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from cloud_sync.segments import format_time
 from portal.access import visible_cameras
 from portal.archive.authz import camera_for_request
+from portal.archive.online import is_online, last_segment_ends
 from portal.archive.params import parse_instant, parse_window
 from portal.archive.snapshot import NoVideo, snapshot_jpeg
 from portal.archive.timeline import timeline
 from portal.deps import DB, AnyPrincipal, services
-from portal.models import ArchiveCamera, Camera, utcnow
+from portal.models import Camera, utcnow
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["cameras"])
-RECENT = timedelta(seconds=30)  # a segment this fresh means the camera is sending video
 
 
 class CameraOut(BaseModel):
@@ -55,20 +54,14 @@ def address_line(camera: Camera) -> str:
 @router.get("", response_model=list[CameraOut])
 def list_cameras(who: AnyPrincipal, db: DB) -> list[CameraOut]:
     cameras = visible_cameras(db, who)
-    latest = dict(
-        db.execute(
-            select(ArchiveCamera.camera_id, ArchiveCamera.last_segment_end).where(
-                ArchiveCamera.camera_id.in_([c.id for c in cameras])
-            )
-        ).all()
-    )
+    latest = last_segment_ends(db, [c.id for c in cameras])
     now = utcnow()
     return [
         CameraOut(
             id=c.id,
             name=c.name,
             address=address_line(c),
-            online=c.online or (latest.get(c.id) is not None and latest[c.id] > now - RECENT),
+            online=is_online(c, latest.get(c.id), now),
             retention_days=c.retention_days,
             state=c.state,
             shared=c.owner_contract_id is None,

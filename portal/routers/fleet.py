@@ -59,10 +59,10 @@ class CommandBody(BaseModel):
 
 
 def _sender(request: Request) -> CommandSender:
-    sender = services(request).extra.get("commands")
-    if sender is None:
+    link = services(request).fleet
+    if link is None:
         raise HTTPException(503, "the portal's MQTT link is not running (mqtt_url)")
-    return sender
+    return link.commands
 
 
 @router.get("/api/v1/operator/devices")

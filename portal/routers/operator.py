@@ -19,6 +19,7 @@ from portal.cabinet.contracts import (
     create_contract,
     emails_of,
     find_contract,
+    list_contracts,
     phones_of,
     reset_password,
     set_status,
@@ -110,10 +111,7 @@ def console_home(_who: PageOperator) -> Response:
 
 @router.get("/contracts")
 def contracts_page(request: Request, _who: PageOperator, db: DB, q: str = "") -> Response:
-    query = select(Contract).order_by(Contract.number).limit(200)
-    if q.strip():
-        query = query.where(Contract.number.contains(q.strip()))
-    contracts = list(db.scalars(query).unique())
+    contracts = list_contracts(db, q)
     return render(
         request,
         "operator/contracts.html",
@@ -180,7 +178,7 @@ def contract_create(
                 name=name,
             )
     except FieldError as exc:
-        contracts = list(db.scalars(select(Contract).order_by(Contract.number).limit(200)).unique())
+        contracts = list_contracts(db)
         return render(
             request,
             "operator/contracts.html",

@@ -6,10 +6,9 @@ from fastapi.responses import Response
 from portal.deps import DB
 from portal.fleet.views import fleet_rows
 from portal.web.guards import PageOperator
-from portal.web.templating import register_operator_nav, render
+from portal.web.templating import render
 
 router = APIRouter(prefix="/operator", tags=["operator console"])
-register_operator_nav("fleet", "Устройства", "/operator/fleet")
 
 
 @router.get("/fleet")

@@ -17,12 +17,11 @@ from portal.support.files import ACCEPT, MAX_FILES
 from portal.support.views import read_uploads
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageOperator
-from portal.web.templating import register_operator_nav, render
+from portal.web.templating import render
 
 router = APIRouter(prefix="/operator/support", tags=["operator console"], include_in_schema=False)
 Csrf = Depends(verify_csrf)
 Files = Annotated[list[UploadFile] | None, File()]
-register_operator_nav("support", "Поддержка", "/operator/support")
 
 
 def _operators(db) -> list[Operator]:
@@ -112,7 +111,7 @@ def ticket_reply(
         uploads = read_uploads(files, svc.settings.support_max_file_bytes)
         tickets.staff_reply(
             db,
-            svc.extra["storage"],
+            svc.storage,
             gateway_for(svc.settings),
             found,
             who.operator_id,

@@ -71,7 +71,7 @@ def reply(
     try:
         uploads = read_uploads(files, svc.settings.support_max_file_bytes)
         message = tickets.staff_reply(
-            db, svc.extra["storage"], gateway_for(svc.settings), found, who.operator_id, text, uploads,
+            db, svc.storage, gateway_for(svc.settings), found, who.operator_id, text, uploads,
             internal=internal, status=status,
         )  # fmt: skip
     except SupportError as exc:

@@ -22,7 +22,7 @@ Files = Annotated[list[UploadFile] | None, File(description="Up to 10: images, P
 
 
 def storage(request: Request):
-    return services(request).extra["storage"]
+    return services(request).storage
 
 
 def max_bytes(request: Request) -> int:

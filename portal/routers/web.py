@@ -11,12 +11,13 @@ from fastapi.responses import RedirectResponse, Response
 
 from portal.access import can_view
 from portal.cabinet.camera_list import cameras_by_address
+from portal.cabinet.contracts import contract_tz
 from portal.cabinet.errors import FieldError
 from portal.cabinet.favourites import favourite_ids, toggle_favourite
 from portal.deps import DB, services
 from portal.forpost.devices import set_home_mode
 from portal.forpost.ownership import is_private
-from portal.models import Camera, Contract
+from portal.models import Camera
 from portal.models.forpost import HomeMode
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageSubscriber, safe_next
@@ -47,11 +48,6 @@ GAP_REASONS = {
 }
 
 
-def _tz(db: DB, contract_id: int) -> str:
-    contract = db.get(Contract, contract_id)
-    return contract.tz if contract else "UTC"
-
-
 @router.get("/cameras")
 def cameras_page(request: Request, who: PageSubscriber, db: DB) -> Response:
     groups = cameras_by_address(db, who)
@@ -60,7 +56,7 @@ def cameras_page(request: Request, who: PageSubscriber, db: DB) -> Response:
         "cameras.html",
         active="cameras",
         groups=groups,
-        tz=_tz(db, who.contract_id),
+        tz=contract_tz(db, who.contract_id),
         heading="Мои камеры",
         empty="К вашему договору пока не подключено ни одной камеры.",
     )
@@ -74,7 +70,7 @@ def favourites_page(request: Request, who: PageSubscriber, db: DB) -> Response:
         "cameras.html",
         active="favourites",
         groups=groups,
-        tz=_tz(db, who.contract_id),
+        tz=contract_tz(db, who.contract_id),
         heading="Избранное",
         empty="В избранном пока пусто: отметьте камеры звёздочкой в списке.",
     )
@@ -92,7 +88,7 @@ def camera_page(request: Request, camera_id: str, who: PageSubscriber, db: DB) -
         active="cameras",
         camera=camera,
         urls=urls,
-        tz=_tz(db, who.contract_id),
+        tz=contract_tz(db, who.contract_id),
         favourite=camera.id in favourite_ids(db, who.contract_id),
         home_mode=_home_mode(db, camera, who.contract_id),
         durations=DOWNLOAD_DURATIONS,

@@ -40,14 +40,14 @@ def clip_upload(
     contract = db.get(Contract, who.contract_id) if who.contract_id else None
     tz = contract.tz if contract and contract.tz else services.settings.display_tz
     try:
-        plan = plan_clip(db, services.extra.get("commands"), camera, _instant(start), duration, utcnow(), tz)
+        plan = plan_clip(db, services.commands, camera, _instant(start), duration, utcnow(), tz)
     except ClipRefused as exc:
         raise SupportError("clip_start", exc.detail) from None
     except Fetching:
         raise SupportError("clip_start", "запись догружается с видеорегистратора — отправьте через минуту") from None
     limit = services.settings.support_max_file_bytes
     data = bytearray()
-    for chunk in open_clip(services.extra["storage"], plan.segments, plan.start, plan.end):
+    for chunk in open_clip(services.storage, plan.segments, plan.start, plan.end):
         data += chunk
         if len(data) > limit:
             raise SupportError("clip_duration", f"клип больше {limit // (1024 * 1024)} МБ — выберите отрезок короче")

@@ -5,10 +5,10 @@ from typing import Annotated
 from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from portal.auth.sessions import Principal
-from portal.deps import optional_principal
+from portal.deps import SubscriberPrincipal, as_subscriber, optional_principal
 
 
 class LoginRequired(Exception):
@@ -33,12 +33,15 @@ def _next_of(request: Request) -> str:
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
-def page_subscriber(request: Request, who: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
+def page_subscriber(
+    request: Request, who: Annotated[Principal | None, Depends(optional_principal)]
+) -> SubscriberPrincipal:
     if who is None:
         raise LoginRequired("/login", _next_of(request))
-    if who.contract_id is None:
+    subscriber = as_subscriber(who)
+    if subscriber is None:
         raise HTTPException(403, "Эта страница — для абонентов")
-    return who
+    return subscriber
 
 
 def page_operator(request: Request, who: Annotated[Principal | None, Depends(optional_principal)]) -> Principal:
@@ -49,7 +52,9 @@ def page_operator(request: Request, who: Annotated[Principal | None, Depends(opt
     return who
 
 
-def page_password_subscriber(request: Request, who: Annotated[Principal, Depends(page_subscriber)]) -> Principal:
+def page_password_subscriber(
+    request: Request, who: Annotated[SubscriberPrincipal, Depends(page_subscriber)]
+) -> SubscriberPrincipal:
     """A subscriber logged in with the password. A transparent (IP-only) session is sent to the step-up page,
     which says why in Russian and asks for the password (or offers recovery by SMS to a bound phone)."""
     if not who.password_authenticated:
@@ -57,8 +62,8 @@ def page_password_subscriber(request: Request, who: Annotated[Principal, Depends
     return who
 
 
-PageSubscriber = Annotated[Principal, Depends(page_subscriber)]
-PagePasswordSubscriber = Annotated[Principal, Depends(page_password_subscriber)]
+PageSubscriber = Annotated[SubscriberPrincipal, Depends(page_subscriber)]
+PagePasswordSubscriber = Annotated[SubscriberPrincipal, Depends(page_password_subscriber)]
 PageOperator = Annotated[Principal, Depends(page_operator)]
 
 
@@ -70,7 +75,8 @@ def safe_next(value: str | None, default: str) -> str:
 
 
 def install(app: FastAPI) -> None:
-    async def to_login(_request: Request, exc: LoginRequired) -> RedirectResponse:
+    async def to_login(_request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)  # registered for LoginRequired only
         return RedirectResponse(exc.location, status_code=303)
 
     app.add_exception_handler(LoginRequired, to_login)

@@ -55,7 +55,7 @@ OPERATOR_NAV: list[NavItem] = []
 
 
 def register_operator_nav(key: str, title: str, href: str) -> None:
-    """Call at import time of a domain's router to link its console page in the operator nav."""
+    """Link a domain's console page in the operator nav (the app factory calls it for each Domain.console_nav)."""
     if all(item.key != key for item in OPERATOR_NAV):
         OPERATOR_NAV.append(NavItem(key, title, href))
 

@@ -185,11 +185,13 @@ def test_telemetry_from_50_boxes(stack: Stack) -> None:
             if count[0] >= expected:
                 got.set()
 
+        subscribed = threading.Event()
         bare.on_message = on_message
+        bare.on_subscribe = lambda *_args: subscribed.set()
         bare.connect(broker.host, broker.port)
         bare.subscribe(f"{topics.PREFIX}/+/telemetry", qos=1)
         bare.loop_start()
-        time.sleep(0.5)
+        assert subscribed.wait(10), "the broker acknowledged the bare subscription"
         start = time.perf_counter()
         _publish_all(clients)
         assert got.wait(120)
@@ -199,8 +201,7 @@ def test_telemetry_from_50_boxes(stack: Stack) -> None:
 
         # The portal's consumer (its own process would compete for the same CPU; here it runs in-process).
         consumer = FleetConsumer(stack.db, broker, client_id="bench-consumer", shared=False).start()
-        assert consumer.connected.wait(10)
-        time.sleep(0.5)
+        assert consumer.subscribed.wait(10), "the broker acknowledged the consumer's subscriptions"
         start = time.perf_counter()
         _publish_all(clients)
         wait_until(

@@ -203,7 +203,7 @@ def _support_params(portal, s, a: Contract, path: str, n: int) -> dict[str, str]
 
     values: dict[str, str] = {}
     if "{ticket_id}" in path or "{attachment_id}" in path:
-        storage = portal.app.state.services.extra["storage"]
+        storage = portal.app.state.services.storage
         png = Upload("shot.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
         ticket = tickets.open_ticket(
             s, storage, kind="form", first_text="matrix", uploads=[png], author="subscriber", contract_id=a.id
@@ -284,6 +284,7 @@ def _cases(portal) -> Iterator[tuple[str, str, Rule, str, str, set[int]]]:
                 yield method, path, rule, who, camera, cells[who]
 
 
+@pytest.mark.slow  # every route × every kind of caller
 def test_authorisation_matrix(portal) -> None:
     failures = []
     with httpx.Client(base_url=portal.url, follow_redirects=False, timeout=30) as client:

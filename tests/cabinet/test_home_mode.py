@@ -12,7 +12,7 @@ from tests.cabinet.world import PASSWORD
 
 
 class RecordingCommands:
-    """Stands in for the MQTT command link (services.extra["commands"]): no box runs in this test. Records what
+    """Stands in for the MQTT command link (services.commands): no box runs in this test. Records what
     the portal sends and answers like a box would."""
 
     def __init__(self, answer: dict[str, Any] | None) -> None:
@@ -32,11 +32,11 @@ def _csrf(html: str) -> str:
 
 @pytest.fixture
 def commands(portal):
-    extra = portal.app.state.services.extra
-    before = extra.get("commands")
-    extra["commands"] = recording = RecordingCommands({"ok": True})
+    services = portal.app.state.services
+    before = services.commands
+    services.commands = recording = RecordingCommands({"ok": True})
     yield recording
-    extra["commands"] = before
+    services.commands = before
 
 
 def test_owner_switches_home_mode_on_the_camera_page(portal, commands: RecordingCommands) -> None:

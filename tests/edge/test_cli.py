@@ -8,11 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 DOZOR = str(Path(sys.executable).parent / "dozor")
 
 
+@pytest.mark.slow  # runs `dozor edge run` as a process
 def test_run_notifies_systemd_stops_cleanly_and_ranges_prints_json(tmp_path: Path) -> None:
     config = tmp_path / "box.yaml"
     config.write_text(

@@ -12,11 +12,14 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 
 from edge.archive.catalogue import Catalogue
 from edge.archive.reconcile import reconcile
 from tests.fixtures.ports import wait_until
+
+pytestmark = pytest.mark.slow  # kills `dozor edge run` again and again
 
 WINDOW = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 ROUNDS = int(os.environ.get("DOZOR_EDGE_CRASH_ROUNDS", "6"))

@@ -10,6 +10,8 @@ import pytest
 from edge.archive.reconcile import ReconcileRefused, reconcile
 from tests.fixtures.ports import wait_until
 
+pytestmark = pytest.mark.slow  # records from the RTSP simulator until the budget bites
+
 WINDOW = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 
 

@@ -10,8 +10,12 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from edge.archive.catalogue import Catalogue, SegmentRecord
 from tests.fixtures.ports import wait_until
+
+pytestmark = pytest.mark.slow  # records real RTSP for tens of seconds
 
 WINDOW = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 RECORD_SECONDS = float(os.environ.get("DOZOR_EDGE_RECORD_SECONDS", "20"))

@@ -5,11 +5,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from edge.box import Box
 from edge.clock import Clock
 from edge.config import EdgeConfig
 from edge.recorder.command import ffmpeg_binary
 from tests.fixtures.ports import wait_until
+
+pytestmark = pytest.mark.slow  # records, then steps the clock
 
 WINDOW = (datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
 

@@ -15,7 +15,7 @@ from tests.forpost.conftest import World
 
 
 class RecordingCommands:
-    """Stands in for the MQTT command link (services.extra["commands"]) where no box runs in this test:
+    """Stands in for the MQTT command link (services.commands) where no box runs in this test:
     records what was sent and answers like a box would."""
 
     def __init__(self, answer: dict[str, Any] | None) -> None:
@@ -91,7 +91,7 @@ def test_parameter_errors_and_foreign_cameras(world: World) -> None:
 
 
 def test_home_mode_pauses_recording_of_a_private_camera(world: World) -> None:
-    commands = world.services.extra["commands"] = RecordingCommands({"ok": True})
+    commands = world.services.commands = RecordingCommands({"ok": True})
     sid = world.login()
     garage, entrance = world.number_of(sid, "Гараж"), world.number_of(sid, "Подъезд")
     assert world.call("EnableHomeMode", SessionID=sid, CameraID=garage, Enable=1) == {"Result": 1}
@@ -109,7 +109,7 @@ def test_home_mode_pauses_recording_of_a_private_camera(world: World) -> None:
 def test_call_controlled_device_reports_the_box_result(world: World) -> None:
     sid = world.login()
     entrance = world.number_of(sid, "Подъезд")
-    world.services.extra["commands"] = commands = RecordingCommands({"ok": True})
+    world.services.commands = commands = RecordingCommands({"ok": True})
     assert world.call("CallControlledDevice", SessionID=sid, CameraID=entrance, ControlledDeviceID=1) == {"Result": 1}
     assert commands.sent == [("box-1", "relay.pulse", {"camera_id": "entrance-1", "relay": "door", "seconds": 3})]
     commands.answer = {"ok": False, "error": "relay stuck"}

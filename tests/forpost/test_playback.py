@@ -157,6 +157,7 @@ def _is(colour: tuple[float, float, float], name: str) -> bool:
     return (r > 180 and b < 80) if name == "red" else (b > 180 and r < 80)
 
 
+@pytest.mark.slow  # records live HLS through the portal
 def test_live_hls_plays(portal: tuple[World, datetime]) -> None:
     world, _start = portal
     frames = _decode(_url(world, "Подъезд", "HLS"))

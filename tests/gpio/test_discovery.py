@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a network namespace and zeroconf announcements
+
 HELPER = Path(__file__).with_name("netns_zeroconf.py")
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,6 +13,8 @@ from edge.gpio.patterns import PATTERNS, BoxState
 from tests.fixtures.ports import wait_until
 from tests.gpio.pins import pulses_per_cycle, steps
 
+pytestmark = pytest.mark.slow  # watches whole LED blink cycles
+
 LED, BUTTON, TAMPER = 17, 27, 22
 
 HEALTHY: dict[str, Any] = {"cameras": {"cam1": {"state": "recording"}}, "disk": {"disk_full": False}}

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import av
+import pytest
 
 from tests.portal_archive.conftest import World, run_id
 
@@ -37,6 +38,7 @@ def _download(w: World, start: datetime, duration: float, token: str | None = No
     )
 
 
+@pytest.mark.slow  # an hour of video through PostgreSQL and S3
 def test_one_hour_clip_on_postgres_and_s3(pg_world: World) -> None:
     w = pg_world
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)

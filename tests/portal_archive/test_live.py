@@ -81,7 +81,7 @@ def test_on_demand_fetch_of_what_the_box_holds(world: World) -> None:
     params = {"start": t0.isoformat(), "duration": 60}
     no_link = w.client.get("/api/v1/cameras/cam1/download", params=params, headers=w.auth(w.alice))
     assert no_link.status_code == 409 and "upload was not requested" in no_link.json()["detail"]
-    sender = w.services.extra["commands"] = RecordingSender()
+    sender = w.services.commands = RecordingSender()
     for _ in range(2):  # asked once, however many times the subscriber retries
         fetching = w.client.get("/api/v1/cameras/cam1/download", params=params, headers=w.auth(w.alice))
         assert fetching.status_code == 202 and fetching.json()["status"] == "fetching"

@@ -2,6 +2,7 @@
 
 import threading
 import time
+from concurrent.futures import wait
 
 import pytest
 
@@ -52,6 +53,8 @@ def test_read_ahead_close_stops_further_reads() -> None:
     ahead = ReadAhead(store, [f"k{i}" for i in range(100)], depth=3)
     items = iter(ahead)
     assert next(items) == b"k0"
+    in_flight = list(ahead._pending)  # the reads close() may find already running
     ahead.close()
-    time.sleep(0.05)
+    wait(in_flight, timeout=10)  # cancelled or finished: no read of these can still start
+    assert all(f.done() for f in in_flight)
     assert len(store.started) <= 4  # the first window plus the refill after k0, nothing after close

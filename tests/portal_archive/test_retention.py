@@ -46,6 +46,7 @@ def test_sweep_removes_only_past_retention(world: World) -> None:
     assert retention.sweep(w.services, now) == {"segments": 0, "runs": 0, "objects": 0}
 
 
+@pytest.mark.slow  # two sweepers racing on PostgreSQL
 def test_two_sweepers_at_once_on_postgres(pg_world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     w = pg_world
     now, _ = _seed_old_and_new(w, 40)

@@ -35,7 +35,7 @@ class Desk:
 
     @property
     def storage(self):
-        return self.app.state.services.extra["storage"]
+        return self.app.state.services.storage
 
     def token(self, who: str) -> str:
         with self.db.session() as s:

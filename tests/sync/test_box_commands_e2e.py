@@ -28,6 +28,8 @@ from portal.models.forpost import ControlledDevice, HomeMode
 from tests.fixtures.ports import free_port, wait_until
 from tests.sync.stack import BoxProcess, Stack, make_stack
 
+pytestmark = pytest.mark.slow  # box process, portal and broker end to end
+
 BOX, HOME_CAM, OTHER_CAM = "box-c", "cam-c1", "cam-c2"
 DOOR_PIN, POWER_PIN = 17, 5
 CONTRACT, PASSWORD = "7001", "secret-7001"

@@ -25,6 +25,8 @@ from portal.models import Device, DeviceCommand, DeviceHealth, Operator
 from tests.fixtures.ports import wait_until
 from tests.sync.stack import PORTAL_USER, BoxProcess, Stack, make_stack
 
+pytestmark = pytest.mark.slow  # restarts the broker, boxes come and go
+
 BOXES = {"box-a": ["cam-a1"], "box-b": ["cam-b1"]}
 
 

@@ -25,6 +25,8 @@ from tests.sync.archive_sets import box_segments, portal_runs_with_init, portal_
 from tests.sync.fault_proxy import FaultProxy
 from tests.sync.stack import BoxProcess, Stack, make_stack
 
+pytestmark = pytest.mark.slow  # box process, portal and broker end to end
+
 BOXES = {"box-a": ["cam-a1"], "box-b": ["cam-b1"], "box-c": ["cam-c1"]}
 
 

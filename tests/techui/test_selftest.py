@@ -5,11 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
 from edge.selftest import run_selftest
 from tests.fixtures.ports import free_port, wait_until
 from tests.techui.conftest import LABEL_PASSWORD
+
+pytestmark = pytest.mark.slow  # runs the whole hw-tests suite in mock mode
 
 
 def test_selftest_reports_a_dead_camera_as_failed(tmp_path: Path, monkeypatch) -> None:

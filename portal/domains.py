@@ -1,0 +1,34 @@
+"""How a domain plugs into the portal: one ``Domain`` value per domain, read by the app factory.
+
+A domain lists its HTTP routers (in the order they must match), the background jobs its processes run
+while the app is up (started in the lifespan, stopped in reverse order), and the operator-console pages it
+links in the console's nav. Each domain package exposes it as ``DOMAIN`` in its ``domain.py``; the app
+factory (portal/app.py ``DOMAINS``) names the modules. Nothing registers itself as an import side effect.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from fastapi import APIRouter
+
+from portal.services import Services
+from portal.web.templating import NavItem
+
+
+class Job(Protocol):
+    """A running background job (a consumer thread, a periodic task): stopped when the app shuts down."""
+
+    def stop(self) -> None: ...
+
+
+# Starts a job for these services; None when the job is disabled by the settings (e.g. no broker configured).
+StartJob = Callable[[Services], Job | None]
+
+
+@dataclass(frozen=True)
+class Domain:
+    name: str
+    routers: tuple[APIRouter, ...] = ()
+    jobs: tuple[StartJob, ...] = ()
+    console_nav: tuple[NavItem, ...] = ()
