@@ -8,7 +8,7 @@ retried with the uploader's backoff, and is never marked uploaded (which would l
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -141,7 +141,7 @@ class IngestClient:
 Receipt = Callable[[object], str]  # the answer's JSON -> "" when it confirms the upload, else what is wrong
 
 
-def _echoes(expected: dict[str, object]) -> Receipt:
+def _echoes(expected: Mapping[str, object]) -> Receipt:
     def check(answer: object) -> str:
         if not isinstance(answer, dict):
             return "not a JSON object"

@@ -59,7 +59,7 @@ class TechnicianPasswords:
         row = self._current()
         stored = row["hash"] if row is not None else ""
         try:
-            right = self._hasher.verify(stored or self._dummy(), password)
+            right: bool = self._hasher.verify(stored or self._dummy(), password)
         except (VerificationError, InvalidHashError):
             right = False
         return right and bool(stored) and bool(password)

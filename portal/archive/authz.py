@@ -50,7 +50,7 @@ def media_access(request: Request, db: Session, camera_id: str, token: str | Non
         grant = signing.verify(services(request).settings.secret_key, camera_id, token)
         who = live_session(db, grant.session_id) if grant is not None else None
         camera = can_view_media(db, who, camera_id) if who is not None else None
-        if camera is None:
+        if camera is None or who is None:
             raise HTTPException(403, TOKEN_REFUSED)
         return MediaAccess(camera, who, token)
     who = optional_principal(request, db)

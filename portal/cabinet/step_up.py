@@ -35,4 +35,6 @@ def confirm_step_up_code(
     recovery.verify_code(db, req, code)
     req.completed_at = utcnow()  # this flow can never set a password
     contract = db.get(Contract, contract_id)
+    if contract is None:
+        raise FieldError("code", "договор не найден")
     return open_login(db, settings, contract, remember=False, kind="web", ip=ip, user_agent=user_agent, auth=AUTH_CODE)

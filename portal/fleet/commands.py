@@ -114,7 +114,7 @@ class CommandSender:
             if command is None or command.completed_at is not None or not _expired(command.expires_at, now):
                 return None
             command.status = "expired"
-            command.error = f"expired at {command.expires_at.isoformat()} without an answer from the box"
+            command.error = f"expired at {_when(command.expires_at)} without an answer from the box"
             return _expired_answer(command)
 
     def republish_pending(self) -> int:
@@ -132,7 +132,7 @@ class CommandSender:
                 if _expired(row.expires_at, now):
                     if row.status == "sent":
                         row.status = "expired"
-                        row.error = f"expired at {row.expires_at.isoformat()} without an answer from the box"
+                        row.error = f"expired at {_when(row.expires_at)} without an answer from the box"
                 else:
                     pending.append((row.device_id, row.name, _command_of(row)))
         for device_id, name, command in pending:
@@ -152,3 +152,7 @@ def _expired(expires_at: datetime | None, now: datetime) -> bool:
 def _expired_answer(row: DeviceCommand) -> dict[str, Any]:
     """Shaped like a box's result (`CommandResult`), so callers read `ok`/`status`/`error` the same way."""
     return {"request_id": row.request_id, "ok": False, "status": "expired", "result": {}, "error": row.error}
+
+
+def _when(at: datetime | None) -> str:
+    return at.isoformat() if at is not None else "its deadline"

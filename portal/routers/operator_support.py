@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, Uplo
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from portal.auth.sessions import Principal
 from portal.deps import DB, services
 from portal.models import Contract, Operator
 from portal.models.support import CannedReply
@@ -114,7 +115,7 @@ def ticket_reply(
             svc.storage,
             gateway_for(svc.settings),
             found,
-            who.operator_id,
+            _staff(who),
             text,
             uploads,
             internal=internal == "1",
@@ -370,10 +371,17 @@ def chat_to_ticket(request: Request, chat_id: int, who: PageOperator, db: DB) ->
     if found is None:
         raise HTTPException(404, "Такого чата нет")
     try:
-        ticket = chat.to_ticket(db, found, who.operator_id)
+        ticket = chat.to_ticket(db, found, _staff(who))
     except SupportError as exc:
         return _chat_page(request, db, chat_id, exc.status, error=exc.reason)
     return RedirectResponse(f"/operator/support/tickets/{ticket.id}", status_code=303)
 
 
 ROUTERS = (router,)
+
+
+def _staff(who: Principal) -> int:
+    """The operator's id; the Operator guards only let operators through."""
+    if who.operator_id is None:
+        raise HTTPException(403, "this page is for operators")
+    return who.operator_id

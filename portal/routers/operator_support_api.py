@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 
+from portal.auth.sessions import Principal
 from portal.deps import DB, Operator, services
 from portal.models.support import Ticket
 from portal.sms.gateways import gateway_for
@@ -71,7 +72,7 @@ def reply(
     try:
         uploads = read_uploads(files, svc.settings.support_max_file_bytes)
         message = tickets.staff_reply(
-            db, svc.storage, gateway_for(svc.settings), found, who.operator_id, text, uploads,
+            db, svc.storage, gateway_for(svc.settings), found, _staff(who), text, uploads,
             internal=internal, status=status,
         )  # fmt: skip
     except SupportError as exc:
@@ -80,3 +81,10 @@ def reply(
 
 
 ROUTERS = (router,)
+
+
+def _staff(who: Principal) -> int:
+    """The operator's id; the Operator guards only let operators through."""
+    if who.operator_id is None:
+        raise HTTPException(403, "this page is for operators")
+    return who.operator_id

@@ -151,7 +151,7 @@ def chat_page(request: Request, who: PageSubscriber, db: DB) -> Response:
         request,
         "support/chat.html",
         active="support",
-        tz=contract.tz,
+        tz=contract.tz if contract is not None else "UTC",
         chat=current,
         messages=chat.messages_after(db, current.id),
         post_url="/support/chat/messages",

@@ -3,7 +3,7 @@ feedback and "connect me" forms and the contacts page (no login). Every write go
 handlers in portal/routers/support.py, so pages and API answer bad input the same way."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
@@ -131,7 +131,7 @@ def new_ticket(
     clip_duration: Annotated[int, Form()] = 60,
     files: Files = None,
 ) -> Response:
-    form = {
+    form: dict[str, Any] = {
         "name": name,
         "phone": phone,
         "topic": topic,
@@ -231,6 +231,8 @@ def bot_send(
             raise
         db.rollback()
         current = db.get(BotNode, node_id)
+        if current is None:
+            raise
         return render(
             request,
             "support/bot.html",

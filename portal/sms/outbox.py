@@ -66,7 +66,7 @@ def purge_secrets(db: Session, now: datetime | None = None) -> int:
         .values(body=None)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount or 0
+    return getattr(result, "rowcount", 0) or 0  # a CursorResult for UPDATE
 
 
 def recent_messages(db: Session, limit: int = 200, recipient: str = "") -> list[OutboxMessage]:

@@ -70,7 +70,8 @@ def save_node(
         raise SupportError("topic_code", "нет такой темы обращения")
     if parent_id is not None and db.get(BotNode, parent_id) is None:
         raise SupportError("parent_id", "нет такого раздела")
-    if node_id and parent_id and any(n.id == node_id for n in path_to(db, db.get(BotNode, parent_id))):
+    parent = db.get(BotNode, parent_id) if parent_id is not None else None
+    if node_id and parent is not None and any(n.id == node_id for n in path_to(db, parent)):
         raise SupportError("parent_id", "пункт нельзя вложить в самого себя")
     node = db.get(BotNode, node_id) if node_id else BotNode(parent_id=parent_id)
     if node is None:

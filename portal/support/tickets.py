@@ -8,6 +8,7 @@ through the SMS/e-mail outbox.
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -272,7 +273,7 @@ def is_overdue(ticket: Ticket, now: datetime | None = None) -> bool:
     )
 
 
-def queue_query(f: QueueFilter, now: datetime | None = None) -> Select[tuple[Ticket]]:
+def queue_query(f: QueueFilter, now: datetime | None = None) -> Select[Any]:
     now = now or utcnow()
     query = select(Ticket).order_by(Ticket.first_response_due.is_(None), Ticket.first_response_due, Ticket.id)
     query = query.where(Ticket.status == f.state) if f.state else query.where(Ticket.status != "closed")
