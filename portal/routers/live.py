@@ -25,7 +25,13 @@ class StreamOut(BaseModel):
     expires: int
 
 
-@router.get("/{camera_id}/live.m3u8", responses={200: {"content": {HLS: {}}}})
+@router.get(
+    "/{camera_id}/live.m3u8",
+    responses={
+        200: {"content": {HLS: {}}},
+        503: {"description": "the camera is not sending video now (its state, not the request); retry later"},
+    },
+)
 def live_hls(request: Request, camera_id: str, db: DB, token: str | None = None) -> Response:
     camera = camera_for_request(request, db, camera_id, token)
     newest = newest_segments(db, camera.id, count=1)

@@ -236,3 +236,28 @@ def test_ingest_json_times_out_of_range_answer_422(
     )
     assert answer.status_code == 422, answer.text
     assert [error["loc"][-1] for error in answer.json()["detail"]] == [field]
+
+
+def test_a_snapshot_of_bytes_that_do_not_decode_answers_404(fuzz_portal: FuzzPortal) -> None:
+    """A box may upload bytes that are no video: the snapshot says so (404) instead of a decoder's 500."""
+    camera, run = fuzz_portal.world.shared_a, "20261122T080000Z-0badf0"
+    auth = {"Authorization": f"Bearer {fuzz_portal.world.upload_token}"}
+    put = fuzz_portal.client.put
+    assert put(f"/ingest/v1/cameras/{camera}/runs/{run}/init", content=b"no mp4", headers=auth | {
+        "Content-Type": "video/mp4"}).status_code in (200, 201)  # fmt: skip
+    body = b"not a segment either"
+    headers = auth | {
+        "Content-Type": "video/iso.segment",
+        HEADER_START: "2026-11-22T08:00:00Z",
+        HEADER_DURATION: "6",
+        HEADER_SHA256: hashlib.sha256(body).hexdigest(),
+    }
+    assert put(f"/ingest/v1/cameras/{camera}/runs/{run}/segments/0", content=body, headers=headers).status_code in (
+        200,
+        201,
+    )
+    answer = fuzz_portal.client.get(
+        f"/api/v1/cameras/{camera}/snapshot.jpg", params={"at": "2026-11-22T08:00:01Z"}, headers=_auth(fuzz_portal)
+    )
+    assert answer.status_code == 404, answer.text
+    assert "cannot be decoded" in _detail(answer)
