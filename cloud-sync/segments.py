@@ -8,9 +8,9 @@ and numbered media segments (``moof+mdat``, ~6 s, cut on keyframes). A segment i
 import re
 import secrets
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import AfterValidator, BaseModel, Field
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 RUN_ID_PATTERN = r"^\d{8}T\d{6}Z-[0-9a-f]{6}$"
@@ -57,7 +57,14 @@ def new_run_id(start: datetime) -> str:
 
 
 def is_run_id(value: str) -> bool:
-    return bool(_RUN_ID_RE.match(value))
+    """The pattern, and a real calendar second (20260230T... is not one)."""
+    if not _RUN_ID_RE.match(value):
+        return False
+    try:
+        datetime.strptime(value[:16], "%Y%m%dT%H%M%SZ")
+    except ValueError:
+        return False
+    return True
 
 
 def init_path(camera_id: str, run_id: str) -> str:
@@ -81,11 +88,33 @@ def format_time(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def parse_time(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
+# Every time on the wire lies in this range: outside it (years 1 or 9999, say) the arithmetic on it would
+# overflow, and no box records video there.
+TIME_MIN = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_MAX = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def to_utc(value: datetime) -> datetime:
+    """An aware time as UTC within [TIME_MIN, TIME_MAX); ValueError (one sentence) otherwise."""
+    if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("time must carry a zone (use UTC, e.g. 2026-11-22T08:00:00Z)")
-    return parsed.astimezone(UTC)
+    # Compare the wall-clock reading with the bounds moved into its zone: converting year 1 at +05:00 to
+    # UTC would itself raise OverflowError.
+    local, offset = value.replace(tzinfo=None), value.utcoffset()
+    if not TIME_MIN.replace(tzinfo=None) + offset <= local < TIME_MAX.replace(tzinfo=None) + offset:
+        raise ValueError(f"time must be from {TIME_MIN:%Y-%m-%d} up to {TIME_MAX:%Y-%m-%d} (UTC)")
+    return value.astimezone(UTC)
+
+
+def parse_time(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, OverflowError) as exc:  # e.g. 2026-02-30: "day is out of range for month"
+        raise ValueError(str(exc)) from None
+    return to_utc(parsed)
+
+
+UtcTime = Annotated[datetime, AfterValidator(to_utc)]
 
 
 class SegmentMeta(BaseModel):
@@ -94,23 +123,16 @@ class SegmentMeta(BaseModel):
     camera_id: str = Field(pattern=ID_PATTERN)
     run_id: str = Field(pattern=RUN_ID_PATTERN)
     seq: int = Field(ge=0)
-    start: datetime
+    start: UtcTime
     duration: float = Field(gt=0, le=60)
     size: int = Field(ge=1, le=MAX_SEGMENT_BYTES)
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     clock_synced: bool = True
 
-    @field_validator("start")
-    @classmethod
-    def _utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("start must carry a zone")
-        return value.astimezone(UTC)
-
 
 class TimeRange(BaseModel):
-    start: datetime
-    end: datetime
+    start: UtcTime
+    end: UtcTime
 
 
 class Gap(TimeRange):
@@ -127,4 +149,4 @@ class Holdings(BaseModel):
     """Box -> portal: the ranges the box still holds for a camera (uploaded or not)."""
 
     ranges: list[TimeRange]
-    reported_at: datetime
+    reported_at: UtcTime

@@ -5,10 +5,11 @@ from datetime import datetime, timedelta
 from fractions import Fraction
 
 import av
+import av.error
 from sqlalchemy.orm import Session
 
 from portal.archive.segments import SegmentRef, newest_segments, segments_in_range
-from portal.archive.storage import storage_of
+from portal.archive.storage import ObjectNotFound, storage_of
 
 NEAR = timedelta(seconds=1)
 
@@ -33,8 +34,14 @@ def snapshot_jpeg(
         ref = _segment_at(db, camera_id, at)
     storage = storage_of(services)
     offset = None if at is None else max((at - ref.start).total_seconds(), 0.0)
-    data = storage.read(ref.init_key) + storage.read(ref.object_key)
-    return _encode_jpeg(_frame(data, offset, exact))
+    try:
+        data = storage.read(ref.init_key) + storage.read(ref.object_key)
+    except ObjectNotFound:
+        raise NoVideo(f"camera {camera_id!r}: the video there is gone (past retention)") from None
+    try:
+        return _encode_jpeg(_frame(data, offset, exact))
+    except (av.error.FFmpegError, IndexError):  # stored bytes a box sent that do not decode (no video stream)
+        raise NoVideo(f"camera {camera_id!r}: the video there cannot be decoded") from None
 
 
 def _segment_at(db: Session, camera_id: str, at: datetime | None) -> SegmentRef:

@@ -16,6 +16,7 @@ from portal.models import Contract, utcnow
 Answer = dict[str, object] | list[dict[str, object]]
 Call = Callable[[CallContext], Answer]
 NOT_SUPPORTED = "Не поддерживается"
+MAX_TZ_OFFSET = 14 * 3600  # seconds: the widest UTC offsets in use are -12:00 and +14:00
 
 
 def login(ctx: CallContext) -> Answer:
@@ -66,12 +67,9 @@ def get_translation_url(ctx: CallContext) -> Answer:
     fmt = ctx.params.text("Format", 8).upper()
     if fmt not in translations.FILES:
         raise errors.bad_value("Format")
-    ts = ctx.params.integer("TS", 0)
-    if ts < 0:
-        raise errors.bad_value("TS")
+    # Not in the future: beyond now the value is refused before it becomes a datetime (year 10000 would overflow).
+    ts = ctx.params.integer("TS", 0, lo=0, hi=int(utcnow().timestamp()))
     start_at = datetime.fromtimestamp(ts, UTC) if ts else None
-    if start_at is not None and start_at > utcnow():
-        raise errors.bad_value("TS")
     url = translations.open_translation(
         ctx.db,
         ctx.services.settings,
@@ -80,7 +78,7 @@ def get_translation_url(ctx: CallContext) -> Answer:
         camera=camera,
         fmt=fmt,
         start_at=start_at,
-        tz_offset=ctx.params.integer("TZ", 0),
+        tz_offset=ctx.params.integer("TZ", 0, lo=-MAX_TZ_OFFSET, hi=MAX_TZ_OFFSET),
         light=ctx.params.flag("LightStream", False),
     )
     return {"URL": url}
@@ -96,9 +94,7 @@ def stop_translation(ctx: CallContext) -> Answer:
 def get_events(ctx: CallContext) -> Answer:
     camera = camera_param(ctx)
     zone = _zone(ctx)
-    count = ctx.params.integer("Count", 100)
-    if count <= 0:
-        raise errors.bad_value("Count")
+    count = ctx.params.integer("Count", 100, lo=1)
     lower = ctx.params.local_datetime("LowerDate", zone)
     upper = ctx.params.local_datetime("UpperDate", zone)
     return events.camera_events(ctx.db, camera, zone, lower, upper, count)
@@ -118,7 +114,7 @@ def toggle_fav_camera(ctx: CallContext) -> Answer:
 
 def call_controlled_device(ctx: CallContext) -> Answer:
     camera = camera_param(ctx)
-    device_id = ctx.params.integer("ControlledDeviceID")
+    device_id = ctx.params.integer("ControlledDeviceID", lo=1)
     return devices.call_device(ctx.db, ctx.services, camera, device_id)
 
 

@@ -1,8 +1,9 @@
 """Run one call in its own unit of work and turn failures into the API's error answers.
 
 Login maps database trouble to LoginErrorCode 201 (cannot reach the account store) and 202 (it failed
-while answering); other calls answer ErrorCode 1. A refused call changes nothing (rolled back) — except a
-refused Login, whose only writes are the login throttle's failure counts, which must persist.
+while answering); other calls answer ErrorCode 1. Any other failure inside a call is logged and answered
+the same way (never HTTP 500). A refused call changes nothing (rolled back) — except a refused Login, whose
+only writes are the login throttle's failure counts, which must persist.
 """
 
 import logging
@@ -44,6 +45,10 @@ def run_call(services: Services, name: str, values: Mapping[str, str], client_ip
         except SQLAlchemyError:
             session.rollback()
             log.exception("forpost %s: database error", name)
+            return _db_failure(is_login, down=False)
+        except Exception:  # the last resort: the apps understand an ErrorCode, never an HTTP 500
+            session.rollback()
+            log.exception("forpost %s: unexpected failure", name)
             return _db_failure(is_login, down=False)
 
 

@@ -9,7 +9,7 @@ from portal.models import Camera
 
 def camera_param(ctx: CallContext, name: str = "CameraID") -> Camera:
     """The caller's camera named by the parameter. Unknown and foreign cameras answer alike (no probing)."""
-    number = ctx.params.integer(name)
+    number = ctx.params.integer(name, lo=1)
     camera_id = camera_of(ctx.db, number)
     camera = can_view(ctx.db, ctx.who, camera_id) if camera_id else None
     if camera is None:

@@ -1,13 +1,17 @@
 """The form parameters of a call, read with the API's rules: absent -> ErrorCode 4, malformed -> ErrorCode 3."""
 
+import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 
+from cloud_sync.segments import to_utc
 from portal.forpost import errors
+from portal.params import INT32_MAX
 
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _TRUE = {"1", "true", "yes", "on", "enabled"}
 _FALSE = {"0", "false", "no", "off", "disabled", ""}
+_INTEGER = re.compile(r"[+-]?[0-9]{1,19}")  # ASCII digits only: "²".isdigit() is True and int() refuses it
 
 
 class Params:
@@ -33,16 +37,19 @@ class Params:
             raise errors.bad_value(name)
         return value
 
-    def integer(self, name: str, default: int | None = None) -> int:
+    def integer(self, name: str, default: int | None = None, lo: int = -INT32_MAX - 1, hi: int = INT32_MAX) -> int:
+        """Decimal digits within [lo, hi] (by default what an Integer column holds): beyond it ErrorCode 3."""
         value = self._values.get(name)
         if value is None or value == "":
             if default is None:
                 raise errors.missing(name)
             return default
-        try:
-            return int(value)
-        except ValueError:
-            raise errors.bad_value(name) from None
+        if not _INTEGER.fullmatch(value):
+            raise errors.bad_value(name)
+        number = int(value)
+        if not lo <= number <= hi:
+            raise errors.bad_value(name)
+        return number
 
     def flag(self, name: str, default: bool | None = None) -> bool:
         """0/1 flags; PushBadge-style enabled/disabled too."""
@@ -64,7 +71,6 @@ class Params:
         if not value:
             return None
         try:
-            naive = datetime.strptime(value, TIME_FORMAT)
-        except ValueError:
+            return to_utc(datetime.strptime(value, TIME_FORMAT).replace(tzinfo=zone))
+        except ValueError:  # 2026-02-30, or a year the arithmetic cannot hold (1, 9999)
             raise errors.bad_value(name) from None
-        return naive.replace(tzinfo=zone).astimezone(UTC)

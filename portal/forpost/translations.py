@@ -146,7 +146,11 @@ def stop(db: Session, token: str, contract_id: int | None = None, now: datetime 
 
 def token_from_url(url: str) -> str | None:
     """The token in a URL we issued: .../translations/{token}/{file}."""
-    parts = [p for p in urlsplit(url).path.split("/") if p]
+    try:
+        path = urlsplit(url).path
+    except ValueError:  # "http://[x": not a URL at all
+        return None
+    parts = [p for p in path.split("/") if p]
     name = PREFIX.strip("/")
     if name in parts[:-1]:
         return parts[parts.index(name) + 1]

@@ -42,7 +42,7 @@ def check_content_type(value: str | None, expected: str) -> None:
 
 def check_length(value: str | None) -> None:
     """Refuse an announced oversize body before reading it."""
-    if value is not None and value.isdigit() and int(value) > MAX_SEGMENT_BYTES:
+    if value is not None and value.strip().isascii() and value.strip().isdigit() and int(value) > MAX_SEGMENT_BYTES:
         raise HTTPException(413, f"Content-Length {value} exceeds the limit of {MAX_SEGMENT_BYTES} bytes")
 
 

@@ -15,6 +15,7 @@ from portal.cabinet.errors import FieldError
 from portal.cabinet.my_sessions import KIND_NAMES, active_sessions, revoke_own
 from portal.deps import DB, services
 from portal.models import ContactConfirmation
+from portal.params import RowId
 from portal.sms.gateways import gateway_for
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PagePasswordSubscriber, PageSubscriber
@@ -83,7 +84,7 @@ def contact_confirm(
 
 
 @router.post("/contacts/phones/{phone_id}/delete", dependencies=[Csrf])
-def phone_delete(request: Request, phone_id: int, who: PagePasswordSubscriber, db: DB) -> Response:
+def phone_delete(request: Request, phone_id: RowId, who: PagePasswordSubscriber, db: DB) -> Response:
     try:
         contacts.remove_phone(db, who.contract_id, phone_id)
     except FieldError as exc:
@@ -92,7 +93,7 @@ def phone_delete(request: Request, phone_id: int, who: PagePasswordSubscriber, d
 
 
 @router.post("/contacts/emails/{email_id}/delete", dependencies=[Csrf])
-def email_delete(request: Request, email_id: int, who: PagePasswordSubscriber, db: DB) -> Response:
+def email_delete(request: Request, email_id: RowId, who: PagePasswordSubscriber, db: DB) -> Response:
     try:
         contacts.remove_email(db, who.contract_id, email_id)
     except FieldError as exc:
@@ -114,7 +115,7 @@ def sessions_page(request: Request, who: PageSubscriber, db: DB) -> Response:
 
 
 @router.post("/sessions/{session_id}/revoke", dependencies=[Csrf])
-def session_revoke(request: Request, session_id: int, who: PageSubscriber, db: DB) -> Response:
+def session_revoke(request: Request, session_id: RowId, who: PageSubscriber, db: DB) -> Response:
     try:
         revoke_own(db, who.contract_id, session_id)
     except FieldError as exc:

@@ -17,6 +17,7 @@ from portal.archive.segments import init_key_of, segment_by_id
 from portal.archive.storage import ObjectNotFound, storage_of
 from portal.deps import DB, services
 from portal.models import Contract, utcnow
+from portal.params import BigRowId
 
 router = APIRouter(prefix="/api/v1/cameras", tags=["archive"])
 HLS = "application/vnd.apple.mpegurl"
@@ -27,7 +28,7 @@ RETRY_SECONDS = 5
 def archive_hls(request: Request, camera_id: str, db: DB, start: str, end: str, token: str | None = None) -> Response:
     access = media_access(request, db, camera_id, token)
     camera = access.camera
-    lo, hi = parse_window(start, end)
+    lo, hi = parse_window(start, end, ("start", "end"))
     try:
         text = archive_playlist(db, camera.id, lo, hi, access.urls(request, span=(hi - lo).total_seconds()))
     except ValueError as exc:
@@ -38,13 +39,13 @@ def archive_hls(request: Request, camera_id: str, db: DB, start: str, end: str, 
 
 
 @router.get("/{camera_id}/init/{run_pk}.mp4", responses={200: {"content": {"video/mp4": {}}}})
-def init_segment(request: Request, camera_id: str, run_pk: int, db: DB, token: str | None = None) -> Response:
+def init_segment(request: Request, camera_id: str, run_pk: BigRowId, db: DB, token: str | None = None) -> Response:
     camera = camera_for_request(request, db, camera_id, token)
     return _object(request, init_key_of(db, camera.id, run_pk), "video/mp4", f"init {run_pk}")
 
 
 @router.get("/{camera_id}/segments/{segment_id}.m4s", responses={200: {"content": {"video/iso.segment": {}}}})
-def media_segment(request: Request, camera_id: str, segment_id: int, db: DB, token: str | None = None) -> Response:
+def media_segment(request: Request, camera_id: str, segment_id: BigRowId, db: DB, token: str | None = None) -> Response:
     camera = camera_for_request(request, db, camera_id, token)
     # Bound to the authorised camera: another camera's segment id is simply not found here.
     ref = segment_by_id(db, camera.id, segment_id, playable_only=False)
@@ -70,7 +71,9 @@ async def download(
     request: Request,
     camera_id: str,
     start: Annotated[str, Query(description="ISO 8601 UTC; the cursor position")],
-    duration: Annotated[float, Query(gt=0, description="Seconds: 60, 300, 600, 1800, 3600 or custom")],
+    duration: Annotated[
+        float, Query(gt=0, allow_inf_nan=False, description="Seconds: 60, 300, 600, 1800, 3600 or custom")
+    ],
     token: str | None = None,
 ) -> Response:
     svc = services(request)

@@ -20,6 +20,7 @@ from portal.cabinet.login import LoginRefused, check_password_login, open_login,
 from portal.cabinet.step_up import confirm_step_up_code, send_step_up_code
 from portal.deps import DB, AnyPrincipal, optional_principal, services
 from portal.models import RecoveryRequest
+from portal.params import small_int
 from portal.sms.gateways import gateway_for
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageSubscriber, safe_next
@@ -301,8 +302,9 @@ def recover_phone(request: Request, db: DB, phone: Annotated[str, Form()] = "") 
     req = _flow(request, db)
     if req is None:
         return _restart(request)
+    choice = small_int(phone)
     try:
-        recovery.send_code(db, req, int(phone) if phone.isdigit() else -1, gateway_for(services(request).settings))
+        recovery.send_code(db, req, -1 if choice is None else choice, gateway_for(services(request).settings))
     except FieldError as exc:
         phones = recovery.masked_phones(db, req)
         return render(request, "recover/phone.html", 400, error=f"Телефон: {exc.reason}", phones=phones)

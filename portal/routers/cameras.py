@@ -78,7 +78,9 @@ def camera_timeline(
     db: DB,
     start: Annotated[str, Query(alias="from", description="ISO 8601 UTC")],
     end: Annotated[str, Query(alias="to", description="ISO 8601 UTC")],
-    resolution: Annotated[float, Query(ge=0, le=86400, description="Join ranges closer than this (s)")] = 0.0,
+    resolution: Annotated[
+        float, Query(ge=0, le=86400, allow_inf_nan=False, description="Join ranges closer than this (s)")
+    ] = 0.0,
     token: str | None = None,
 ) -> TimelineOut:
     camera = camera_for_request(request, db, camera_id, token)

@@ -31,7 +31,10 @@ class ClaimOut(BaseModel):
     portal_url: str
 
 
-@router.post("/api/v1/devices/claim", response_model=ClaimOut)
+NO_BROKER = {503: {"description": "the portal runs without an MQTT broker (configuration, not input)"}}
+
+
+@router.post("/api/v1/devices/claim", response_model=ClaimOut, responses=NO_BROKER)
 def claim(body: ClaimBody, request: Request, db: DB) -> ClaimOut:
     """One-time: the claim code printed for the box buys its upload token and MQTT password."""
     settings = services(request).settings
@@ -78,7 +81,7 @@ def device_detail(device_id: str, _who: Operator, db: DB) -> dict[str, Any]:
     return detail
 
 
-@router.post("/api/v1/operator/devices/{device_id}/commands")
+@router.post("/api/v1/operator/devices/{device_id}/commands", responses=NO_BROKER)
 def send_command(device_id: str, body: CommandBody, request: Request, _who: Operator) -> dict[str, Any]:
     sender = _sender(request)
     try:

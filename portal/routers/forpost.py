@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from portal.auth.client_ip import client_ip
 from portal.deps import services
+from portal.forpost import errors
 from portal.forpost.calls import CALLS
 from portal.forpost.dispatch import run_call
 from portal.forpost.embed_page import render_embed
@@ -22,7 +23,10 @@ async def forpost_call(name: str, request: Request) -> JSONResponse:
     if name.lower() not in CALLS:
         raise HTTPException(404, f"unknown Forpost call {name!r}")
     values = dict(request.query_params)
-    form = await request.form()
+    try:
+        form = await request.form()
+    except Exception:  # a malformed multipart or urlencoded body: the apps expect an ErrorCode, not HTTP 400
+        return JSONResponse(errors.ForpostError(errors.BAD_VALUE, "Неверный формат параметров запроса").answer())
     values.update({key: value for key, value in form.items() if isinstance(value, str)})
     answer = await run_in_threadpool(run_call, services(request), name, values, client_ip(request))
     return JSONResponse(answer)

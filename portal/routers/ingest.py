@@ -31,6 +31,7 @@ from portal.ingest.service import (
     store_init,
     store_segment,
 )
+from portal.params import Seq
 
 router = APIRouter(prefix=f"{INGEST_PREFIX}/cameras", tags=["ingest"])
 
@@ -81,7 +82,7 @@ async def put_init(request: Request, camera: CameraId, run: str, authorization: 
     responses={200: {"description": "already stored with the same checksum"}},
 )
 async def put_segment(
-    request: Request, camera: CameraId, run: str, seq: Annotated[int, Path(ge=0)], authorization: Authorization = ""
+    request: Request, camera: CameraId, run: str, seq: Seq, authorization: Authorization = ""
 ) -> JSONResponse:
     await run_in_threadpool(_authorise, request, camera, authorization)
     hdr.check_run(run)

@@ -25,7 +25,13 @@ class StreamOut(BaseModel):
     expires: int
 
 
-@router.get("/{camera_id}/live.m3u8", responses={200: {"content": {HLS: {}}}})
+@router.get(
+    "/{camera_id}/live.m3u8",
+    responses={
+        200: {"content": {HLS: {}}},
+        503: {"description": "the camera is not sending video now (its state, not the request); retry later"},
+    },
+)
 def live_hls(request: Request, camera_id: str, db: DB, token: str | None = None) -> Response:
     access = media_access(request, db, camera_id, token)
     camera = access.camera

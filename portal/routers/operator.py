@@ -30,6 +30,7 @@ from portal.cabinet.operators import authenticate_operator
 from portal.deps import DB, optional_principal, services
 from portal.deps import Operator as ApiOperator
 from portal.models import Address, Contract, IpBinding
+from portal.params import RowId, small_int
 from portal.sms.outbox import recent_messages
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageOperator, safe_next
@@ -171,7 +172,7 @@ def contract_create(
                 db,
                 number,
                 password,
-                int(address_id) if address_id.isdigit() else None,
+                small_int(address_id),
                 flat,
                 [p for p in phones.split(",") if p.strip()],
                 [e for e in emails.split(",") if e.strip()],
@@ -199,14 +200,14 @@ def _field_error(exc: FieldError) -> str:
 
 
 @router.get("/contracts/{contract_id}")
-def contract_page(request: Request, contract_id: int, _who: PageOperator, db: DB) -> Response:
+def contract_page(request: Request, contract_id: RowId, _who: PageOperator, db: DB) -> Response:
     return _contract_page(request, db, _contract_or_404(db, contract_id))
 
 
 @router.post("/contracts/{contract_id}/address", dependencies=[Csrf])
 def contract_address(
     request: Request,
-    contract_id: int,
+    contract_id: RowId,
     _who: PageOperator,
     db: DB,
     address_id: Annotated[str, Form()] = "",
@@ -214,7 +215,7 @@ def contract_address(
 ) -> Response:
     contract = _contract_or_404(db, contract_id)
     try:
-        bind_address(db, contract, int(address_id) if address_id.isdigit() else None, flat)
+        bind_address(db, contract, small_int(address_id), flat)
     except FieldError as exc:
         return _contract_page(request, db, contract, 400, error=_field_error(exc))
     return _contract_page(request, db, contract, notice="Адрес договора сохранён")
@@ -222,7 +223,7 @@ def contract_address(
 
 @router.post("/contracts/{contract_id}/status", dependencies=[Csrf])
 def contract_status(
-    request: Request, contract_id: int, _who: PageOperator, db: DB, status: Annotated[str, Form()] = ""
+    request: Request, contract_id: RowId, _who: PageOperator, db: DB, status: Annotated[str, Form()] = ""
 ) -> Response:
     contract = _contract_or_404(db, contract_id)
     try:
@@ -233,7 +234,7 @@ def contract_status(
 
 
 @router.post("/contracts/{contract_id}/reset-password", dependencies=[Csrf])
-def contract_reset_password(request: Request, contract_id: int, _who: PageOperator, db: DB) -> Response:
+def contract_reset_password(request: Request, contract_id: RowId, _who: PageOperator, db: DB) -> Response:
     contract = _contract_or_404(db, contract_id)
     password = reset_password(db, contract)
     return _contract_page(
@@ -243,7 +244,7 @@ def contract_reset_password(request: Request, contract_id: int, _who: PageOperat
 
 @router.post("/contracts/{contract_id}/ip-bindings", dependencies=[Csrf])
 def contract_bind_ip(
-    request: Request, contract_id: int, _who: PageOperator, db: DB, network: Annotated[str, Form()] = ""
+    request: Request, contract_id: RowId, _who: PageOperator, db: DB, network: Annotated[str, Form()] = ""
 ) -> Response:
     contract = _contract_or_404(db, contract_id)
     try:
@@ -255,7 +256,7 @@ def contract_bind_ip(
 
 
 @router.post("/ip-bindings/{binding_id}/delete", dependencies=[Csrf])
-def ip_binding_delete(binding_id: int, _who: PageOperator, db: DB) -> Response:
+def ip_binding_delete(binding_id: RowId, _who: PageOperator, db: DB) -> Response:
     row = db.get(IpBinding, binding_id)
     if row is None:
         raise HTTPException(404, "Привязки нет")
@@ -279,9 +280,10 @@ def address_create(
     entrance: Annotated[str, Form()] = "1",
 ) -> Response:
     try:
-        if not entrance.strip().isdigit():
+        number = small_int(entrance)
+        if number is None:
             raise FieldError("entrance", "номер подъезда — число")
-        create_address(db, city, street, house, int(entrance))
+        create_address(db, city, street, house, number)
     except FieldError as exc:
         return render(
             request,
@@ -387,7 +389,7 @@ async def api_import(request: Request, _who: ApiOperator, db: DB) -> dict[str, i
 
 
 @api.delete("/{binding_id}", status_code=204)
-def api_unbind(binding_id: int, _who: ApiOperator, db: DB) -> None:
+def api_unbind(binding_id: RowId, _who: ApiOperator, db: DB) -> None:
     if db.get(IpBinding, binding_id) is None:
         raise HTTPException(404, "no such binding")
     unbind_ip(db, binding_id)

@@ -13,6 +13,7 @@ from portal.deps import DB, services
 from portal.forpost import media, translations
 from portal.forpost.translations import TranslationClosed
 from portal.models.forpost import Translation
+from portal.params import BigRowId
 
 router = APIRouter(prefix=translations.PREFIX, tags=["forpost"])
 
@@ -43,12 +44,12 @@ def hls(token: str, request: Request, db: DB) -> Response:
 
 
 @router.get("/{token}/init/{run_pk}.mp4")
-def hls_init(token: str, run_pk: int, request: Request, db: DB) -> Response:
+def hls_init(token: str, run_pk: BigRowId, request: Request, db: DB) -> Response:
     return _hls_object(request, db, token, lambda t: media.init_key(db, t, run_pk), "video/mp4")
 
 
 @router.get("/{token}/seg/{segment_id}.m4s")
-def hls_segment(token: str, segment_id: int, request: Request, db: DB) -> Response:
+def hls_segment(token: str, segment_id: BigRowId, request: Request, db: DB) -> Response:
     return _hls_object(request, db, token, lambda t: media.segment_key(db, t, segment_id), "video/iso.segment")
 
 

@@ -4,24 +4,38 @@ The routes are enumerated from the app itself; each must match exactly one rule 
 that nobody classified fails this test. Each request carries a valid CSRF pair and a fresh session, so
 what is tested is who may call the route, not the form guard. Camera routes run twice: with A's
 private camera (C must be refused) and with the shared camera of A's entrance (C must be let in).
+
+An allowed cell asserts the route's exact answer (SUCCESS): both cameras carry a short run of real video
+(uploaded through ingest), so a camera route answers an allowed caller 200 — never the 403/404 a refused
+caller gets, which is what a broken shared-camera rule would answer.
 """
 
 import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from cloud_sync.segments import format_time, init_path, segment_path
 from portal.auth.sessions import open_session
 from portal.cabinet.ip_bindings import bind_ip
-from portal.models import Contract, ContractEmail, ContractPhone, Operator
+from portal.models import ArchiveRun, ArchiveSegment, Contract, ContractEmail, ContractPhone, Operator
 from portal.web.csrf import CSRF_COOKIE
+from tests.portal_archive.media import encode
 
 WHO = ("anon", "a", "b", "c", "op")
-OK = {200, 201, 204, 303, 400, 404, 409, 410, 422}  # reached the handler: only the handler's own answer
+
+
+# An allowed cell: exactly the route's own answer to the matrix's request, from SUCCESS below (a set of
+# "any handler answer" would let a wrongly refused 404 pass for a broken ownership rule).
+class _Ok(frozenset):
+    """The marker of an allowed cell (compared by identity)."""
+
+
+OK = _Ok()
 DENY = {403, 404}  # refused without saying whether the thing exists
 PAGE_ANON = {303}  # pages send the anonymous visitor to the login form
 CAMERA_DENY = {403, 404}
@@ -49,6 +63,83 @@ SUBSCRIBER_API = expect({401}, OK, OK, OK, {403})
 OWN_TICKET_API = expect({401}, OK, DENY, DENY, {403})
 OWN_OR_STAFF_API = expect({401}, OK, DENY, DENY, OK)
 TOKEN_URL = expect({400, 401, 403, 404, 410}, *[{400, 401, 403, 404, 410}] * 4)  # signed URLs; a bogus token fails
+
+
+# What each route answers an allowed caller, given the matrix's request (a valid CSRF pair and session,
+# A's things in the path, the video window of the camera, no form fields beyond the rule's): a status per
+# route, or per caller where the route answers callers differently (/login sends the logged-in on).
+SUCCESS: dict[tuple[str, str], int | dict[str, int]] = {
+    ("GET", "/openapi.json"): 200,
+    ("GET", "/docs"): 200,
+    ("GET", "/docs/oauth2-redirect"): 200,
+    ("GET", "/redoc"): 200,
+    ("GET", "/healthz"): 200,
+    ("*", "/static"): 200,  # a mount: checked with a real file in test_authorisation_matrix
+    ("POST", "/api/v1/auth/login"): 422,  # the matrix posts a form; the JSON login wants a JSON body
+    ("POST", "/api/v1/auth/logout"): 204,
+    ("GET", "/"): 303,  # to /cameras or /login
+    ("GET", "/login"): {"anon": 200, "a": 303, "b": 303, "c": 303, "op": 200},
+    ("POST", "/login"): 400,  # no contract number given
+    ("POST", "/logout"): 303,
+    ("GET", "/recover"): 200,
+    ("POST", "/recover"): 400,
+    **{(m, f"/recover/{step}"): 400 for m in ("GET", "POST") for step in ("phone", "code", "password")},
+    ("POST", "/recover/resend"): 400,  # no recovery under way
+    ("GET", "/cameras"): 200,
+    ("GET", "/favourites"): 200,
+    ("GET", "/account/contacts"): 200,
+    ("GET", "/account/sessions"): 200,
+    ("POST", "/account/contacts/add"): 400,  # no phone or e-mail given
+    ("POST", "/account/contacts/confirm"): 400,
+    ("GET", "/cameras/{camera_id}"): 200,
+    ("POST", "/cameras/{camera_id}/favourite"): 303,
+    ("GET", "/operator/login"): 200,
+    ("POST", "/operator/login"): 400,  # no login given (not counted as a failure)
+    ("POST", "/operator/logout"): 303,
+    ("GET", "/operator"): 303,  # to the contracts
+    ("GET", "/operator/contracts"): 200,
+    ("POST", "/operator/contracts"): 400,
+    ("GET", "/operator/contracts/{contract_id}"): 200,
+    ("POST", "/operator/contracts/{contract_id}/address"): 200,
+    ("POST", "/operator/contracts/{contract_id}/status"): 400,
+    ("POST", "/operator/contracts/{contract_id}/reset-password"): 200,
+    ("POST", "/operator/contracts/{contract_id}/ip-bindings"): 400,
+    ("POST", "/operator/ip-bindings/{binding_id}/delete"): 303,
+    ("GET", "/operator/addresses"): 200,
+    ("POST", "/operator/addresses"): 400,
+    ("GET", "/operator/ip-bindings"): 200,
+    ("POST", "/operator/ip-bindings/import"): 200,
+    ("GET", "/operator/sms"): 200,
+    ("GET", "/operator/fleet"): 200,
+    ("GET", "/api/v1/operator/ip-bindings"): 200,
+    ("POST", "/api/v1/operator/ip-bindings"): 422,
+    ("POST", "/api/v1/operator/ip-bindings/import"): 422,
+    ("DELETE", "/api/v1/operator/ip-bindings/{binding_id}"): 204,
+    ("GET", "/api/v1/operator/devices"): 200,
+    ("GET", "/api/v1/operator/devices/{device_id}"): 200,
+    ("POST", "/api/v1/operator/devices/{device_id}/commands"): 422,  # no command body
+    ("GET", "/api/v1/operator/devices/{device_id}/commands/{request_id}"): 404,  # request_id "no-such"
+    ("POST", "/api/v1/devices/claim"): 422,
+    ("GET", "/api/v1/cameras"): 200,
+    **{
+        ("GET", f"/api/v1/cameras/{{camera_id}}/{tail}"): 200  # the camera has video in the window
+        for tail in (
+            "timeline",
+            "snapshot.jpg",
+            "archive.m3u8",
+            "init/{run_pk}.mp4",
+            "segments/{segment_id}.m4s",
+            "download",
+            "live.m3u8",
+            "stream",
+        )
+    },
+}
+
+
+def success(method: str, path: str, who: str) -> set[int]:
+    status = SUCCESS[(method, path)]
+    return {status[who] if isinstance(status, dict) else status}
 
 
 @dataclass(frozen=True)
@@ -90,7 +181,7 @@ RULES = [
         cells_shared=CAMERA_PAGE_SHARED,
     ),
     # operator console (cabinet part) and its API
-    Rule("*", r"/operator/(login|logout)", cells=expect(*[OK | {401}] * 5)),  # 401 = wrong login/password
+    Rule("*", r"/operator/(login|logout)", cells=PUBLIC),
     Rule("*", r"/api/v1/operator/.*", cells=OPERATOR_API),
     # archive domain (cameras, timeline, HLS, downloads, snapshots) — the ownership rule
     Rule("GET", r"/api/v1/cameras", cells=expect({401}, OK, OK, OK, OK)),
@@ -146,19 +237,64 @@ def rule_for(method: str, path: str) -> Rule:
 
 
 def test_every_route_is_classified(portal) -> None:
-    unclassified = []
+    """Every route of app.routes has a rule, and every allowed cell of it an exact status in SUCCESS."""
+    unclassified, no_status = [], []
     for method, path in routes(portal.app):
         try:
-            rule_for(method, path)
+            rule = rule_for(method, path)
         except AssertionError:
             unclassified.append(f"{method} {path}")
+            continue
+        cells = [rule.cells] + ([rule.cells_shared] if rule.camera else [])
+        if any(c[who] is OK for c in cells for who in WHO) and (method, path) not in SUCCESS:
+            no_status.append(f"{method} {path}")
     assert not unclassified, f"routes without a row: {unclassified}"
+    assert not no_status, f"allowed routes without an exact status in SUCCESS: {no_status}"
 
 
 _counter = itertools.count(1)
 
 
-def _params(portal, path: str, camera: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Video:
+    """A short run of real video on a camera, uploaded as the box uploads it: allowed cells get 200."""
+
+    run_pk: int
+    segment_id: int
+    start: datetime
+    end: datetime
+
+
+@pytest.fixture(scope="module")
+def video(portal, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Video]:
+    media = encode(tmp_path_factory.mktemp("matrix-media"), seconds=30)
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=50)  # fresh enough for live
+    auth = {"Authorization": f"Bearer {portal.world.upload_token}"}
+    videos = {}
+    with httpx.Client(base_url=portal.url, timeout=30) as client:
+        for suffix, camera in (("a1a1a1", portal.world.private_a), ("b2b2b2", portal.world.shared_a)):
+            run = f"{start:%Y%m%dT%H%M%SZ}-{suffix}"
+            sent = client.put(init_path(camera, run), content=media.init, headers=auth | {"Content-Type": "video/mp4"})
+            assert sent.status_code == 201, sent.text
+            t = start
+            for seq, body in enumerate(media.segments):
+                headers = auth | {
+                    "Content-Type": "video/iso.segment",
+                    "X-Content-SHA256": media.sha(seq),
+                    "X-Segment-Start": format_time(t),
+                    "X-Segment-Duration": f"{media.durations[seq]:.3f}",
+                }
+                sent = client.put(segment_path(camera, run, seq), content=body, headers=headers)
+                assert sent.status_code == 201, sent.text
+                t += timedelta(seconds=media.durations[seq])
+            with portal.db.session() as s:
+                run_pk = s.query(ArchiveRun).filter_by(camera_id=camera, run_id=run).one().id
+                segment = s.query(ArchiveSegment).filter_by(run_pk=run_pk, seq=0).one()
+                videos[camera] = Video(run_pk, segment.id, start, t)
+    return videos
+
+
+def _params(portal, path: str, camera: str, video: Video | None = None) -> dict[str, str]:
     """Concrete values for path parameters; A's things are made fresh per request (some routes delete them)."""
     w = portal.world
     n = next(_counter)
@@ -170,8 +306,8 @@ def _params(portal, path: str, camera: str) -> dict[str, str]:
             "contract_id": str(a.id),
             "device_id": w.device,
             "request_id": "no-such",
-            "run_pk": "1",
-            "segment_id": "1",
+            "run_pk": str(video.run_pk) if video else "1",
+            "segment_id": str(video.segment_id) if video else "1",
             "token": "bogus",
             "name": "GetCameras",
             "run": "20260101T000000Z-abcdef",
@@ -243,8 +379,10 @@ def _token(portal, who: str) -> str | None:
         return open_session(s, contract=s.get(Contract, portal.world.ids[who]), lifetime=timedelta(hours=1))[0]
 
 
-def _call(portal, client: httpx.Client, method: str, path: str, rule: Rule, who: str, camera: str) -> int:
-    values = _params(portal, path, camera)
+def _call(
+    portal, client: httpx.Client, method: str, path: str, rule: Rule, who: str, camera: str, video: Video | None = None
+) -> int:
+    values = _params(portal, path, camera, video)
     url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values[m.group(1)], path)
     token = _token(portal, who)
     cookies = {CSRF_COOKIE: "matrix-seed"} | ({"dozor_session": token} if token else {})
@@ -254,12 +392,13 @@ def _call(portal, client: httpx.Client, method: str, path: str, rule: Rule, who:
         app = portal.app
 
     data = {"csrf": _sign(_Req, "matrix-seed")} | {k: v.format(addr_a=portal.world.ids["addr_a"]) for k, v in rule.form}
+    lo, hi = (video.start, video.end) if video else (datetime(2026, 1, 1, tzinfo=UTC),) * 2
     query = {
-        "start": "2026-01-01T00:00:00Z",
-        "end": "2026-01-01T00:10:00Z",
-        "from": "2026-01-01T00:00:00Z",
-        "to": "2026-01-01T01:00:00Z",
-        "duration": "60",
+        "start": format_time(lo),
+        "end": format_time(hi),
+        "from": format_time(lo),
+        "to": format_time(hi + timedelta(hours=1)),
+        "duration": "12",
     }
     request = client.build_request(
         method if method != "*" else "GET",
@@ -281,15 +420,15 @@ def _cases(portal) -> Iterator[tuple[str, str, Rule, str, str, set[int]]]:
         variants = [(w.private_a, rule.cells)] + ([(w.shared_a, rule.cells_shared)] if rule.camera else [])
         for camera, cells in variants:
             for who in WHO:
-                yield method, path, rule, who, camera, cells[who]
+                yield method, path, rule, who, camera, success(method, path, who) if cells[who] is OK else cells[who]
 
 
 @pytest.mark.slow  # every route × every kind of caller
-def test_authorisation_matrix(portal) -> None:
+def test_authorisation_matrix(portal, video: dict[str, Video]) -> None:
     failures = []
     with httpx.Client(base_url=portal.url, follow_redirects=False, timeout=30) as client:
         for method, path, rule, who, camera, expected in _cases(portal):
-            status = _call(portal, client, method, path, rule, who, camera)
+            status = _call(portal, client, method, path, rule, who, camera, video.get(camera))
             if status not in expected:
                 failures.append(f"{method} {path} [{camera}] as {who}: {status}, expected one of {sorted(expected)}")
         assert client.get("/static/css/dozor.css").status_code == 200
