@@ -101,6 +101,7 @@ def to_utc(value: datetime) -> datetime:
     # Compare the wall-clock reading with the bounds moved into its zone: converting year 1 at +05:00 to
     # UTC would itself raise OverflowError.
     local, offset = value.replace(tzinfo=None), value.utcoffset()
+    assert offset is not None  # checked above
     if not TIME_MIN.replace(tzinfo=None) + offset <= local < TIME_MAX.replace(tzinfo=None) + offset:
         raise ValueError(f"time must be from {TIME_MIN:%Y-%m-%d} up to {TIME_MAX:%Y-%m-%d} (UTC)")
     return value.astimezone(UTC)

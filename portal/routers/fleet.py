@@ -31,7 +31,9 @@ class ClaimOut(BaseModel):
     portal_url: str
 
 
-NO_BROKER = {503: {"description": "the portal runs without an MQTT broker (configuration, not input)"}}
+NO_BROKER: dict[int | str, dict[str, Any]] = {
+    503: {"description": "the portal runs without an MQTT broker (configuration, not input)"}
+}
 
 
 @router.post("/api/v1/devices/claim", response_model=ClaimOut, responses=NO_BROKER)
