@@ -21,7 +21,7 @@ from portal.billing import ledger
 from portal.db import Database
 from portal.models import Contract, ContractBilling, Tariff
 
-BATCH = 5000
+BATCH = 25000
 FALLBACK_ZONE = "Asia/Novokuznetsk"
 
 
@@ -120,10 +120,10 @@ WITH claimed AS (
            CASE WHEN cb.pending_tariff_id IS NOT NULL AND cb.pending_from <= :day
                 THEN cb.pending_tariff_id ELSE cb.tariff_id END AS tariff_id,
            cb.discount_percent, cb.discount_tariff_id, cb.discount_until
-    FROM contract_billing cb JOIN contracts c ON c.id = cb.contract_id
-    WHERE cb.tz = :tz AND cb.accrued_through = :prev AND c.status = 'active'
+    FROM contract_billing cb
+    WHERE cb.tz = :tz AND cb.accrued_through = :prev
       AND (cb.tariff_id IS NOT NULL OR cb.pending_tariff_id IS NOT NULL)
-    ORDER BY cb.contract_id
+      AND EXISTS (SELECT 1 FROM contracts c WHERE c.id = cb.contract_id AND c.status = 'active')
     LIMIT :batch
     FOR UPDATE OF cb SKIP LOCKED
 ), priced AS (
@@ -175,6 +175,9 @@ def _accrue_batch_sql(db: Session, tz: str, day: date, now: datetime, batch: int
         "desc_head": f"Абонентская плата за {day:%d.%m.%Y} («",
         "key_tail": f":{day.isoformat()}",
     }
+    # psycopg prepares repeated statements; a generic plan for this one (LIMIT, dates unknown) can be
+    # catastrophically slow, so each batch is planned with its own values.
+    db.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     claimed, charged = db.execute(_ACCRUE_SQL, params).one()
     return int(claimed), int(charged)
 

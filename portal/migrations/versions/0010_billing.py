@@ -65,7 +65,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("contract_id", name=op.f("pk_contract_billing")),
     )
     op.create_index(op.f("ix_contract_billing_tariff_id"), "contract_billing", ["tariff_id"])
-    op.create_index(op.f("ix_contract_billing_accrued_through"), "contract_billing", ["accrued_through"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Accrual rewrites every account row once a day: room on each page lets the update stay on the page
+        # (HOT, no index work; accrued_through is deliberately not indexed for the same reason).
+        op.execute("ALTER TABLE contract_billing SET (fillfactor = 70)")
     op.create_table(
         "ledger_entries",
         sa.Column("id", BIGID, nullable=False),
@@ -85,8 +88,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_entries")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_ledger_entries_idempotency_key")),
     )
-    op.create_index(op.f("ix_ledger_entries_contract_id"), "ledger_entries", ["contract_id"])
-    op.create_index(op.f("ix_ledger_entries_at"), "ledger_entries", ["at"])
+    op.create_index("ix_ledger_entries_contract_at", "ledger_entries", ["contract_id", "at"])
     op.create_table(
         "billing_settings",
         sa.Column("id", sa.Integer(), nullable=False),
