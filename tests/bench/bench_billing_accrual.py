@@ -24,7 +24,9 @@ CONTRACTS = 100_000
 ROUNDS = 3
 ZONE = "Asia/Novokuznetsk"
 FIRST_DAY = date(2026, 11, 27)
-pytestmark = pytest.mark.timeout(1800)  # 100,000 contracts x 3 rounds on a shared, busy machine  # rounds cross into December: both month lengths exercised
+pytestmark = pytest.mark.timeout(
+    1800
+)  # 100,000 contracts x 3 rounds on a shared, busy machine  # rounds cross into December: both month lengths exercised
 
 _SETUP = [
     "INSERT INTO tariffs (id, name, monthly_price_kopecks, archive_days, description, switchable, active, created_at)"
@@ -93,7 +95,9 @@ def test_bench_billing_accrual(pg_url: str) -> None:
     with db.engine.connect() as conn:
         entries = conn.execute(text("SELECT count(*), count(DISTINCT idempotency_key) FROM ledger_entries")).one()
         cached = conn.execute(text("SELECT sum(balance_kopecks) FROM contract_billing")).scalar()
-        derived = conn.execute(text("SELECT CAST(100000 AS BIGINT) * :n + sum(amount_kopecks) FROM ledger_entries"), {"n": CONTRACTS})
+        derived = conn.execute(
+            text("SELECT CAST(100000 AS BIGINT) * :n + sum(amount_kopecks) FROM ledger_entries"), {"n": CONTRACTS}
+        )
         derived = derived.scalar()
     assert entries == (CONTRACTS * ROUNDS, CONTRACTS * ROUNDS)
     assert cached == derived  # the balance cache equals the ledger's sum after 300,000 set-based posts
