@@ -11,7 +11,8 @@ Run: .venv/bin/python -m pytest -q -p no:cacheprovider -s tests/bench/bench_bill
 import json
 import statistics
 import time
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 
 import pytest
 from sqlalchemy import text
