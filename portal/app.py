@@ -18,6 +18,7 @@ DOMAINS = (
     "portal.cabinet.domain",
     "portal.fleet.domain",
     "portal.archive.domain",
+    "portal.billing.domain",
     "portal.support.domain",
     "portal.forpost.domain",
 )
@@ -87,6 +88,8 @@ def _install_domains(app: FastAPI, domains: list[Domain]) -> None:
 
     guards.install(app)
     for domain in domains:
+        for install in domain.installs:
+            install(app)
         for router in domain.routers:
             app.include_router(router)
         for item in domain.console_nav:

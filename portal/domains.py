@@ -6,11 +6,12 @@ links in the console's nav. Each domain package exposes it as ``DOMAIN`` in its 
 factory (portal/app.py ``DOMAINS``) names the modules. Nothing registers itself as an import side effect.
 """
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 
 from portal.services import Services
 from portal.web.templating import NavItem
@@ -26,9 +27,25 @@ class Job(Protocol):
 StartJob = Callable[[Services], Job | None]
 
 
+@dataclass
+class TaskJob:
+    """A periodic job running as an asyncio task in the app's event loop."""
+
+    task: asyncio.Task
+
+    def stop(self) -> None:
+        self.task.cancel()
+
+
+def task_job(task: asyncio.Task | None) -> TaskJob | None:
+    return TaskJob(task) if task is not None else None
+
+
 @dataclass(frozen=True)
 class Domain:
     name: str
     routers: tuple[APIRouter, ...] = ()
     jobs: tuple[StartJob, ...] = ()
     console_nav: tuple[NavItem, ...] = ()
+    # App-wide hooks the domain needs, e.g. an exception handler (billing answers ServiceSuspended with 402).
+    installs: tuple[Callable[[FastAPI], None], ...] = ()

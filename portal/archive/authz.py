@@ -28,6 +28,11 @@ class MediaAccess:
     who: Principal
     token: str | None = None
 
+    @property
+    def viewer(self) -> int | None:
+        """The contract whose billing (archive depth) applies; None = an operator."""
+        return self.who.contract_id
+
     def urls(self, request: Request, span: float = 0.0) -> MediaUrls:
         """URLs for a playlist's objects. A request that came with a token passes that same token on: a token
         never buys a fresh one, so a leaked URL dies with its token. A request authenticated by the session

@@ -15,6 +15,7 @@ from portal.archive.params import parse_instant, parse_window
 from portal.archive.playlists import archive_playlist
 from portal.archive.segments import init_key_of, segment_by_id
 from portal.archive.storage import ObjectNotFound, storage_of
+from portal.billing.gate import visible_depth_days, visible_since
 from portal.deps import DB, services
 from portal.models import Contract, utcnow
 from portal.params import BigRowId
@@ -24,11 +25,18 @@ HLS = "application/vnd.apple.mpegurl"
 RETRY_SECONDS = 5
 
 
+def _past_depth(what: str) -> HTTPException:
+    return HTTPException(403, f"{what} is older than the archive depth of your tariff")
+
+
 @router.get("/{camera_id}/archive.m3u8", responses={200: {"content": {HLS: {}}}})
 def archive_hls(request: Request, camera_id: str, db: DB, start: str, end: str, token: str | None = None) -> Response:
     access = media_access(request, db, camera_id, token)
     camera = access.camera
     lo, hi = parse_window(start, end, ("start", "end"))
+    lo = max(lo, visible_since(db, access.viewer, camera))
+    if lo >= hi:
+        raise _past_depth("the requested range")
     try:
         text = archive_playlist(db, camera.id, lo, hi, access.urls(request, span=(hi - lo).total_seconds()))
     except ValueError as exc:
@@ -46,9 +54,12 @@ def init_segment(request: Request, camera_id: str, run_pk: BigRowId, db: DB, tok
 
 @router.get("/{camera_id}/segments/{segment_id}.m4s", responses={200: {"content": {"video/iso.segment": {}}}})
 def media_segment(request: Request, camera_id: str, segment_id: BigRowId, db: DB, token: str | None = None) -> Response:
-    camera = camera_for_request(request, db, camera_id, token)
+    access = media_access(request, db, camera_id, token)
+    camera = access.camera
     # Bound to the authorised camera: another camera's segment id is simply not found here.
     ref = segment_by_id(db, camera.id, segment_id, playable_only=False)
+    if ref is not None and ref.end <= visible_since(db, access.viewer, camera):
+        raise _past_depth(f"segment {segment_id}")
     return _object(request, ref.object_key if ref else None, "video/iso.segment", f"segment {segment_id}")
 
 
@@ -105,7 +116,8 @@ def _plan(request: Request, camera_id: str, token: str | None, start, duration: 
         contract = db.get(Contract, who.contract_id) if who.contract_id else None
         tz = contract.tz if contract and contract.tz else svc.settings.display_tz
         try:
-            return plan_clip(db, svc.commands, camera, start, duration, utcnow(), tz), tz
+            depth = visible_depth_days(db, access.viewer, camera)
+            return plan_clip(db, svc.commands, camera, start, duration, utcnow(), tz, depth), tz
         except Fetching as fetching:
             return fetching, tz
         except ClipRefused as exc:

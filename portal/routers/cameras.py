@@ -8,11 +8,12 @@ from pydantic import BaseModel
 
 from cloud_sync.segments import format_time
 from portal.access import visible_cameras
-from portal.archive.authz import camera_for_request
+from portal.archive.authz import camera_for_request, media_access
 from portal.archive.online import is_online, last_segment_ends
 from portal.archive.params import parse_instant, parse_window
 from portal.archive.snapshot import NoVideo, snapshot_jpeg
 from portal.archive.timeline import timeline
+from portal.billing.gate import visible_depth_days
 from portal.deps import DB, AnyPrincipal, services
 from portal.models import Camera, utcnow
 
@@ -62,7 +63,7 @@ def list_cameras(who: AnyPrincipal, db: DB) -> list[CameraOut]:
             name=c.name,
             address=address_line(c),
             online=is_online(c, latest.get(c.id), now),
-            retention_days=c.retention_days,
+            retention_days=visible_depth_days(db, who.contract_id, c),
             state=c.state,
             shared=c.owner_contract_id is None,
             last_video=format_time(latest[c.id]) if latest.get(c.id) else None,
@@ -83,11 +84,13 @@ def camera_timeline(
     ] = 0.0,
     token: str | None = None,
 ) -> TimelineOut:
-    camera = camera_for_request(request, db, camera_id, token)
+    access = media_access(request, db, camera_id, token)
+    camera = access.camera
     lo, hi = parse_window(start, end)
     if hi - lo > timedelta(days=31):
         raise HTTPException(422, "to: the window is longer than 31 days")
-    result = timeline(db, camera.id, lo, hi, resolution)
+    depth = visible_depth_days(db, access.viewer, camera)
+    result = timeline(db, camera.id, lo, hi, resolution, depth_days=depth)
     return TimelineOut(
         ranges=[RangeOut(start=format_time(s), end=format_time(e)) for s, e in result.ranges],
         gaps=[GapOut(start=format_time(g.start), end=format_time(g.end), reason=g.reason) for g in result.gaps],
