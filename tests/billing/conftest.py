@@ -13,6 +13,7 @@ from portal.auth.sessions import open_session
 from portal.billing import ledger, retention, tariffs
 from portal.config import PortalSettings
 from portal.models import Contract, Tariff
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.portal_archive.conftest import World, make_world
 from tests.portal_archive.media import Media, encode
 
@@ -45,7 +46,11 @@ class Neighbours:
 @pytest.fixture
 def neighbours(tmp_path: Path, media: Media) -> Iterator[Neighbours]:
     settings = PortalSettings(
-        data_dir=tmp_path / "portal", retention_sweep_seconds=0, billing_interval_seconds=0, mqtt_url=""
+        data_dir=tmp_path / "portal",
+        secret_key=TEST_SECRET_KEY,
+        retention_sweep_seconds=0,
+        billing_interval_seconds=0,
+        mqtt_url="",
     )
     w = make_world(settings, media)
     today = date.today()
