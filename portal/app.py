@@ -34,7 +34,12 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         from portal.archive.retention import start_sweeper
 
         sweeper = start_sweeper(services, settings.retention_sweep_seconds)
+        from portal.billing.payments_job import start_payments_job
+
+        payments_job = start_payments_job(services, settings.payments_job_seconds)
         yield
+        if payments_job is not None:
+            payments_job.cancel()
         if sweeper is not None:
             sweeper.cancel()
         if fleet is not None:
@@ -69,8 +74,18 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(operator.api)
     _include_fleet_routers(app)
     _include_archive_routers(app)
+    _include_payments_routers(app)
     _include_forpost_routers(app)
     _mount_static(app)
+
+
+def _include_payments_routers(app: FastAPI) -> None:
+    """Online payments: JSON API + YooKassa webhook, cabinet top-up/auto-payment pages, operator payments."""
+    from portal.routers import payments, payments_pages
+
+    app.include_router(payments.router)
+    app.include_router(payments_pages.router)
+    app.include_router(payments_pages.operator)
 
 
 def _mount_static(app: FastAPI) -> None:

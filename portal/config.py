@@ -39,6 +39,12 @@ class PortalSettings(BaseSettings):
     sms_gateway_url: str = Field("", description="HTTP SMS gateway endpoint; empty = outbox only (operator console)")
     sms_gateway_token: str = Field("", description="Bearer token for the HTTP SMS gateway")
     sms_sender: str = Field("Dozor", description="Sender name passed to the SMS gateway")
+    # Online payments (docs/billing.md, «Онлайн-оплата»): YooKassa when both credentials are set, else test mode.
+    yookassa_shop_id: str = Field("", description="YooKassa shopId; empty = the built-in test-mode gateway")
+    yookassa_secret_key: str = Field("", description="YooKassa secret key (HTTP Basic password)")
+    yookassa_api_url: str = Field("https://api.yookassa.ru/v3", description="YooKassa API v3 base URL")
+    payments_job_seconds: float = Field(60.0, description="Reconciliation + auto-payment job interval; 0 = off")
+    autopay_max_failures: int = Field(3, description="Failed auto-payments in a row after which it is switched off")
 
     def resolved_database_url(self) -> str:
         if self.database_url:
