@@ -5,6 +5,8 @@ Revises: 0001_base
 """
 
 from collections.abc import Sequence
+from datetime import UTC as UTC_ZONE
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -95,6 +97,26 @@ def upgrade() -> None:
         sa.Column("updated_at", UTC, nullable=False),
         sa.Column("updated_by", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_billing_settings")),
+    )
+    settings = sa.table(
+        "billing_settings",
+        *(sa.column(name) for name in ("id", "grace_days", "switch_mode", "promised_enabled", "promised_days")),
+        sa.column("updated_at", UTC),
+        sa.column("updated_by"),
+    )
+    op.bulk_insert(
+        settings,
+        [
+            {
+                "id": 1,
+                "grace_days": 3,
+                "switch_mode": "next_day",
+                "promised_enabled": True,
+                "promised_days": 5,
+                "updated_at": datetime.now(UTC_ZONE),
+                "updated_by": "",
+            }
+        ],
     )
     op.create_table(
         "promised_payments",
