@@ -2,7 +2,7 @@
 
 Revision ID: 0011_payments
 Revises: 0010_billing
-Create Date: 2026-12-01 19:57:41.634512
+Create Date: 2026-12-01 20:03:57.037742
 """
 
 from collections.abc import Sequence
@@ -49,6 +49,8 @@ def upgrade() -> None:
         sa.Column("amount_kopecks", sa.Integer(), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("last_attempt_on", sa.String(length=10), nullable=False),
+        sa.Column("last_payment_id", sa.Integer(), nullable=True),
+        sa.Column("noted_payment_id", sa.Integer(), nullable=True),
         sa.Column("last_error", sa.String(length=300), nullable=False),
         sa.Column("updated_at", portal.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
