@@ -63,6 +63,9 @@ def start_payment(
         payment_method_id=payment_method_id,
     )
     db.add(row)
+    db.flush()
+    if return_url:  # the cabinet's return page shows this payment's outcome
+        row.return_url = f"{return_url}{'&' if '?' in return_url else '?'}payment={row.id}"
     db.commit()  # a crash during the call below leaves a row the reconciliation re-submits with the same key
     submit(db, gateway, row)
     return row

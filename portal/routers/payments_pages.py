@@ -1,13 +1,14 @@
 """Payment pages: the cabinet's «Пополнить» and auto-payment settings, the test-mode gateway's own
 confirmation page, and the operator's payments list with refunds (domain: portal/billing/)."""
 
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from portal.billing import autopay, ledger
-from portal.billing.gateway import GatewayError
+from portal.billing.gateway import OPEN_STATUSES, GatewayError
 from portal.billing.money import format_roubles_ru
 from portal.billing.payments import parse_amount, payments_of, return_url, settle, settle_open, start_payment
 from portal.billing.provider import gateway_of
@@ -16,7 +17,7 @@ from portal.billing.session_guard import PASSWORD_REQUIRED, is_password_session
 from portal.billing.testmode import TestModeGateway
 from portal.cabinet.errors import FieldError
 from portal.deps import DB, services
-from portal.models import Contract, Operator
+from portal.models import Contract, Operator, Payment
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageOperator, PageSubscriber
 from portal.web.templating import register_operator_nav, render
@@ -92,13 +93,20 @@ def topup(
 
 
 @router.get("/billing/topup/return")
-def topup_return(request: Request, who: PageSubscriber, db: DB) -> Response:
-    """The provider sends the payer back here: settle their open payments now (re-read, never trusted)."""
-    settled = settle_open(db, gateway_of(services(request)), who.contract_id)
+def topup_return(request: Request, who: PageSubscriber, db: DB, payment: int = 0) -> Response:
+    """The provider sends the payer back here: settle the payment now (re-read from the provider, never trusted)."""
+    gateway = gateway_of(services(request))
+    row = db.get(Payment, payment) if payment else None
+    if row is None or row.contract_id != who.contract_id:
+        settled = settle_open(db, gateway, who.contract_id)
+        row = next((r for r in settled if r.credited_at is not None), settled[0] if settled else None)
+    elif row.status in OPEN_STATUSES and row.provider_id:
+        with suppress(GatewayError):  # if the provider cannot be read now, the webhook or the job settles it
+            settle(db, gateway, row.provider_id)
     result = "wait"
-    if any(row.credited_at is not None for row in settled):
+    if row is not None and row.credited_at is not None:
         result = "ok"
-    elif settled and all(row.status == "canceled" for row in settled):
+    elif row is not None and row.status == "canceled":
         result = "canceled"
     return RedirectResponse(f"/billing/topup?result={result}", status_code=303)
 
