@@ -44,6 +44,7 @@ class PortalSettings(BaseSettings):
     yookassa_secret_key: str = Field("", description="YooKassa secret key (HTTP Basic password)")
     yookassa_api_url: str = Field("https://api.yookassa.ru/v3", description="YooKassa API v3 base URL")
     payments_job_seconds: float = Field(60.0, description="Reconciliation + auto-payment job interval; 0 = off")
+    payments_settle_after: float = Field(30.0, description="Seconds before the job re-reads a payment not yet settled")
     autopay_max_failures: int = Field(3, description="Failed auto-payments in a row after which it is switched off")
 
     def resolved_database_url(self) -> str:

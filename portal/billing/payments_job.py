@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 def run_once(services) -> dict:
     gateway = gateway_of(services)
     now = utcnow()
-    counts = reconcile(services.db, gateway, now)
+    counts = reconcile(services.db, gateway, now, min_age=services.settings.payments_settle_after)
     counts["autopay"] = autopay.run(services.db, gateway, services.settings, now)
     return counts
 

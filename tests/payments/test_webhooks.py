@@ -176,3 +176,12 @@ def test_gateway_down_then_reconciliation_resubmits_with_the_same_key(pay_portal
     resubmitted = _payment(portal, row.id)
     assert resubmitted.status == "pending" and resubmitted.provider_id in kassa.payments
     assert ("POST", "/v3/payments", row.idempotence_key) in kassa.requests
+
+
+def test_the_portal_job_settles_a_payment_whose_webhook_never_came(pay_portal_factory, kassa) -> None:
+    portal = pay_portal_factory(kassa, payments_job_seconds=0.2, payments_settle_after=0)
+    kassa.webhook_url = None
+    created = _start(portal, "99.99")
+    kassa.pay(created["provider_id"], notify=False)
+    wait_until(lambda: _payment(portal, created["id"]).credited_at, timeout=30, message="the job credits it")
+    assert [e.amount_kopecks for e in _entries(portal)] == [9999]
