@@ -127,6 +127,8 @@ class ConfigSetArgs(BaseModel):
     """
 
     cameras: list[CameraSpec] = Field(min_length=1)
+    # The box's archive depth (days): the portal sends the largest depth the box's cameras must keep (billing).
+    retention_days: int | None = Field(default=None, ge=1, le=366)
 
     @property
     def is_patch(self) -> bool:

@@ -88,6 +88,9 @@ class Box:
         self.state.table("box").upsert(identity, Query().key == "identity")
         self._adopt_runtime_cameras()
         self._paused = self._load_paused()
+        retention = self.state.table("box").get(Query().key == "retention")
+        if retention and retention.get("days"):
+            self.evictor.retention_days = int(retention["days"])  # set by the portal (its tariffs); survives restarts
         self.evictor.run_once()
         for camera in self.config.cameras:
             if camera.id in self._paused:
@@ -256,6 +259,12 @@ class Box:
         """The box_down gap began where the supervisor's own last run ended (not a real outage before it)."""
         run = self.catalogue.run(supervisor.camera.id, supervisor.run_id) if supervisor.run_id else None
         return run is not None and run.end is not None and to_ms(run.end) == to_ms(gap_start)
+
+    def set_retention_days(self, days: int) -> None:
+        """The archive depth the portal asks for (the largest its tariffs need of this box); persisted."""
+        self.evictor.retention_days = days
+        self.state.table("box").upsert({"key": "retention", "days": days}, Query().key == "retention")
+        log.info("retention set to %s days by the portal", days)
 
     def _load_paused(self) -> dict[str, datetime]:
         doc = self.state.table("box").get(Query().key == "paused")

@@ -138,9 +138,15 @@ def _handlers(box: Any, uploader: Uploader) -> dict[str, Any]:
         cameras, recording = _cameras_after(box, args)
         if cameras is not None:
             box.reconfigure(cameras)
+        if args.retention_days is not None:
+            box.set_retention_days(args.retention_days)
         for camera_id, on in recording.items():
             box.set_recording(camera_id, on)
-        return {"cameras": [c.id for c in box.config.cameras], "paused": box.paused_cameras()}
+        return {
+            "cameras": [c.id for c in box.config.cameras],
+            "paused": box.paused_cameras(),
+            "retention_days": box.evictor.retention_days,
+        }
 
     def upload_range(args: UploadRangeArgs) -> dict[str, Any]:
         uploader.request_range(args.camera_id, args.start, args.end, args.priority)

@@ -34,12 +34,17 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         from portal.archive.retention import start_sweeper
 
         sweeper = start_sweeper(services, settings.retention_sweep_seconds)
+        from portal.billing.jobs import start_billing
+
+        billing = start_billing(services, settings.billing_interval_seconds)
         from portal.billing.payments_job import start_payments_job
 
         payments_job = start_payments_job(services, settings.payments_job_seconds)
         yield
         if payments_job is not None:
             payments_job.cancel()
+        if billing is not None:
+            billing.cancel()
         if sweeper is not None:
             sweeper.cancel()
         if fleet is not None:
@@ -76,6 +81,7 @@ def _include_routers(app: FastAPI) -> None:
     _include_archive_routers(app)
     _include_payments_routers(app)
     _include_forpost_routers(app)
+    _include_billing_routers(app)
     _mount_static(app)
 
 
@@ -112,6 +118,16 @@ def _include_fleet_routers(app: FastAPI) -> None:
 
     app.include_router(fleet.router)
     app.include_router(operator_fleet.router)
+
+
+def _include_billing_routers(app: FastAPI) -> None:
+    """Billing: subscriber API and pages, the operator console's billing, the suspended-service answer."""
+    from portal.routers import billing, billing_pages, operator_billing
+
+    billing.install(app)
+    app.include_router(billing.router)
+    app.include_router(billing_pages.router)
+    app.include_router(operator_billing.router)
 
 
 def _include_forpost_routers(app: FastAPI) -> None:

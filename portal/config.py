@@ -22,6 +22,7 @@ class PortalSettings(BaseSettings):
     session_days: int = 1
     remember_days: int = 30
     retention_sweep_seconds: float = Field(600.0, description="Archive retention sweep interval; 0 = off")
+    billing_interval_seconds: float = Field(300.0, description="Billing job (accrual catch-up) interval; 0 = off")
     # Forpost mobile API (docs/forpost.md)
     forpost_session_days: int = Field(30, description="Lifetime of a Forpost app session")
     forpost_bind_ip: bool = Field(False, description="Bind Forpost sessions to the client IP they logged in from")

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from portal.access import can_view
 from portal.archive import signing
+from portal.billing.gate import require_service
 from portal.deps import optional_principal, services
 from portal.models import Camera
 
@@ -18,6 +19,7 @@ def camera_for_request(request: Request, db: Session, camera_id: str, token: str
         camera = db.get(Camera, camera_id)
         if camera is None:
             raise HTTPException(403, "media token is invalid, expired or for another camera")
+        require_service(db, signing.viewer(token))  # a subscriber's token follows their billing
         return camera
     who = optional_principal(request, db)
     if who is None:
@@ -30,3 +32,11 @@ def camera_for_request(request: Request, db: Session, camera_id: str, token: str
     if camera is None:
         raise HTTPException(403, f"camera {camera_id!r} is not one of yours")
     return camera
+
+
+def viewer_of(request: Request, db: Session, token: str | None = None) -> int | None:
+    """The contract whose billing (archive depth) applies: the token's, else the session's; None = operator."""
+    if token:
+        return signing.viewer(token)
+    who = optional_principal(request, db)
+    return who.contract_id if who is not None else None

@@ -42,18 +42,26 @@ class ClipPlan:
 
 
 def plan_clip(
-    db: Session, sender: CommandSender | None, camera: Camera, start: datetime, duration: float, now: datetime, tz: str
+    db: Session,
+    sender: CommandSender | None,
+    camera: Camera,
+    start: datetime,
+    duration: float,
+    now: datetime,
+    tz: str,
+    depth_days: int | None = None,
 ) -> ClipPlan:
-    """What a download of ``duration`` seconds from ``start`` will contain, or why it cannot be served."""
-    limit = camera.retention_days * 86400
+    """What a download of ``duration`` seconds from ``start`` will contain, or why it cannot be served.
+    ``depth_days``: the viewer's archive depth (their tariff, portal.billing.gate); default the camera's."""
+    depth = camera.retention_days if depth_days is None else depth_days
+    limit = depth * 86400
     if not 0 < duration <= limit:
         raise ClipRefused(422, f"duration: must be between 1 and {limit} seconds (the camera's retention)")
-    earliest = retention_start(camera, now)
+    earliest = now - timedelta(days=depth) if depth_days is not None else retention_start(camera, now)
     if start < earliest:
         raise ClipRefused(
             400,
-            f"start: {format_time(start)} is outside the retention of {camera.retention_days} "
-            f"days (earliest {format_time(earliest)})",
+            f"start: {format_time(start)} is outside the retention of {depth} days (earliest {format_time(earliest)})",
         )
     if start >= now:
         raise ClipRefused(400, f"start: {format_time(start)} is in the future")

@@ -42,9 +42,16 @@ def retention_start(camera: Camera | CameraFacts, now: datetime) -> datetime:
 
 
 def timeline(
-    db: Session, camera_id: str, start: datetime, end: datetime, resolution: float = 0.0, now: datetime | None = None
+    db: Session,
+    camera_id: str,
+    start: datetime,
+    end: datetime,
+    resolution: float = 0.0,
+    now: datetime | None = None,
+    depth_days: int | None = None,
 ) -> Timeline:
     """Ranges and typed gaps; ranges closer than ``resolution`` seconds are joined and shorter gaps dropped.
+    ``depth_days``: how far back the viewer may look (their tariff, portal.billing.gate); default the camera's.
 
     Two queries whatever the window (timeline_rows): the camera's facts, then the window's rows.
     """
@@ -52,7 +59,8 @@ def timeline(
     facts = camera_facts(db, camera_id)
     if facts is None:
         raise LookupError(f"camera {camera_id!r} does not exist")
-    lo, hi = max(start, retention_start(facts, now)), min(end, now)
+    oldest = retention_start(facts, now) if depth_days is None else now - timedelta(days=depth_days)
+    lo, hi = max(start, oldest), min(end, now)
     result = Timeline(start=start, end=end)
     if lo >= hi:
         return result

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from portal.billing.gate import visible_depth_days, visible_since
 from portal.forpost import cameras, devices, embed, errors, events, sessions, translations
 from portal.forpost.context import CallContext
 from portal.forpost.errors import ForpostError
@@ -53,7 +54,10 @@ def get_cameras(ctx: CallContext) -> Answer:
     parent_groups = ctx.params.flag("IncludeParentGroups", False)
     state = ctx.params.flag("IncludeState", False)
     views = cameras.camera_views(ctx.db, ctx.who, active_only=ctx.params.flag("ActiveOnly", True))
-    return [cameras.camera_json(ctx.db, v, parent_groups=parent_groups, state=state) for v in views]
+    return [
+        cameras.camera_json(ctx.db, v, parent_groups=parent_groups, state=state, contract_id=ctx.contract_id)
+        for v in views
+    ]
 
 
 def get_camera_categories(ctx: CallContext) -> Answer:
@@ -71,6 +75,9 @@ def get_translation_url(ctx: CallContext) -> Answer:
     start_at = datetime.fromtimestamp(ts, UTC) if ts else None
     if start_at is not None and start_at > utcnow():
         raise errors.bad_value("TS")
+    if start_at is not None and start_at < visible_since(ctx.db, ctx.contract_id, camera):
+        depth = visible_depth_days(ctx.db, ctx.contract_id, camera)
+        raise errors.unknown(f"Архив старше {depth} дн. недоступен по вашему тарифу")
     url = translations.open_translation(
         ctx.db,
         ctx.services.settings,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from portal.access import visible_cameras
 from portal.auth.sessions import Principal
+from portal.billing.gate import visible_depth_days
 from portal.forpost.numbers import numbers_for
 from portal.models import Camera, CameraPlacement, Contract, Favourite, PlacementObject
 from portal.models.forpost import ControlledDevice, HomeMode
@@ -77,7 +78,9 @@ def camera_views(db: Session, who: Principal, active_only: bool = True) -> list[
     return views
 
 
-def camera_json(db: Session, view: CameraView, *, parent_groups: bool, state: bool) -> dict[str, object]:
+def camera_json(
+    db: Session, view: CameraView, *, parent_groups: bool, state: bool, contract_id: int | None = None
+) -> dict[str, object]:
     camera = view.camera
     out: dict[str, object] = {
         "CameraID": view.number,
@@ -86,7 +89,7 @@ def camera_json(db: Session, view: CameraView, *, parent_groups: bool, state: bo
         "AccountObjectName": view.group.name if view.group else "",
         "PTZ": 0,
         "Sound": 0,
-        "Quota": camera.retention_days * 86400,
+        "Quota": visible_depth_days(db, contract_id, camera) * 86400,
         "PermanentRecord": 1,
         "Fav": int(view.fav),
         "Devices": [{"ID": d.id, "Name": d.name} for d in view.devices],

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from portal.billing.gate import ServiceSuspended
 from portal.forpost import errors
 from portal.forpost.calls import CALLS, Answer
 from portal.forpost.context import CallContext
@@ -37,6 +38,9 @@ def run_call(services: Services, name: str, values: Mapping[str, str], client_ip
         except (ForpostError, LoginError) as refused:
             session.rollback()
             return refused.answer()
+        except ServiceSuspended as suspended:  # debt past the grace period: say why and how to pay
+            session.rollback()
+            return errors.unknown(suspended.message).answer()
         except SQLAlchemyError:
             session.rollback()
             log.exception("forpost %s: database error", name)

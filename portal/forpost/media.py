@@ -15,8 +15,9 @@ from portal.archive.playlists import MAX_ARCHIVE_PLAYLIST, archive_playlist, liv
 from portal.archive.segments import SegmentRef, init_key_of, newest_segments, segment_by_id, segments_in_range
 from portal.archive.snapshot import NoVideo, snapshot_jpeg
 from portal.archive.storage import storage_of
+from portal.billing.gate import visible_since
 from portal.forpost import remux, translations
-from portal.models import utcnow
+from portal.models import Camera, utcnow
 from portal.models.forpost import Translation
 from portal.services import Services
 
@@ -63,7 +64,10 @@ def init_key(db: Session, translation: Translation, run_pk: int) -> str | None:
 
 def segment_key(db: Session, translation: Translation, segment_id: int) -> str | None:
     ref = segment_by_id(db, translation.camera_id, segment_id)
-    return ref.object_key if ref else None
+    camera = db.get(Camera, translation.camera_id) if ref else None
+    if ref is None or camera is None or ref.end <= visible_since(db, translation.contract_id, camera):
+        return None  # past the depth of the viewer's tariff: as if not recorded
+    return ref.object_key
 
 
 def object_bytes(services: Services, key: str) -> bytes:

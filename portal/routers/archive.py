@@ -9,13 +9,14 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from cloud_sync.segments import format_time
 from portal.archive import signing
-from portal.archive.authz import camera_for_request
+from portal.archive.authz import camera_for_request, viewer_of
 from portal.archive.clip import coalesce, open_clip
 from portal.archive.downloads import ClipRefused, Fetching, plan_clip
 from portal.archive.params import parse_instant, parse_window
 from portal.archive.playlists import MediaUrls, archive_playlist
 from portal.archive.segments import init_key_of, segment_by_id
 from portal.archive.storage import ObjectNotFound, storage_of
+from portal.billing.gate import visible_depth_days, visible_since
 from portal.deps import DB, optional_principal, services
 from portal.models import Contract, utcnow
 
@@ -24,16 +25,25 @@ HLS = "application/vnd.apple.mpegurl"
 RETRY_SECONDS = 5
 
 
-def media_urls(request: Request, camera_id: str) -> MediaUrls:
-    return MediaUrls(camera_id, signing.sign(services(request).settings.secret_key, camera_id))
+def media_urls(request: Request, camera_id: str, viewer: int | None = None) -> MediaUrls:
+    """Signed URLs; a subscriber's token names their contract so its media follow their billing."""
+    return MediaUrls(camera_id, signing.sign(services(request).settings.secret_key, camera_id, viewer=viewer))
+
+
+def _past_depth(what: str) -> HTTPException:
+    return HTTPException(403, f"{what} is older than the archive depth of your tariff")
 
 
 @router.get("/{camera_id}/archive.m3u8", responses={200: {"content": {HLS: {}}}})
 def archive_hls(request: Request, camera_id: str, db: DB, start: str, end: str, token: str | None = None) -> Response:
     camera = camera_for_request(request, db, camera_id, token)
     lo, hi = parse_window(start, end)
+    viewer = viewer_of(request, db, token)
+    lo = max(lo, visible_since(db, viewer, camera))
+    if lo >= hi:
+        raise _past_depth("the requested range")
     try:
-        text = archive_playlist(db, camera.id, lo, hi, media_urls(request, camera.id))
+        text = archive_playlist(db, camera.id, lo, hi, media_urls(request, camera.id, viewer))
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
     if text is None:
@@ -52,6 +62,8 @@ def media_segment(request: Request, camera_id: str, segment_id: int, db: DB, tok
     camera = camera_for_request(request, db, camera_id, token)
     # Bound to the authorised camera: another camera's segment id is simply not found here.
     ref = segment_by_id(db, camera.id, segment_id, playable_only=False)
+    if ref is not None and ref.end <= visible_since(db, viewer_of(request, db, token), camera):
+        raise _past_depth(f"segment {segment_id}")
     return _object(request, ref.object_key if ref else None, "video/iso.segment", f"segment {segment_id}")
 
 
@@ -106,7 +118,8 @@ def _plan(request: Request, camera_id: str, token: str | None, start, duration: 
         contract = db.get(Contract, who.contract_id) if who and who.contract_id else None
         tz = contract.tz if contract and contract.tz else svc.settings.display_tz
         try:
-            return plan_clip(db, svc.extra.get("commands"), camera, start, duration, utcnow(), tz), tz
+            depth = visible_depth_days(db, viewer_of(request, db, token), camera)
+            return plan_clip(db, svc.extra.get("commands"), camera, start, duration, utcnow(), tz, depth), tz
         except Fetching as fetching:
             return fetching, tz
         except ClipRefused as exc:

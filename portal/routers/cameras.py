@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from cloud_sync.segments import format_time
 from portal.access import visible_cameras
-from portal.archive.authz import camera_for_request
+from portal.archive.authz import camera_for_request, viewer_of
 from portal.archive.params import parse_instant, parse_window
 from portal.archive.snapshot import NoVideo, snapshot_jpeg
 from portal.archive.timeline import timeline
+from portal.billing.gate import visible_depth_days
 from portal.deps import DB, AnyPrincipal, services
 from portal.models import ArchiveCamera, Camera, utcnow
 
@@ -69,7 +70,7 @@ def list_cameras(who: AnyPrincipal, db: DB) -> list[CameraOut]:
             name=c.name,
             address=address_line(c),
             online=c.online or (latest.get(c.id) is not None and latest[c.id] > now - RECENT),
-            retention_days=c.retention_days,
+            retention_days=visible_depth_days(db, who.contract_id, c),
             state=c.state,
             shared=c.owner_contract_id is None,
             last_video=format_time(latest[c.id]) if latest.get(c.id) else None,
@@ -92,7 +93,8 @@ def camera_timeline(
     lo, hi = parse_window(start, end)
     if hi - lo > timedelta(days=31):
         raise HTTPException(422, "to: the window is longer than 31 days")
-    result = timeline(db, camera.id, lo, hi, resolution)
+    depth = visible_depth_days(db, viewer_of(request, db, token), camera)
+    result = timeline(db, camera.id, lo, hi, resolution, depth_days=depth)
     return TimelineOut(
         ranges=[RangeOut(start=format_time(s), end=format_time(e)) for s, e in result.ranges],
         gaps=[GapOut(start=format_time(g.start), end=format_time(g.end), reason=g.reason) for g in result.gaps],

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from cloud_sync.segments import format_time
 from portal.archive import signing
-from portal.archive.authz import camera_for_request
+from portal.archive.authz import camera_for_request, viewer_of
 from portal.archive.playlists import MediaUrls, live_playlist
 from portal.archive.segments import newest_segments
 from portal.deps import DB, services
@@ -33,7 +33,8 @@ def live_hls(request: Request, camera_id: str, db: DB, token: str | None = None)
         raise HTTPException(404, f"camera {camera.id!r} has sent no video yet")
     if newest[0].end < utcnow() - STALE_AFTER:
         raise HTTPException(503, f"camera {camera.id!r} is not sending video (last at {format_time(newest[0].end)})")
-    urls = MediaUrls(camera.id, signing.sign(services(request).settings.secret_key, camera.id))
+    viewer = viewer_of(request, db, token)
+    urls = MediaUrls(camera.id, signing.sign(services(request).settings.secret_key, camera.id, viewer=viewer))
     return Response(live_playlist(db, camera.id, urls), media_type=HLS, headers={"Cache-Control": "no-cache"})
 
 
@@ -41,11 +42,11 @@ def live_hls(request: Request, camera_id: str, db: DB, token: str | None = None)
 def stream_urls(request: Request, camera_id: str, db: DB) -> StreamOut:
     """Signed URLs for a player that sends no cookie (hls.js in an embed, the mobile app)."""
     camera = camera_for_request(request, db, camera_id)
-    token = signing.sign(services(request).settings.secret_key, camera.id)
+    token = signing.sign(services(request).settings.secret_key, camera.id, viewer=viewer_of(request, db))
     urls = MediaUrls(camera.id, token)
     return StreamOut(
         live=urls.live(),
         archive_template=f"/api/v1/cameras/{camera.id}/archive.m3u8?start={{start}}&end={{end}}&token={token}",
         token=token,
-        expires=int(token.split(".")[0]),
+        expires=int(token.split(".")[0].split("~")[0]),
     )

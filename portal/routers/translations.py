@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from portal.archive.storage import ObjectNotFound
+from portal.billing.gate import require_service
 from portal.deps import DB, services
 from portal.forpost import media, translations
 from portal.forpost.translations import TranslationClosed
@@ -28,9 +29,11 @@ def no_video() -> JSONResponse:
 def _open(request: Request, db: DB, token: str, fmt: str) -> Translation | None:
     """The translation behind the URL (activated, kept alive), or None when it is closed or unknown."""
     try:
-        return translations.use(db, services(request).settings, token, fmt)
+        translation = translations.use(db, services(request).settings, token, fmt)
     except TranslationClosed:
         return None
+    require_service(db, translation.contract_id)  # suspended for debt -> the app's ServiceSuspended answer
+    return translation
 
 
 @router.get("/{token}/index.m3u8")
@@ -80,9 +83,11 @@ async def flv(token: str, request: Request) -> Response:
     def activate() -> int | None:
         with portal.db.session() as db:
             try:
-                return translations.use(db, portal.settings, token, "H264").id
+                translation = translations.use(db, portal.settings, token, "H264")
             except TranslationClosed:
                 return None
+            require_service(db, translation.contract_id)
+            return translation.id
 
     translation_id = await run_in_threadpool(activate)
     if translation_id is None:

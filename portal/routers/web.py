@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from portal.access import can_view
+from portal.billing.gate import visible_depth_days
 from portal.cabinet.camera_list import cameras_by_address
 from portal.cabinet.errors import FieldError
 from portal.cabinet.favourites import favourite_ids, toggle_favourite
@@ -93,7 +94,7 @@ def camera_page(request: Request, camera_id: str, who: PageSubscriber, db: DB) -
         favourite=camera.id in favourite_ids(db, who.contract_id),
         durations=DOWNLOAD_DURATIONS,
         gap_reasons=GAP_REASONS,
-        retention_days=camera.retention_days,
+        retention_days=visible_depth_days(db, who.contract_id, camera),
     )
 
 
