@@ -87,6 +87,11 @@ def to_json(row: Autopay | None) -> dict:
     }
 
 
+def account_json(db: Session, contract_id: int) -> dict:
+    """The `autopay` object of GET /api/v1/billing/account."""
+    return to_json(settings_of(db, contract_id))
+
+
 def due(db: Session, row: Autopay, now: datetime) -> bool:
     """Would the balance, after the next daily charge, be below the threshold (or below zero)?"""
     account = db.get(ContractBilling, row.contract_id)

@@ -14,8 +14,11 @@ from portal.billing.session_guard import PasswordSubscriber
 from portal.cabinet.errors import FieldError
 from portal.deps import DB, Subscriber, services
 from portal.models import Payment
+from portal.routers import billing as billing_api
 
 router = APIRouter(prefix="/api/v1/billing", tags=["billing payments"])
+if autopay.account_json not in billing_api.AUTOPAY_PROVIDERS:  # GET /api/v1/billing/account's `autopay`
+    billing_api.AUTOPAY_PROVIDERS.append(autopay.account_json)
 EVENTS = ("payment.succeeded", "payment.canceled", "payment.waiting_for_capture", "refund.succeeded")
 GATEWAY_DOWN = "gateway: платёжный сервис сейчас недоступен, попробуйте позже"
 

@@ -54,7 +54,12 @@ class PayPortal:
 
 def start_pay_portal(data_dir: Path, kassa: FakeYooKassa | None, **overrides: object):
     port = free_port()
-    options: dict[str, object] = {"payments_job_seconds": 0, "retention_sweep_seconds": 0}
+    # No periodic jobs unless a test asks: balances stay exact (accrual is billing core's, tested there).
+    options: dict[str, object] = {
+        "payments_job_seconds": 0,
+        "retention_sweep_seconds": 0,
+        "billing_interval_seconds": 0,
+    }
     if kassa is not None:
         options.update(yookassa_shop_id=SHOP_ID, yookassa_secret_key=SECRET, yookassa_api_url=kassa.api_url)
     options.update(overrides)

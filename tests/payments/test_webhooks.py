@@ -185,3 +185,24 @@ def test_the_portal_job_settles_a_payment_whose_webhook_never_came(pay_portal_fa
     kassa.pay(created["provider_id"], notify=False)
     wait_until(lambda: _payment(portal, created["id"]).credited_at, timeout=30, message="the job credits it")
     assert [e.amount_kopecks for e in _entries(portal)] == [9999]
+
+
+def test_a_suspended_subscriber_pays_online_and_is_restored_at_once(pay_portal, kassa) -> None:
+    from datetime import UTC, datetime
+
+    from portal.models import ContractBilling
+
+    portal, cid = pay_portal, pay_portal.world.ids["a"]
+    with portal.db.session() as s:
+        ledger.post(s, cid, "adjustment", -20000, key="debt", description="Долг", actor="admin")
+        s.get(ContractBilling, cid).negative_since = datetime.now(UTC) - timedelta(days=30)
+    with portal.client(portal.world.contract_a) as api:
+        assert api.get("/api/v1/cameras").status_code == 402
+        account = api.get("/api/v1/billing/account").json()
+        assert account["status"] == "suspended" and account["autopay"] == {"enabled": False, "last_error": ""}
+        created = api.post("/api/v1/billing/payments", json={"amount": "250.00"})  # paying is never suspended
+        assert created.status_code == 201
+        kassa.pay(created.json()["provider_id"])  # its webhook credits it
+        wait_until(lambda: api.get("/api/v1/cameras").status_code == 200, timeout=15, message="access restored")
+        assert api.get("/api/v1/billing/account").json()["balance"] == "50.00"
+        assert api.get("/api/v1/billing/payments").json()[0]["status"] == "succeeded"
