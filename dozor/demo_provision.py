@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from portal import migrate
+from portal.billing import demo as demo_billing
 from portal.cabinet.contracts import create_address, create_contract, generate_password
 from portal.cabinet.operators import create_operator
 from portal.config import PortalSettings
@@ -42,6 +43,7 @@ def provision(portal_dir: Path, secrets_path: Path, cameras: tuple[tuple[str, st
             for camera_id, name in cameras:
                 add_camera(session, DEVICE_ID, camera_id, name, address_id=address.id, retention_days=7)
             credentials = claim_device(session, DEVICE_ID, claim)
+        demo_billing.seed(db, CONTRACT)  # tariffs, three months of history, a positive balance
     finally:
         db.dispose()
     secrets = {

@@ -75,7 +75,9 @@ def get_translation_url(ctx: CallContext) -> Answer:
     start_at = datetime.fromtimestamp(ts, UTC) if ts else None
     if start_at is not None and start_at > utcnow():
         raise errors.bad_value("TS")
-    if start_at is not None and start_at < visible_since(ctx.db, ctx.contract_id, camera):
+    kept_since = utcnow() - timedelta(days=camera.retention_days)
+    if start_at is not None and kept_since <= start_at < visible_since(ctx.db, ctx.contract_id, camera):
+        # Kept for a neighbour's deeper tariff, but past this subscriber's: say so (older video is simply gone).
         depth = visible_depth_days(ctx.db, ctx.contract_id, camera)
         raise errors.unknown(f"Архив старше {depth} дн. недоступен по вашему тарифу")
     url = translations.open_translation(
