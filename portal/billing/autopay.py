@@ -75,8 +75,8 @@ def disable(db: Session, contract_id: int) -> None:
 
 
 def to_json(row: Autopay | None) -> dict:
-    if row is None or not row.enabled:
-        return {"enabled": False, "last_error": row.last_error if row else ""}
+    if row is None or not row.enabled:  # why it stopped, if it did (e.g. too many declines)
+        return {"enabled": False, **({"last_error": row.last_error} if row is not None and row.last_error else {})}
     return {
         "enabled": True,
         "card": row.method_title,
