@@ -23,12 +23,24 @@ EVENTS = ("payment.succeeded", "payment.canceled", "payment.waiting_for_capture"
 GATEWAY_DOWN = "gateway: платёжный сервис сейчас недоступен, попробуйте позже"
 
 
+class PaymentOut(BaseModel):
+    id: int
+    status: str = Field(description="new | pending | waiting_for_capture | succeeded | canceled | failed | mismatch")
+    amount: str = Field(description='Roubles, e.g. "150.00"')
+    currency: str
+    purpose: str = Field(description="topup | autopay")
+    confirmation_url: str | None = Field(description="Where to send the payer (None once settled or for autopay)")
+    provider_id: str | None
+    credited: bool
+    created_at: str
+
+
 class PaymentRequest(BaseModel):
     amount: Any = Field(None, description='Roubles as a decimal string, e.g. "150.00" (1.00 … 100000.00)')
     save_payment_method: bool = Field(False, description="Ask the provider to save the card for auto-payment")
 
 
-@router.post("/payments", status_code=201)
+@router.post("/payments", status_code=201, response_model=PaymentOut)
 def create_payment(body: PaymentRequest, request: Request, who: PasswordSubscriber, db: DB) -> dict:
     """Start a top-up: `{"id", "status": "pending", "confirmation_url"}` — send the payer to the URL."""
     try:
@@ -50,13 +62,13 @@ def create_payment(body: PaymentRequest, request: Request, who: PasswordSubscrib
     return to_json(row)
 
 
-@router.get("/payments")
+@router.get("/payments", response_model=list[PaymentOut])
 def list_payments(who: Subscriber, db: DB) -> list[dict]:
     """The caller's payments, newest first."""
     return [to_json(row) for row in payments_of(db, who.contract_id, limit=100)]
 
 
-@router.get("/payments/{payment_id}")
+@router.get("/payments/{payment_id}", response_model=PaymentOut)
 def get_payment(payment_id: int, who: Subscriber, db: DB) -> dict:
     row = db.get(Payment, payment_id)
     if row is None or row.contract_id != who.contract_id:

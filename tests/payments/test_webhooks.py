@@ -83,6 +83,12 @@ def test_forged_webhook_provider_says_not_succeeded_no_credit(pay_portal, kassa)
     forged = {"type": "notification", "event": "payment.succeeded", "object": {"id": "2f999999-000f-5000-9000-1"}}
     forged["object"].update(status="succeeded", paid=True, amount={"value": "99999.00", "currency": "RUB"})
     assert httpx.post(pay_portal.webhook, json=forged).json() == {"status": "ignored"}
+    # Junk is refused naming what is wrong, never a 5xx; an id that is no provider id never reaches its URL.
+    for junk, field in [([1], "body"), ({"type": "x"}, "event"), ({**forged, "object": {}}, "object.id")]:
+        response = httpx.post(pay_portal.webhook, json=junk)
+        assert response.status_code == 422 and field in str(response.json()["detail"])
+    sneaky = {**forged, "object": {"id": "../refunds/1"}}
+    assert httpx.post(pay_portal.webhook, json=sneaky).json() == {"status": "ignored"}
     # A canceled payment's notification cancels, never credits.
     kassa.cancel(provider_id, notify=False)
     assert kassa.notify("payment.canceled", provider_id) == 200
