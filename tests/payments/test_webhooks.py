@@ -1,6 +1,7 @@
 """Online payment through the YooKassa adapter against our YooKassa-format server: exactly-once credit,
 untrusted webhooks, reconciliation, refunds, bad input. A real portal under uvicorn, real HTTP both ways."""
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -139,7 +140,11 @@ def test_payments_need_a_password_session(pay_portal, kassa) -> None:
         landing = browser.get("/login", follow_redirects=False)  # transparent login from the bound ISP address
         assert landing.status_code == 303 and "dozor_session" in browser.cookies
         response = browser.post("/api/v1/billing/payments", json={"amount": "150.00"})
-    assert response.status_code == 403 and "session" in response.json()["detail"]
+        assert response.status_code == 403 and "session" in response.json()["detail"]
+        page = browser.get("/billing/topup")  # the cabinet's form says why, and stores nothing either
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        refused = browser.post("/billing/topup", data={"csrf": token, "amount": "150"})
+        assert refused.status_code == 403 and "войдите по номеру договора и паролю" in refused.text
     with pay_portal.client() as anonymous:
         assert anonymous.post("/api/v1/billing/payments", json={"amount": "150.00"}).status_code == 401
     assert kassa.payments == {}
