@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from portal.billing import autopay, ledger
 from portal.billing.gateway import OPEN_STATUSES, GatewayError
-from portal.billing.money import format_roubles_ru
+from portal.billing.money import format_roubles, format_roubles_ru
 from portal.billing.payments import parse_amount, payments_of, return_url, settle, settle_open, start_payment
 from portal.billing.provider import gateway_of
 from portal.billing.refunds import refundable_kopecks, refunds_of, start_refund
@@ -121,6 +121,7 @@ def _autopay_page(request: Request, db: DB, contract_id: int, status: int = 200,
         autopay=autopay.settings_of(db, contract_id),
         cards=autopay.saved_cards(db, contract_id),
         money=format_roubles_ru,
+        money_plain=format_roubles,
         max_failures=services(request).settings.autopay_max_failures,
         **context,
     )

@@ -55,6 +55,7 @@ def test_topup_through_the_gateway_redirect_and_back_then_autopay_settings(pay_p
     expect(page.locator(".notice")).to_have_text("Автоплатёж включён")
     expect(page.locator("#autopay-state")).to_contain_text("500,00\u00a0₽ с карты Bank card *4444")
     expect(page.locator("#autopay-state")).to_contain_text("меньше 200,00\u00a0₽")
+    expect(page.locator("#threshold")).to_have_value("200.00")  # the form shows what is set
     shot(page, "autopay_on")
     page.click("#autopay-off")
     expect(page.locator(".notice")).to_have_text("Автоплатёж отключён, сохранённая карта забыта")
