@@ -94,6 +94,12 @@ RULES = [
     Rule("POST", r"/api/\{name\}", cells=FORPOST),
     Rule("*", r"/translations/\{token\}/.*", cells=TOKEN_URL),
     Rule("GET", r"/embed/forpost", cells=expect({403}, {403}, {403}, {403}, {403})),  # needs a signed embed link
+    # online payments (docs/payments.md): the subscriber's own; the webhook and the test-mode page are public
+    # (nothing in a notification is believed; a test payment's id is its secret, like a provider's page)
+    Rule("*", r"/api/v1/billing/(payments(/\{payment_id\})?|autopay)", cells=expect({401}, OK, OK, OK, {403})),
+    Rule("POST", r"/api/v1/billing/webhooks/yookassa", cells=PUBLIC),
+    Rule("*", r"/billing/(topup|topup/return|autopay|autopay/off)", cells=SUBSCRIBER_PAGE),
+    Rule("*", r"/billing/test-gateway/\{payment_id\}(/pay)?", cells=PUBLIC),
 ]
 
 
@@ -150,6 +156,7 @@ def _params(portal, path: str, camera: str) -> dict[str, str]:
             "name": "GetCameras",
             "run": "20260101T000000Z-abcdef",
             "seq": "1",
+            "payment_id": "1",
         }
         if "{phone_id}" in path:
             phone = ContractPhone(contract_id=a.id, phone=f"+7900{n:07d}")
