@@ -217,3 +217,13 @@ def test_a_suspended_subscriber_pays_online_and_is_restored_at_once(pay_portal, 
         wait_until(lambda: api.get("/api/v1/cameras").status_code == 200, timeout=15, message="access restored")
         assert api.get("/api/v1/billing/account").json()["balance"] == "50.00"
         assert api.get("/api/v1/billing/payments").json()[0]["status"] == "succeeded"
+
+
+def test_provider_outage_during_a_webhook_asks_for_redelivery(pay_portal, kassa) -> None:
+    created = _start(pay_portal)
+    kassa.pay(created["provider_id"], notify=False)
+    kassa.outages = 1  # the re-read fails: the portal cannot verify, so it must not credit and must ask again
+    response = httpx.post(pay_portal.webhook, json=kassa.notification("payment.succeeded", created["provider_id"]))
+    assert response.status_code == 503 and _entries(pay_portal) == []
+    assert kassa.notify("payment.succeeded", created["provider_id"]) == 200  # the provider's redelivery
+    assert [e.amount_kopecks for e in _entries(pay_portal)] == [15000]
