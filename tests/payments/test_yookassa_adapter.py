@@ -88,7 +88,11 @@ def test_unreachable_provider_is_a_retryable_error() -> None:
 def test_refund_and_declined_recurring_charge(kassa: FakeYooKassa) -> None:
     gateway = _gateway(kassa)
     created = gateway.create_payment(
-        amount_kopecks=30000, description="x", return_url="http://r.test/", idempotence_key="k", save_payment_method=1
+        amount_kopecks=30000,
+        description="x",
+        return_url="http://r.test/",
+        idempotence_key="k",
+        save_payment_method=True,
     )
     kassa.pay(created.id, notify=False)
     refund = gateway.create_refund(payment_id=created.id, amount_kopecks=10000, idempotence_key="r1")
