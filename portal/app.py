@@ -97,6 +97,15 @@ def _install_domains(app: FastAPI, domains: list[Domain]) -> None:
     _mount_static(app)
 
 
+def _include_payments_routers(app: FastAPI) -> None:
+    """Online payments: JSON API + YooKassa webhook, cabinet top-up/auto-payment pages, operator payments."""
+    from portal.routers import payments, payments_pages
+
+    app.include_router(payments.router)
+    app.include_router(payments_pages.router)
+    app.include_router(payments_pages.operator)
+
+
 def _mount_static(app: FastAPI) -> None:
     """/static serves portal/static: css/ and js/ (web UI), vendor/ (hls.js, owned by the archive domain)."""
     from pathlib import Path

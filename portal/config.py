@@ -59,6 +59,14 @@ class PortalSettings(BaseSettings):
     support_requests_per_ip: int = Field(10, description="Public support requests per client IP per hour")
     support_requests_per_phone: int = Field(3, description="Public support requests per phone per hour")
 
+    # Online payments (docs/billing.md, «Онлайн-оплата»): YooKassa when both credentials are set, else test mode.
+    yookassa_shop_id: str = Field("", description="YooKassa shopId; empty = the built-in test-mode gateway")
+    yookassa_secret_key: str = Field("", description="YooKassa secret key (HTTP Basic password)")
+    yookassa_api_url: str = Field("https://api.yookassa.ru/v3", description="YooKassa API v3 base URL")
+    payments_job_seconds: float = Field(60.0, description="Reconciliation + auto-payment job interval; 0 = off")
+    payments_settle_after: float = Field(30.0, description="Seconds before the job re-reads a payment not yet settled")
+    autopay_max_failures: int = Field(3, description="Failed auto-payments in a row after which it is switched off")
+
     def check_secret_key(self) -> None:
         """Refuse to run without a real key: anyone who knows the key can forge media, embed and CSRF tokens."""
         key = self.secret_key.strip()

@@ -17,6 +17,7 @@ from portal.db import Database
 
 if TYPE_CHECKING:
     from portal.archive.storage import Storage
+    from portal.billing.gateway import PaymentGateway
     from portal.fleet.link import FleetLink
 
 
@@ -40,3 +41,4 @@ class Services:
     storage: Storage | None = None  # the archive's object store (portal.archive.storage.storage_of)
     fleet: FleetLink | None = None  # the MQTT link to the boxes, while the lifespan runs
     commands: CommandSending | None = None  # commands to boxes; None without a broker
+    payment_gateway: PaymentGateway | None = None  # built on first use (portal.billing.provider.gateway_of)

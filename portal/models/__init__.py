@@ -38,9 +38,11 @@ from portal.models.cabinet import (
 )
 from portal.models.devices_state import DeviceCommand, DeviceEvent, DeviceHealth
 from portal.models.fleet import Camera, Device
+from portal.models.payments import Autopay, Payment, Refund, SandboxPayment
 
 __all__ = [
     "Address",
+    "Autopay",
     "ArchiveCamera",
     "ArchiveFetch",
     "ArchiveGap",
@@ -72,9 +74,12 @@ __all__ = [
     "OfferTarget",
     "Operator",
     "OutboxMessage",
+    "Payment",
     "PlacementObject",
     "PromisedPayment",
     "RecoveryRequest",
+    "Refund",
+    "SandboxPayment",
     "Tariff",
     "UTCDateTime",
     "utcnow",

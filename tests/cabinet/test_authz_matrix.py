@@ -210,6 +210,12 @@ RULES = [
     Rule("*", r"/support(/new|/bot|/bot/\{node_id\}|/chat|/chat/messages)?", cells=SUBSCRIBER_PAGE),
     Rule("*", r"/support/tickets/\{ticket_id\}(/reply)?", cells=expect(PAGE_ANON, OK, {404}, {404}, {403})),
     Rule("*", r"/operator/support(/.*)?", cells=OPERATOR_PAGE),
+    # online payments (docs/payments.md): the subscriber's own; the webhook and the test-mode page are public
+    # (nothing in a notification is believed; a test payment's id is its secret, like a provider's page)
+    Rule("*", r"/api/v1/billing/(payments(/\{payment_id\})?|autopay)", cells=expect({401}, OK, OK, OK, {403})),
+    Rule("POST", r"/api/v1/billing/webhooks/yookassa", cells=PUBLIC),
+    Rule("*", r"/billing/(topup|topup/return|autopay|autopay/off)", cells=SUBSCRIBER_PAGE),
+    Rule("*", r"/billing/test-gateway/\{payment_id\}(/pay)?", cells=PUBLIC),
     Rule("*", r"/operator(/.*)?", cells=OPERATOR_PAGE, form=(("address_id", "{addr_a}"),)),
 ]
 
@@ -312,6 +318,7 @@ def _params(portal, path: str, camera: str, video: Video | None = None) -> dict[
             "name": "GetCameras",
             "run": "20260101T000000Z-abcdef",
             "seq": "1",
+            "payment_id": "1",
         }
         if "{phone_id}" in path:
             phone = ContractPhone(contract_id=a.id, phone=f"+7900{n:07d}")
