@@ -20,6 +20,7 @@ from portal.billing import tariffs
 from portal.config import PortalSettings
 from tests.cabinet.world import PASSWORD, World, provision
 from tests.fixtures.browser import save_screenshot, screenshot_path
+from tests.fixtures.keys import TEST_SECRET_KEY
 from tests.fixtures.ports import free_port, wait_until
 from tests.fixtures.yookassa import FakeYooKassa
 
@@ -59,6 +60,7 @@ def start_pay_portal(data_dir: Path, kassa: FakeYooKassa | None, **overrides: ob
         "payments_job_seconds": 0,
         "retention_sweep_seconds": 0,
         "billing_interval_seconds": 0,
+        "secret_key": TEST_SECRET_KEY,
     }
     if kassa is not None:
         options.update(yookassa_shop_id=SHOP_ID, yookassa_secret_key=SECRET, yookassa_api_url=kassa.api_url)
