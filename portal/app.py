@@ -34,7 +34,12 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
         from portal.archive.retention import start_sweeper
 
         sweeper = start_sweeper(services, settings.retention_sweep_seconds)
+        from portal.notify.worker import start_worker
+
+        notifier = start_worker(services, settings.notify_worker_seconds)
         yield
+        if notifier is not None:
+            notifier.cancel()
         if sweeper is not None:
             sweeper.cancel()
         if fleet is not None:
@@ -73,6 +78,7 @@ def _include_routers(app: FastAPI) -> None:
     _include_fleet_routers(app)
     _include_archive_routers(app)
     _include_support_routers(app)
+    _include_notify_routers(app)
     _include_forpost_routers(app)
     _mount_static(app)
 
@@ -108,6 +114,15 @@ def _include_support_routers(app: FastAPI) -> None:
     from portal.routers import operator_support, operator_support_api, support, support_chat, support_pages
 
     for module in (support, support_pages, support_chat, operator_support, operator_support_api):
+        for router in module.ROUTERS:
+            app.include_router(router)
+
+
+def _include_notify_routers(app: FastAPI) -> None:
+    """Notification centre (docs/notify.md): JSON API, unsubscribe links, cabinet feed, operator console."""
+    from portal.routers import notify, notify_pages, operator_notify
+
+    for module in (notify, notify_pages, operator_notify):
         for router in module.ROUTERS:
             app.include_router(router)
 
