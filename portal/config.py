@@ -63,7 +63,9 @@ class PortalSettings(BaseSettings):
     notify_smsru_api_id: str = Field("", description="SMS.ru api_id; empty = SMS stay in the local outbox")
     notify_fcm_url: str = "https://fcm.googleapis.com"
     notify_fcm_project: str = Field("", description="Firebase project id; empty = no FCM")
-    notify_fcm_service_account: str = Field("", description="Service account JSON (client_email, private_key, token_uri)")
+    notify_fcm_service_account: str = Field(
+        "", description="Service account JSON (client_email, private_key, token_uri)"
+    )
     notify_apns_url: str = "https://api.push.apple.com"
     notify_apns_key_id: str = Field("", description="APNs .p8 key id; empty = no APNs")
     notify_apns_team_id: str = ""

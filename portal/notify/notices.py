@@ -40,7 +40,9 @@ def audience_query(db: Session, target_kind: str, target_value: str, notice_id: 
     if target_kind == "address":
         return query.where(Contract.address_id == int(target_value))
     if notice_id is not None:
-        return query.where(Contract.id.in_(select(NoticeContract.contract_id).where(NoticeContract.notice_id == notice_id)))
+        return query.where(
+            Contract.id.in_(select(NoticeContract.contract_id).where(NoticeContract.notice_id == notice_id))
+        )
     numbers = [n for n in target_value.replace(",", " ").split() if n]
     return query.where(Contract.number.in_(numbers))
 
@@ -59,15 +61,18 @@ def validate(db: Session, draft: Draft) -> list[int]:
         raise NoticeError("image_url", "an http(s) URL or a path")
     if draft.target_kind == "city" and not draft.target_value.strip():
         raise NoticeError("target_value", "the city's name")
-    if draft.target_kind == "address":
-        if not draft.target_value.strip().isdigit() or db.get(Address, int(draft.target_value)) is None:
-            raise NoticeError("target_value", "no such address id")
+    if draft.target_kind == "address" and (
+        not draft.target_value.strip().isdigit() or db.get(Address, int(draft.target_value)) is None
+    ):
+        raise NoticeError("target_value", "no such address id")
     if draft.target_kind == "contracts":
         numbers = {n for n in draft.target_value.replace(",", " ").split() if n}
         found = dict(db.execute(select(Contract.number, Contract.id).where(Contract.number.in_(numbers))).all())
         missing = sorted(numbers - set(found))
         if not numbers or missing:
-            raise NoticeError("target_value", f"unknown contracts: {', '.join(missing[:10])}" if missing else "no contracts")
+            raise NoticeError(
+                "target_value", f"unknown contracts: {', '.join(missing[:10])}" if missing else "no contracts"
+            )
         return list(found.values())
     return []
 

@@ -41,7 +41,13 @@ class FcmChannel:
             if self._token and time.time() < self._expires - 60:
                 return self._token
             now = int(time.time())
-            claims = {"iss": self.client_email, "scope": FCM_SCOPE, "aud": self.token_uri, "iat": now, "exp": now + 3600}
+            claims = {
+                "iss": self.client_email,
+                "scope": FCM_SCOPE,
+                "aud": self.token_uri,
+                "iat": now,
+                "exp": now + 3600,
+            }
             assertion = _jwt().encode(claims, self.private_key, algorithm="RS256")
             try:
                 answer = self.http.post(
@@ -89,7 +95,13 @@ class ApnsChannel:
     name = "apns"
 
     def __init__(self, base_url: str, key_id: str, team_id: str, private_key: str, topic: str, verify=True) -> None:
-        self.base, self.key_id, self.team_id, self.private_key, self.topic = base_url.rstrip("/"), key_id, team_id, private_key, topic
+        self.base, self.key_id, self.team_id, self.private_key, self.topic = (
+            base_url.rstrip("/"),
+            key_id,
+            team_id,
+            private_key,
+            topic,
+        )
         self._token, self._issued, self._lock = "", 0.0, threading.Lock()
         # Apple speaks only HTTP/2; over plain http (tests) that is prior knowledge, hence http1=False.
         self.http = httpx.Client(http1=False, http2=True, timeout=10.0, verify=verify)

@@ -36,7 +36,9 @@ def validate(categories: dict[str, list[str]]) -> dict[str, list[str]]:
             raise SubscriptionError(f"categories.{cat}", f"unknown category; known: {', '.join(CATEGORIES)}")
         for channel in channels:
             if channel not in CHANNELS:
-                raise SubscriptionError(f"categories.{cat}", f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}")
+                raise SubscriptionError(
+                    f"categories.{cat}", f"unknown channel {channel!r}; known: {', '.join(CHANNELS)}"
+                )
         clean[cat] = [c for c in CHANNELS if c in channels]
     return clean
 

@@ -183,7 +183,11 @@ def worker_config(settings) -> WorkerConfig:
     return WorkerConfig(
         max_attempts=settings.notify_max_attempts,
         backoff=timedelta(seconds=settings.notify_backoff_seconds),
-        per_minute={"email": settings.notify_rate_email, "sms": settings.notify_rate_sms, "push": settings.notify_rate_push},
+        per_minute={
+            "email": settings.notify_rate_email,
+            "sms": settings.notify_rate_sms,
+            "push": settings.notify_rate_push,
+        },
     )
 
 

@@ -120,7 +120,8 @@ def unsubscribe_page(request: Request, db: DB, c: int = 0, cat: str = "", sig: s
     """The link in an e-mail: a confirm button (a GET must not change anything: mail scanners follow links)."""
     _check(request, db, c, cat, sig)
     return HTMLResponse(
-        f"<!doctype html><meta charset=utf-8><title>Отписка</title><h1>Отписаться от «{CATEGORIES[cat]}» по e-mail?</h1>"
+        "<!doctype html><meta charset=utf-8><title>Отписка</title>"
+        f"<h1>Отписаться от «{CATEGORIES[cat]}» по e-mail?</h1>"
         f'<form method="post"><input type="hidden" name="c" value="{c}"><input type="hidden" name="cat" value="{cat}">'
         f'<input type="hidden" name="sig" value="{sig}"><button type="submit">Отписаться</button></form>'
     )
@@ -142,5 +143,6 @@ def unsubscribe_now(
     subscriptions.drop_channel(db, contract.id, category, "email")
     title = CATEGORIES[category]
     return HTMLResponse(f"<!doctype html><meta charset=utf-8><h1>Готово: «{title}» больше не приходят на e-mail</h1>")
+
 
 ROUTERS = (router, public)

@@ -71,9 +71,10 @@ def compose(
     settings = services(request).settings
     form = dict(kind=kind, title=title, text=text, image_url=image_url, pinned=pinned, published_at=published_at,
                 starts_at=starts_at, ends_at=ends_at, target_kind=target_kind, target_value=target_value)  # fmt: skip
+    zone = settings.display_tz
     try:
         draft = notices.Draft(
-            kind, title, text, image_url.strip(), bool(pinned), _when(published_at, settings.display_tz, "published_at"),
+            kind, title, text, image_url.strip(), bool(pinned), _when(published_at, zone, "published_at"),
             _when(starts_at, settings.display_tz, "starts_at"), _when(ends_at, settings.display_tz, "ends_at"),
             target_kind, target_value,
         )  # fmt: skip

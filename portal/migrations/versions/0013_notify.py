@@ -66,7 +66,9 @@ def upgrade() -> None:
             ["contract_id"], ["contracts.id"], name=op.f("fk_notify_outbox_contract_id_contracts"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
-            ["notice_id"], ["notify_notices.id"], name=op.f("fk_notify_outbox_notice_id_notify_notices"),
+            ["notice_id"],
+            ["notify_notices.id"],
+            name=op.f("fk_notify_outbox_notice_id_notify_notices"),
             ondelete="SET NULL",
         ),  # fmt: skip
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notify_outbox")),
@@ -80,7 +82,9 @@ def upgrade() -> None:
         sa.Column("category", sa.String(32), nullable=False),
         sa.Column("channels", sa.String(64), nullable=False),
         sa.ForeignKeyConstraint(
-            ["contract_id"], ["contracts.id"], name=op.f("fk_notify_subscriptions_contract_id_contracts"),
+            ["contract_id"],
+            ["contracts.id"],
+            name=op.f("fk_notify_subscriptions_contract_id_contracts"),
             ondelete="CASCADE",
         ),  # fmt: skip
         sa.PrimaryKeyConstraint("contract_id", "category", name=op.f("pk_notify_subscriptions")),
@@ -93,7 +97,9 @@ def upgrade() -> None:
             sa.Column("contract_id", sa.Integer(), nullable=False),
             *extra,
             sa.ForeignKeyConstraint(
-                ["notice_id"], ["notify_notices.id"], name=op.f(f"fk_{table}_notice_id_notify_notices"),
+                ["notice_id"],
+                ["notify_notices.id"],
+                name=op.f(f"fk_{table}_notice_id_notify_notices"),
                 ondelete="CASCADE",
             ),  # fmt: skip
             sa.ForeignKeyConstraint(
