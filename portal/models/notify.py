@@ -85,3 +85,13 @@ class NoticeRead(Base):
     notice_id: Mapped[int] = mapped_column(ForeignKey("notify_notices.id", ondelete="CASCADE"), primary_key=True)
     contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"), primary_key=True)
     read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CameraAlert(Base):
+    """A camera reported down and not yet back: when, and whether its viewers were told (after N minutes)."""
+
+    __tablename__ = "notify_camera_alerts"
+
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    down_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -104,7 +104,7 @@ def notify(
     """Fan one event out to the channels the contract chose for `category`; returns the rows queued."""
     now = now or utcnow()
     urgent = category in URGENT if urgent is None else urgent
-    later = None if urgent else quiet_until(policy, contract.tz, now)
+    later = (None if urgent else quiet_until(policy, contract.tz, now)) or now
     common = dict(category=category, contract_id=contract.id, notice_id=notice_id, urgent=urgent, not_before=later)
     rows: list[NotifyMessage] = []
     for channel in subscriptions.channels_for(db, contract.id, category):

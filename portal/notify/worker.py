@@ -192,11 +192,14 @@ def worker_config(settings) -> WorkerConfig:
 
 
 def _fan_out_and_deliver(services, worker: Worker) -> None:
+    from portal.notify.events import sweep_offline
     from portal.notify.notices import fan_out_due
     from portal.notify.outbox import Policy
 
+    settings = services.settings
     with services.db.session() as s:
-        fan_out_due(s, Policy.from_settings(services.settings), services.settings.public_url)
+        fan_out_due(s, Policy.from_settings(settings), settings.public_url)
+        sweep_offline(s, Policy.from_settings(settings), settings.notify_camera_offline_minutes)
     worker.run_once()
 
 

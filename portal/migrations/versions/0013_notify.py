@@ -1,7 +1,7 @@
 """notification centre: one outbox of every channel, subscriptions, notices (news, important messages), reads
 
 Revision ID: 0013_notify
-Revises: 0004_cabinet
+Revises: 0004_cabinet (contracts), depends on 0003_fleet (cameras)
 """
 
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ revision: str = "0013_notify"
 down_revision: str | Sequence[str] | None = "0004_cabinet"
 branch_labels: str | Sequence[str] | None = None
 # forpost_push_tokens (0005) is referenced only by id, not by a foreign key: the tokens are Forpost's.
-depends_on: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = "0003_fleet"
 
 UTC = portal.models.base.UTCDateTime()
 
@@ -108,8 +108,20 @@ def upgrade() -> None:
             sa.PrimaryKeyConstraint("notice_id", "contract_id", name=op.f(f"pk_{table}")),
         )
 
+    op.create_table(
+        "notify_camera_alerts",
+        sa.Column("camera_id", sa.String(64), nullable=False),
+        sa.Column("down_at", UTC, nullable=False),
+        sa.Column("notified_at", UTC, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["camera_id"], ["cameras.id"], name=op.f("fk_notify_camera_alerts_camera_id_cameras"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("camera_id", name=op.f("pk_notify_camera_alerts")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("notify_camera_alerts")
     for table in ("notify_notice_reads", "notify_notice_contracts", "notify_subscriptions", "notify_outbox"):
         op.drop_table(table)
     op.drop_table("notify_notices")
