@@ -113,3 +113,27 @@ def test_openapi_documents_the_notification_api(centre) -> None:
     for path in ("/api/v1/news", "/api/v1/messages/active", "/api/v1/notifications", "/api/v1/notifications/settings"):
         assert path in paths
     assert "put" in paths["/api/v1/notifications/settings"]
+
+
+def test_demo_has_news_and_an_active_maintenance_banner(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from dozor.demo_provision import provision
+    from portal.app import create_app
+    from portal.config import PortalSettings
+
+    secrets = provision(tmp_path, tmp_path / "demo.json", (("demo-cam-1", "Вход"),))
+    app = create_app(PortalSettings(data_dir=tmp_path, notify_worker_seconds=0))
+    with TestClient(app) as client:
+        login = {"contract": secrets["contract"], "password": secrets["password"]}
+        headers = {"Authorization": f"Bearer {client.post('/api/v1/auth/login', json=login).json()['token']}"}
+        news = client.get("/api/v1/news", headers=headers).json()
+        assert len(news) == 2 and news[0]["pinned"]
+        [banner] = client.get("/api/v1/messages/active", headers=headers).json()
+        assert banner["kind"] == "maintenance"
+        with app.state.services.db.session() as s:
+            channels = {
+                m.channel for m in s.scalars(select(NotifyMessage).where(NotifyMessage.notice_id == banner["id"]))
+            }
+        assert channels == {"email", "sms"}  # waiting in the local outbox for the worker
+    app.state.services.db.dispose()
