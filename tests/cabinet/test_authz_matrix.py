@@ -110,6 +110,15 @@ RULES = [
     Rule("*", r"/support(/new|/bot|/bot/\{node_id\}|/chat|/chat/messages)?", cells=SUBSCRIBER_PAGE),
     Rule("*", r"/support/tickets/\{ticket_id\}(/reply)?", cells=expect(PAGE_ANON, OK, {404}, {404}, {403})),
     Rule("*", r"/operator/support(/.*)?", cells=OPERATOR_PAGE),
+    # notification centre (docs/notify.md): a subscriber's own feed and settings; signed unsubscribe links
+    Rule(
+        "*",
+        r"/api/v1/(news|messages/active|notifications(/settings|/subscriptions|/\{notice_id\}/read)?)",
+        cells=SUBSCRIBER_API,
+    ),  # fmt: skip
+    Rule("*", r"/notify/unsubscribe", cells=PUBLIC),
+    Rule("*", r"/notifications(/settings|/\{notice_id\}/read)?", cells=SUBSCRIBER_PAGE),
+    Rule("*", r"/operator/notify(/.*)?", cells=OPERATOR_PAGE),
     Rule("*", r"/operator(/.*)?", cells=OPERATOR_PAGE, form=(("address_id", "{addr_a}"),)),
 ]
 
@@ -167,6 +176,7 @@ def _params(portal, path: str, camera: str) -> dict[str, str]:
             "name": "GetCameras",
             "run": "20260101T000000Z-abcdef",
             "seq": "1",
+            "notice_id": "999999",
         }
         if "{phone_id}" in path:
             phone = ContractPhone(contract_id=a.id, phone=f"+7900{n:07d}")
