@@ -187,3 +187,23 @@ def test_smtp_down_is_transient(tmp_path) -> None:
     with db.session() as s:
         assert "SMTP unreachable" in s.scalar(select(NotifyMessage.error))
     app.state.services.db.dispose()
+
+
+def test_push_with_a_wrong_key_is_refused_by_both_providers(tmp_path, servers) -> None:
+    """The local servers really check the signatures: a key that is not the registered one is refused."""
+    app, world = make_centre(tmp_path)
+    db, settings = app.state.services.db, app.state.services.settings
+    add_tokens(db, world.ids["a"])
+    stranger_rsa = pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    stranger_ec = pem(ec.generate_private_key(ec.SECP256R1()))
+    fcm = FcmChannel(servers["fcm"].url, FcmServer.PROJECT, "svc@x", stranger_rsa, servers["fcm"].url + "/token")
+    apns = ApnsChannel(servers["apns"].url, "KEY123", "TEAM42", stranger_ec, "ru.dozor.app")
+    with db.session() as s:
+        outbox.notify(s, outbox.Policy.from_settings(settings), s.get(Contract, world.ids["a"]), "door", "Дверь", "x")
+    worker = Worker(db, {"push": PushRouter(fcm, apns)}, WorkerConfig(max_attempts=1))
+    assert worker.run_once() == {"failed": 2}
+    with db.session() as s:
+        errors = sorted(m.error for m in s.scalars(select(NotifyMessage)))
+        assert len(s.scalars(select(PushToken)).all()) == 2  # refused auth is not a dead token
+    assert errors[0].startswith("APNs 403: InvalidProviderToken") and "invalid_grant" in errors[1]
+    assert servers["fcm"].sent == [] and servers["apns"].sent == []
