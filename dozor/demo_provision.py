@@ -13,6 +13,7 @@ from portal.cabinet.operators import create_operator
 from portal.config import PortalSettings
 from portal.db import Database
 from portal.fleet.provisioning import add_camera, claim_device, create_device
+from portal.notify.demo import seed_demo as seed_notify_demo
 from portal.support.demo import seed_demo as seed_support_demo
 
 DEVICE_ID = "demo-box-1"
@@ -45,6 +46,7 @@ def provision(portal_dir: Path, secrets_path: Path, cameras: tuple[tuple[str, st
             for camera_id, name in cameras:
                 add_camera(session, DEVICE_ID, camera_id, name, address_id=address.id, retention_days=7)
             credentials = claim_device(session, DEVICE_ID, claim)
+            seed_notify_demo(session, address.id)  # two news items, one maintenance banner in force
         demo_billing.seed(db, CONTRACT)  # tariffs, three months of history, a positive balance
     finally:
         db.dispose()

@@ -20,6 +20,7 @@ DOMAINS = (
     "portal.archive.domain",
     "portal.billing.domain",
     "portal.support.domain",
+    "portal.notify.domain",
     "portal.forpost.domain",
 )
 

@@ -67,6 +67,35 @@ class PortalSettings(BaseSettings):
     payments_settle_after: float = Field(30.0, description="Seconds before the job re-reads a payment not yet settled")
     autopay_max_failures: int = Field(3, description="Failed auto-payments in a row after which it is switched off")
 
+    # Notification centre (docs/notify.md): delivery worker, quiet hours, channel adapters (empty = local outbox).
+    notify_worker_seconds: float = Field(5.0, description="Delivery worker interval; 0 = off")
+    notify_max_attempts: int = Field(5, description="Attempts before a message is recorded as failed")
+    notify_backoff_seconds: float = Field(30.0, description="First retry delay; doubles each attempt")
+    notify_rate_email: int = Field(600, description="E-mails per minute, all workers")
+    notify_rate_sms: int = Field(60, description="SMS per minute, all workers")
+    notify_rate_push: int = Field(3000, description="Pushes per minute, all workers")
+    notify_quiet_start: int = Field(22, description="Local hour (contract's zone) non-urgent messages stop")
+    notify_quiet_end: int = Field(8, description="Local hour they resume")
+    notify_smtp_host: str = Field("", description="SMTP server; empty = e-mails stay in the local outbox")
+    notify_smtp_port: int = 25
+    notify_smtp_user: str = ""
+    notify_smtp_password: str = ""
+    notify_smtp_starttls: bool = False
+    notify_mail_from: str = "Дозор <noreply@dozor.local>"
+    notify_smsru_url: str = Field("https://sms.ru", description="SMS.ru API base URL")
+    notify_smsru_api_id: str = Field("", description="SMS.ru api_id; empty = SMS stay in the local outbox")
+    notify_fcm_url: str = "https://fcm.googleapis.com"
+    notify_fcm_project: str = Field("", description="Firebase project id; empty = no FCM")
+    notify_fcm_service_account: str = Field(
+        "", description="Service account JSON (client_email, private_key, token_uri)"
+    )
+    notify_apns_url: str = "https://api.push.apple.com"
+    notify_apns_key_id: str = Field("", description="APNs .p8 key id; empty = no APNs")
+    notify_apns_team_id: str = ""
+    notify_apns_private_key: str = Field("", description="The .p8 key's PEM text")
+    notify_apns_topic: str = Field("ru.dozor.app", description="The app's bundle id (apns-topic)")
+    notify_camera_offline_minutes: int = Field(10, description="A camera offline this long notifies its viewers")
+
     def check_secret_key(self) -> None:
         """Refuse to run without a real key: anyone who knows the key can forge media, embed and CSRF tokens."""
         key = self.secret_key.strip()

@@ -54,6 +54,8 @@ class FleetConsumer:
         self._waiters: dict[str, threading.Event] = {}
         self._waiters_lock = threading.Lock()
         self._on_connect_hooks: list[Callable[[], object]] = []
+        # Called with (session, device_id, event) for each newly stored event (the notification centre's).
+        self.event_hooks: list[Callable[[Session, str, Event], None]] = []
         self._client = self._make_client()
         self._writer = threading.Thread(target=self._write_loop, name="fleet-writer", daemon=True)
 
@@ -195,7 +197,10 @@ class FleetConsumer:
                 msg = Telemetry.model_validate_json(payload)
                 ok = state.apply_telemetry(session, parsed.device_id, msg, received_at)
             elif parsed.kind == "event":
-                ok = state.store_event(session, parsed.device_id, Event.model_validate_json(payload), received_at)
+                event = Event.model_validate_json(payload)
+                ok = state.store_event(session, parsed.device_id, event, received_at)
+                for hook in self.event_hooks if ok else ():
+                    hook(session, parsed.device_id, event)
             elif parsed.kind == "cmd_result":
                 result = CommandResult.model_validate_json(payload)
                 ok = state.apply_result(session, parsed.device_id, result, received_at)

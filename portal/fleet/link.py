@@ -28,6 +28,9 @@ def start_fleet_link(services: Services) -> FleetLink | None:
         return None
     consumer = FleetConsumer(services.db, parse_mqtt_url(url))
     link = FleetLink(consumer, CommandSender(services.db, consumer))
+    from portal.notify.events import box_event_hook
+
+    consumer.event_hooks.append(box_event_hook(services))
     consumer.start()
     services.fleet = link
     services.commands = link.commands

@@ -11,7 +11,7 @@ from portal.auth.sessions import Principal
 from portal.deps import DB, services
 from portal.models import Contract, Operator
 from portal.models.support import CannedReply
-from portal.sms.gateways import gateway_for
+from portal.notify.outbox import Policy
 from portal.support import bot, catalog, chat, contacts, tickets
 from portal.support.errors import SupportError
 from portal.support.files import ACCEPT, MAX_FILES
@@ -113,7 +113,7 @@ def ticket_reply(
         tickets.staff_reply(
             db,
             svc.storage,
-            gateway_for(svc.settings),
+            Policy.from_settings(svc.settings),
             found,
             _staff(who),
             text,

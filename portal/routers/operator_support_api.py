@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from portal.auth.sessions import Principal
 from portal.deps import DB, Operator, services
 from portal.models.support import Ticket
-from portal.sms.gateways import gateway_for
+from portal.notify.outbox import Policy
 from portal.support import catalog, tickets
 from portal.support.errors import SupportError
 from portal.support.views import http_error, iso, read_uploads, ticket_detail, ticket_summary
@@ -72,7 +72,7 @@ def reply(
     try:
         uploads = read_uploads(files, svc.settings.support_max_file_bytes)
         message = tickets.staff_reply(
-            db, svc.storage, gateway_for(svc.settings), found, _staff(who), text, uploads,
+            db, svc.storage, Policy.from_settings(svc.settings), found, _staff(who), text, uploads,
             internal=internal, status=status,
         )  # fmt: skip
     except SupportError as exc:

@@ -4,7 +4,7 @@
 from sqlalchemy.orm import Session
 
 from portal.models import Contract, Operator
-from portal.sms.gateways import OutboxGateway
+from portal.notify.outbox import Policy
 from portal.support import contacts, tickets
 
 # Seed 001's contact centre («В Новокузнецке: 8-384-375-60-00» …), under the demo's own brand.
@@ -42,7 +42,7 @@ def seed_demo(db: Session, contract: Contract, operator: Operator, phone: str) -
     tickets.staff_reply(
         db,
         None,
-        OutboxGateway(),
+        Policy(),  # the demo's outbox is local: no link leaves the machine
         ticket,
         operator.id,
         "Здравствуйте! Мы включили ночной режим камеры — вечером изображение станет светлее. "

@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from portal.access import can_view
 from portal.auth.sessions import Principal
-from portal.models import Contract, ContractPhone, utcnow
+from portal.models import Contract, utcnow
 from portal.models.support import Ticket, TicketAttachment, TicketMessage
-from portal.sms.gateways import SmsGateway
-from portal.sms.outbox import send_message
+from portal.notify.outbox import Policy, enqueue, notify
 from portal.support import catalog
 from portal.support.errors import SupportError
 from portal.support.files import Upload, new_key
@@ -165,7 +164,7 @@ def subscriber_reply(db: Session, storage, ticket: Ticket, text: str, uploads: l
 def staff_reply(
     db: Session,
     storage,
-    gateway: SmsGateway,
+    policy: Policy,
     ticket: Ticket,
     operator_id: int,
     text: str,
@@ -186,7 +185,7 @@ def staff_reply(
         if ticket.first_response_at is None:
             ticket.first_response_at = message.created_at
         ticket.status = status or "waiting"
-        notify_answer(db, gateway, ticket)
+        notify_answer(db, policy, ticket)
     elif status:
         ticket.status = status
     elif ticket.status == "new":
@@ -194,18 +193,21 @@ def staff_reply(
     return message
 
 
-def notify_answer(db: Session, gateway: SmsGateway, ticket: Ticket) -> None:
-    """SMS to the ticket's phone (or the contract's first), e-mail when the visitor left one."""
+def notify_answer(db: Session, policy: Policy, ticket: Ticket) -> None:
+    """Through the notification centre: a subscriber's ticket goes by the contract's «support» subscription
+    (cabinet, e-mail, SMS, push); a visitor's goes by SMS to the phone and e-mail to the address they left."""
     text = f"Дозор: поддержка ответила на обращение №{ticket.id}. Ответ — в личном кабинете, раздел «Поддержка»."
-    if ticket.contract_id is None:
-        text = f"Дозор: ответ на ваше обращение №{ticket.id}. Мы свяжемся с вами по этому номеру."
-    phone = ticket.phone
-    if not phone and ticket.contract_id:
-        phone = db.scalar(select(ContractPhone.phone).where(ContractPhone.contract_id == ticket.contract_id)) or ""
-    if phone:
-        send_message(db, gateway, phone, text, purpose="support")
+    title = f"Ответ на обращение №{ticket.id}"
+    contract = db.get(Contract, ticket.contract_id) if ticket.contract_id else None
+    if contract is not None:
+        link = f"{policy.public_url.rstrip('/')}/support/tickets/{ticket.id}"
+        notify(db, policy, contract, "support", title, text, data={"ticket": ticket.id}, link=link)
+        return
+    text = f"Дозор: ответ на ваше обращение №{ticket.id}. Мы свяжемся с вами по этому номеру."
+    if ticket.phone:
+        enqueue(db, "sms", ticket.phone, text, category="support", urgent=True)
     if ticket.email:
-        send_message(db, gateway, ticket.email, text, purpose="support", channel="email")
+        enqueue(db, "email", ticket.email, text, subject=title, category="support", urgent=True)
 
 
 def set_status(db: Session, ticket: Ticket, status: str) -> None:

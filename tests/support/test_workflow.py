@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from portal.models import OutboxMessage, utcnow
+from portal.models import utcnow
+from portal.models.notify import NotifyMessage
 from portal.models.support import Ticket
 from tests.support.conftest import PDF, form
 
@@ -45,9 +46,10 @@ def test_staff_answer_reaches_the_subscriber_and_the_outbox(desk) -> None:
     assert desk.client.get(staff_files[0]["url"], headers=desk.auth("a")).content == PDF
     assert "Заметка: мастер" in op.get(f"/operator/support/tickets/{ticket_id}").text
     with desk.db.session() as s:
-        sent = s.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "+79050000001")).all()
-        assert [m.purpose for m in sent] == ["support"]  # one SMS: the answer, not the internal note
-        assert f"№{ticket_id}" in sent[0].text
+        # Through the notification centre, by the contract's «support» subscription (default: e-mail + SMS).
+        sent = s.scalars(select(NotifyMessage).where(NotifyMessage.category == "support")).all()
+        assert sorted(m.channel for m in sent) == ["email", "sms"]  # the answer once, not the internal note
+        assert all(f"№{ticket_id}" in m.text for m in sent)
         assert s.get(Ticket, ticket_id).first_response_at is not None
 
 

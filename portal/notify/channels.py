@@ -1,0 +1,108 @@
+"""E-mail and SMS channels with their real wire formats, and the local outbox (the embedded default).
+
+A channel's `send(message)` returns the provider's reference, or raises Transient (retry later with backoff) or
+Permanent (give up now; `drop_token` for a push token the provider says is dead).
+"""
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+import httpx
+
+from portal.models.notify import NotifyMessage
+
+
+class Transient(RuntimeError):
+    pass
+
+
+class Permanent(RuntimeError):
+    def __init__(self, reason: str, drop_token: bool = False) -> None:
+        super().__init__(reason)
+        self.drop_token = drop_token
+
+
+class LocalOutbox:
+    """No provider configured: the outbox row is the delivery; the operator console's outbox viewer shows it."""
+
+    name = "outbox"
+
+    def send(self, message: NotifyMessage) -> str:
+        return "local"
+
+
+class SmtpChannel:
+    """Plain SMTP with optional STARTTLS and login; `List-Unsubscribe` + `List-Unsubscribe-Post` (RFC 8058)."""
+
+    name = "smtp"
+
+    def __init__(self, host: str, port: int, sender: str, user: str = "", password: str = "", starttls: bool = False):
+        self.host, self.port, self.sender = host, port, sender
+        self.user, self.password, self.starttls = user, password, starttls
+
+    def build(self, message: NotifyMessage, unsubscribe: str = "") -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"], mail["To"] = self.sender, message.recipient
+        mail["Subject"] = message.subject or "Дозор"
+        mail["Date"], mail["Message-ID"] = formatdate(localtime=False), make_msgid(domain="dozor.local")
+        if unsubscribe:
+            mail["List-Unsubscribe"] = f"<{unsubscribe}>"
+            mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        mail.set_content(message.body or message.text)
+        return mail
+
+    def send(self, message: NotifyMessage, unsubscribe: str = "") -> str:
+        mail = self.build(message, unsubscribe)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=15) as smtp:
+                if self.starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.user:
+                    smtp.login(self.user, self.password)
+                refused = smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, reason = next(iter(exc.recipients.values()))
+            raise Permanent(f"SMTP {code}: {reason.decode(errors='replace')}") from exc
+        except smtplib.SMTPResponseException as exc:
+            text = f"SMTP {exc.smtp_code}: {exc.smtp_error.decode(errors='replace')}"
+            raise (Permanent(text) if 500 <= exc.smtp_code < 600 else Transient(text)) from exc
+        except (OSError, smtplib.SMTPException) as exc:
+            raise Transient(f"SMTP unreachable: {exc}") from exc
+        if refused:
+            raise Permanent(f"SMTP refused: {refused}")
+        return str(mail["Message-ID"])
+
+
+class SmsRuChannel:
+    """SMS.ru `sms/send`: POST form `api_id`, `to` (digits), `msg`, `json=1`, optional `from`. The answer's
+    `status_code` 100 = accepted (per number too); its `status_text` is kept as the failure reason."""
+
+    name = "smsru"
+    RETRYABLE = {220}  # «сервис временно недоступен»
+
+    def __init__(self, base_url: str, api_id: str, sender: str = "", timeout: float = 10.0) -> None:
+        self.url, self.api_id, self.sender, self.timeout = base_url.rstrip("/") + "/sms/send", api_id, sender, timeout
+
+    def send(self, message: NotifyMessage) -> str:
+        to = "".join(ch for ch in message.recipient if ch.isdigit())
+        form = {"api_id": self.api_id, "to": to, "msg": message.body or message.text, "json": "1"}
+        if self.sender:
+            form["from"] = self.sender
+        try:
+            answer = httpx.post(self.url, data=form, timeout=self.timeout)
+        except httpx.HTTPError as exc:
+            raise Transient(f"SMS.ru unreachable: {exc}") from exc
+        if answer.status_code >= 500:
+            raise Transient(f"SMS.ru HTTP {answer.status_code}")
+        try:
+            reply = answer.json()
+        except ValueError as exc:
+            raise Transient(f"SMS.ru answered non-JSON (HTTP {answer.status_code})") from exc
+        per_number = (reply.get("sms") or {}).get(to) or reply
+        code = int(per_number.get("status_code", 0) or 0)
+        if reply.get("status") == "OK" and per_number.get("status") == "OK" and code == 100:
+            return str(per_number.get("sms_id", ""))
+        reason = f"SMS.ru {code}: {per_number.get('status_text') or reply.get('status_text') or 'error'}"
+        raise Transient(reason) if code in self.RETRYABLE else Permanent(reason)
