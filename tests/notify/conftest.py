@@ -13,6 +13,7 @@ from portal.auth.sessions import open_session
 from portal.config import PortalSettings
 from portal.models import Contract, Operator
 from tests.cabinet.world import World, provision
+from tests.fixtures.keys import TEST_SECRET_KEY
 
 
 @dataclass
@@ -53,7 +54,7 @@ class Centre:
 def make_centre(tmp: Path, **settings) -> tuple[object, World]:
     # Quiet hours off unless a test wants them: tests must not depend on the hour they run at.
     options = {"notify_worker_seconds": 0, "notify_quiet_start": 0, "notify_quiet_end": 0} | settings
-    app = create_app(PortalSettings(data_dir=tmp, **options))
+    app = create_app(PortalSettings(data_dir=tmp, secret_key=TEST_SECRET_KEY, **options))
     return app, provision(app.state.services.db)
 
 

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from portal.models.notify import NotifyMessage
 from portal.notify.categories import DEFAULTS
+from tests.fixtures.keys import TEST_SECRET_KEY
 
 
 def publish(centre, **fields) -> int:
@@ -123,7 +124,7 @@ def test_demo_has_news_and_an_active_maintenance_banner(tmp_path) -> None:
     from portal.config import PortalSettings
 
     secrets = provision(tmp_path, tmp_path / "demo.json", (("demo-cam-1", "Вход"),))
-    app = create_app(PortalSettings(data_dir=tmp_path, notify_worker_seconds=0))
+    app = create_app(PortalSettings(data_dir=tmp_path, secret_key=TEST_SECRET_KEY, notify_worker_seconds=0))
     with TestClient(app) as client:
         login = {"contract": secrets["contract"], "password": secrets["password"]}
         headers = {"Authorization": f"Bearer {client.post('/api/v1/auth/login', json=login).json()['token']}"}
