@@ -64,9 +64,9 @@ class SmtpChannel:
                 refused = smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             code, reason = next(iter(exc.recipients.values()))
-            raise Permanent(f"SMTP {code}: {reason.decode(errors='replace')}") from exc
+            raise Permanent(f"SMTP {code}: {_text(reason)}") from exc
         except smtplib.SMTPResponseException as exc:
-            text = f"SMTP {exc.smtp_code}: {exc.smtp_error.decode(errors='replace')}"
+            text = f"SMTP {exc.smtp_code}: {_text(exc.smtp_error)}"
             raise (Permanent(text) if 500 <= exc.smtp_code < 600 else Transient(text)) from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise Transient(f"SMTP unreachable: {exc}") from exc
@@ -106,3 +106,8 @@ class SmsRuChannel:
             return str(per_number.get("sms_id", ""))
         reason = f"SMS.ru {code}: {per_number.get('status_text') or reply.get('status_text') or 'error'}"
         raise Transient(reason) if code in self.RETRYABLE else Permanent(reason)
+
+
+def _text(reply: bytes | str) -> str:
+    """An SMTP server's reply text (smtplib gives bytes, or str for replies it made up itself)."""
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else reply

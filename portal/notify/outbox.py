@@ -7,6 +7,7 @@ zone, `Contract.tz`) gets `next_attempt_at` = the end of that night, so the work
 import json
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -105,7 +106,9 @@ def notify(
     now = now or utcnow()
     urgent = category in URGENT if urgent is None else urgent
     later = (None if urgent else quiet_until(policy, contract.tz, now)) or now
-    common = dict(category=category, contract_id=contract.id, notice_id=notice_id, urgent=urgent, not_before=later)
+    common: dict[str, Any] = dict(
+        category=category, contract_id=contract.id, notice_id=notice_id, urgent=urgent, not_before=later
+    )
     rows: list[NotifyMessage] = []
     for channel in subscriptions.channels_for(db, contract.id, category):
         if channel == "email":

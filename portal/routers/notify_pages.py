@@ -1,8 +1,9 @@
 """Cabinet pages of the notification centre: the feed (news and important messages, read marks) and the
 subscription settings form. Logic lives in portal/notify/."""
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from portal.deps import DB
 from portal.models import Contract
@@ -18,7 +19,7 @@ CHANNEL_TITLES = {"email": "E-mail", "sms": "SMS", "push": "Push"}
 
 @router.get("/notifications")
 def feed_page(request: Request, who: PageSubscriber, db: DB, saved: str = "") -> Response:
-    contract = db.get(Contract, who.contract_id)
+    contract = _contract(db, who.contract_id)
     items = notices.feed(db, contract)
     return render(
         request,
@@ -44,8 +45,15 @@ async def save_settings(request: Request, who: PageSubscriber, db: DB) -> Respon
 
 @router.post("/notifications/{notice_id}/read", dependencies=[Depends(verify_csrf)])
 def read_page(notice_id: int, who: PageSubscriber, db: DB) -> Response:
-    notices.mark_read(db, db.get(Contract, who.contract_id), notice_id)
+    notices.mark_read(db, _contract(db, who.contract_id), notice_id)
     return RedirectResponse(f"/notifications#n{notice_id}", status_code=303)
 
 
 ROUTERS = (router,)
+
+
+def _contract(db: Session, contract_id: int) -> Contract:
+    contract = db.get(Contract, contract_id)
+    if contract is None:  # deleted while logged in
+        raise HTTPException(404, "договор не найден")
+    return contract

@@ -90,7 +90,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("contract_id", "category", name=op.f("pk_notify_subscriptions")),
     )
     for table in ("notify_notice_contracts", "notify_notice_reads"):
-        extra = [sa.Column("read_at", UTC, nullable=False)] if table == "notify_notice_reads" else []
+        extra: list[sa.Column] = [sa.Column("read_at", UTC, nullable=False)] if table == "notify_notice_reads" else []
         op.create_table(
             table,
             sa.Column("notice_id", sa.Integer(), nullable=False),
