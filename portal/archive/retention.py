@@ -34,6 +34,7 @@ from portal.models import (
     ArchiveSpan,
     Camera,
 )
+from portal.periodic import start_periodic
 
 log = logging.getLogger(__name__)
 BATCH = 1000
@@ -152,16 +153,6 @@ def _sweep_old_days(storage: Storage, camera_id: str, cutoff: datetime) -> int:
 
 def start_sweeper(services, interval: float) -> asyncio.Task | None:
     """The periodic sweep of a portal process (None when ``interval`` <= 0, as in tests)."""
-    if interval <= 0:
-        return None
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                totals = await asyncio.to_thread(sweep, services, datetime.now(UTC))
-                log.info("retention sweep: %s", totals)
-            except Exception:
-                log.exception("retention sweep failed")
-
-    return asyncio.create_task(loop(), name="archive-retention")
+    return start_periodic(
+        "retention sweep", interval, lambda: sweep(services, datetime.now(UTC)), log=log, report=lambda _: True
+    )

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from portal.billing import accrual, promised, retention
 from portal.models import utcnow
+from portal.periodic import start_periodic
 
 log = logging.getLogger(__name__)
 
@@ -26,18 +27,6 @@ def tick(services, now: datetime | None = None) -> dict[str, int]:
 def start_billing(services, interval: float) -> asyncio.Task | None:
     """The periodic billing tick (None when ``interval`` <= 0). The first tick runs soon after start-up so a
     portal back from downtime catches up at once."""
-    if interval <= 0:
-        return None
-
-    async def loop() -> None:
-        delay = min(interval, 5.0)
-        while True:
-            await asyncio.sleep(delay)
-            delay = interval
-            try:
-                totals = await asyncio.to_thread(tick, services)
-                log.info("billing tick: %s", totals)
-            except Exception:
-                log.exception("billing tick failed")
-
-    return asyncio.create_task(loop(), name="billing")
+    return start_periodic(
+        "billing tick", interval, lambda: tick(services), log=log, first_delay=min(interval, 5.0), report=lambda _: True
+    )

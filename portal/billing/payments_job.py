@@ -11,6 +11,7 @@ from portal.billing import autopay
 from portal.billing.payments import reconcile
 from portal.billing.provider import gateway_of
 from portal.models import utcnow
+from portal.periodic import start_periodic
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +26,10 @@ def run_once(services) -> dict:
 
 def start_payments_job(services, interval: float) -> asyncio.Task | None:
     """Periodic, like the retention sweeper (None when `interval` <= 0, as in most tests)."""
-    if interval <= 0:
-        return None
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                counts = await asyncio.to_thread(run_once, services)
-                if counts["checked"] or counts["autopay"]:
-                    log.info("payments job: %s", counts)
-            except Exception:
-                log.exception("payments job failed")
-
-    return asyncio.create_task(loop(), name="billing-payments")
+    return start_periodic(
+        "payments job",
+        interval,
+        lambda: run_once(services),
+        log=log,
+        report=lambda counts: bool(counts["checked"] or counts["autopay"]),
+    )

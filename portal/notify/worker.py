@@ -21,6 +21,7 @@ from portal.models.forpost import PushToken
 from portal.models.notify import NotifyMessage
 from portal.notify.channels import LocalOutbox, Permanent, SmsRuChannel, SmtpChannel, Transient
 from portal.notify.push import ApnsChannel, FcmChannel, PushRouter
+from portal.periodic import start_periodic
 
 log = logging.getLogger(__name__)
 
@@ -208,13 +209,10 @@ def start_worker(services, interval: float) -> asyncio.Task | None:
     if interval <= 0:
         return None
     worker = Worker(services.db, channels_from(services.settings), worker_config(services.settings))
-
-    async def loop() -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await asyncio.to_thread(_fan_out_and_deliver, services, worker)
-            except Exception:
-                log.exception("notification delivery pass failed")
-
-    return asyncio.create_task(loop(), name="notify-worker")
+    return start_periodic(
+        "notification delivery pass",
+        interval,
+        lambda: _fan_out_and_deliver(services, worker),
+        log=log,
+        report=lambda _: False,
+    )
