@@ -40,6 +40,8 @@ class Summary:
 def summary(db: Session, contract_id: int, now: datetime) -> Summary:
     ensure_account(db, contract_id)
     account = db.get(ContractBilling, contract_id)
+    if account is None:
+        raise LookupError(f"no billing account for contract {contract_id}")
     return Summary(
         account=account,
         balance_kopecks=account.balance_kopecks,

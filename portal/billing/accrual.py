@@ -206,8 +206,15 @@ def _accrue_batch_rows(db: Session, tz: str, day: date, now: datetime, batch: in
             account.tariff_id, account.pending_tariff_id, account.pending_from = account.pending_tariff_id, None, None
             db.flush()
         tariff = db.get(Tariff, account.tariff_id)
+        if tariff is None:
+            raise LookupError(f"contract {account.contract_id}: no tariff {account.tariff_id}")
         monthly = tariff.monthly_price_kopecks
-        if account.discount_percent and account.discount_tariff_id == tariff.id and account.discount_until >= day:
+        if (
+            account.discount_percent
+            and account.discount_tariff_id == tariff.id
+            and account.discount_until is not None
+            and account.discount_until >= day
+        ):
             monthly = discounted(monthly, account.discount_percent)
         share = day_share(monthly, day)
         if share > 0:
@@ -237,6 +244,8 @@ def next_charge(db: Session, account: ContractBilling, now: datetime) -> tuple[d
     if account.pending_tariff_id is not None and account.pending_from is not None and account.pending_from <= day:
         tariff_id = account.pending_tariff_id
     tariff = db.get(Tariff, tariff_id)
+    if tariff is None:
+        raise LookupError(f"contract {account.contract_id}: no tariff {tariff_id}")
     monthly = tariff.monthly_price_kopecks
     if account.discount_percent and account.discount_tariff_id == tariff_id and (account.discount_until or day) >= day:
         monthly = discounted(monthly, account.discount_percent)

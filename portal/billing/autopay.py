@@ -36,7 +36,8 @@ def saved_cards(db: Session, contract_id: int) -> list[tuple[str, str]]:
     ).all()
     seen: dict[str, str] = {}
     for method_id, title in rows:
-        seen.setdefault(method_id, title or "Карта")
+        if method_id is not None:  # excluded by the query; narrows the type
+            seen.setdefault(method_id, title or "Карта")
     return list(seen.items())
 
 

@@ -29,6 +29,8 @@ def seed(db: Database, contract_number: str, now: datetime | None = None) -> Non
             s.flush()
             ids[name] = tariff.id
         contract = s.scalar(select(Contract).where(Contract.number == contract_number))
+        if contract is None:
+            raise LookupError(f"no contract {contract_number}")
         contract_id, tz = contract.id, contract.tz
         today = accrual.local_day(now, tz)
         start = today - timedelta(days=HISTORY_DAYS)

@@ -124,6 +124,8 @@ def accept(db: Session, contract_id: int, offer_id: int, now: datetime) -> Offer
     today = local_day(now, account.tz)
     start = today if account.tariff_id in (None, offer.tariff_id) else effective_date(today, "next_day")
     if account.tariff_id is None:
+        if offer.tariff_id is None:
+            raise FieldError("offer_id", "в предложении не указан тариф")
         assign(db, contract_id, offer.tariff_id, today)
     elif account.tariff_id != offer.tariff_id:
         account.pending_tariff_id, account.pending_from = offer.tariff_id, start

@@ -241,6 +241,8 @@ def settle_open(db: Session, gateway: PaymentGateway, contract_id: int) -> list[
     )
     settled = []
     for provider_id in open_ids:
+        if provider_id is None:  # excluded by the query; narrows the type
+            continue
         try:
             row = settle(db, gateway, provider_id)
         except GatewayError as exc:

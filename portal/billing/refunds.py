@@ -87,6 +87,8 @@ def settle_refund(db: Session, gateway: PaymentGateway, provider_id: str) -> Ref
     payment = db.get(Payment, refund.payment_id)
     if refund.credited_at is not None:
         return refund
+    if payment is None:
+        raise LookupError(f"refund {refund.id}: no payment {refund.payment_id}")
     if remote.amount_kopecks != refund.amount_kopecks or remote.payment_id != payment.provider_id:
         refund.error = f"провайдер сообщает другой возврат: {format_roubles(remote.amount_kopecks)}"
         return refund

@@ -19,6 +19,8 @@ def billing_settings(db: Session) -> BillingSettings:
         values = {"id": 1, "updated_at": utcnow(), "updated_by": "", **DEFAULTS}
         db.execute(insert(BillingSettings).values(**values).on_conflict_do_nothing(index_elements=["id"]))
         row = db.get(BillingSettings, 1)
+        if row is None:
+            raise LookupError("billing settings row 1 is missing after insert")
     return row
 
 

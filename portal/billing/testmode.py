@@ -89,10 +89,13 @@ class TestModeGateway:
             payment = db.get(SandboxPayment, payment_id)
             if payment is None or payment.status != SUCCEEDED:
                 raise GatewayError("payment is not refundable", retryable=False, code="invalid_request")
-            refunded = db.scalar(
-                select(func.coalesce(func.sum(SandboxPayment.amount_kopecks), 0)).where(
-                    SandboxPayment.kind == "refund", SandboxPayment.payment_id == payment_id
+            refunded = (
+                db.scalar(
+                    select(func.coalesce(func.sum(SandboxPayment.amount_kopecks), 0)).where(
+                        SandboxPayment.kind == "refund", SandboxPayment.payment_id == payment_id
+                    )
                 )
+                or 0
             )
         row = SandboxPayment(
             id=f"test-refund-{uuid.uuid4()}",

@@ -211,7 +211,9 @@ def install(app: FastAPI) -> None:
     """A suspended contract's request for video anywhere: 402 with the reason and how to pay; browsers
     navigating to a page get the cabinet's page saying the same."""
 
-    async def suspended(request: Request, exc: ServiceSuspended) -> Response:
+    async def suspended(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, ServiceSuspended):  # registered for ServiceSuspended only
+            raise exc
         if "text/html" in request.headers.get("accept", ""):
             from portal.web.templating import render
 

@@ -37,12 +37,19 @@ STATUS_NAMES = {
 FIELD_NAMES = {"amount": "Сумма", "threshold": "Порог", "payment_method_id": "Карта", "reason": "Причина"}
 
 
+def _contract(db: DB, contract_id: int) -> Contract:
+    contract = db.get(Contract, contract_id)
+    if contract is None:
+        raise HTTPException(404, "Нет такого договора")
+    return contract
+
+
 def _error(exc: FieldError) -> str:
     return f"{FIELD_NAMES.get(exc.field, exc.field)}: {exc.reason}"
 
 
 def _topup_page(request: Request, db: DB, contract_id: int, status: int = 200, **context: object) -> Response:
-    contract = db.get(Contract, contract_id)
+    contract = _contract(db, contract_id)
     return render(
         request,
         "payments/topup.html",
@@ -116,7 +123,7 @@ def _autopay_page(request: Request, db: DB, contract_id: int, status: int = 200,
         "payments/autopay.html",
         status,
         active="billing",
-        tz=db.get(Contract, contract_id).tz,
+        tz=_contract(db, contract_id).tz,
         autopay=autopay.settings_of(db, contract_id),
         cards=autopay.saved_cards(db, contract_id),
         money=format_roubles_ru,
@@ -221,7 +228,10 @@ def operator_refund(
     amount: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ) -> Response:
-    actor = db.get(Operator, who.operator_id).login
+    operator_row = db.get(Operator, who.operator_id)
+    if operator_row is None:
+        raise HTTPException(404, "Нет такого оператора")
+    actor = operator_row.login
     try:
         refund = start_refund(db, gateway_of(services(request)), payment_id, amount, actor=actor, reason=reason)
     except FieldError as exc:

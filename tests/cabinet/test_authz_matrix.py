@@ -134,6 +134,130 @@ SUCCESS: dict[tuple[str, str], int | dict[str, int]] = {
             "stream",
         )
     },
+    ("GET", "/metrics"): 200,
+    ("POST", "/cameras/{camera_id}/home-mode"): 303,
+    ("GET", "/api/v1/billing/account"): 200,
+    ("GET", "/api/v1/billing/tariffs"): 200,
+    ("POST", "/api/v1/billing/tariff"): 422,
+    ("GET", "/api/v1/billing/entries"): 200,
+    ("POST", "/api/v1/billing/promised"): 422,
+    ("GET", "/api/v1/billing/offers"): 200,
+    ("POST", "/api/v1/billing/offers/{offer_id}/accept"): 200,
+    ("GET", "/billing"): 200,
+    ("GET", "/billing/tariffs"): 200,
+    ("POST", "/billing/tariff"): 400,
+    ("GET", "/billing/history"): 200,
+    ("GET", "/billing/history.csv"): 200,
+    ("POST", "/billing/promised"): 400,
+    ("POST", "/billing/offers/{offer_id}/accept"): 200,
+    ("GET", "/operator/billing/tariffs"): 200,
+    ("POST", "/operator/billing/tariffs"): 400,
+    ("POST", "/operator/billing/tariffs/{tariff_id}"): 400,
+    ("POST", "/operator/billing/tariffs/{tariff_id}/retire"): 200,
+    ("POST", "/operator/billing/settings"): 400,
+    ("POST", "/operator/billing/cameras/retention"): 400,
+    ("GET", "/operator/billing/contracts/{contract_id}"): 200,
+    ("POST", "/operator/billing/contracts/{contract_id}/adjust"): 400,
+    ("POST", "/operator/billing/contracts/{contract_id}/tariff"): 400,
+    ("GET", "/operator/billing/debtors"): 200,
+    ("GET", "/operator/billing/offers"): 200,
+    ("POST", "/operator/billing/offers"): 400,
+    ("POST", "/operator/billing/offers/{offer_id}/close"): 303,
+    ("POST", "/api/v1/billing/payments"): 422,
+    ("GET", "/api/v1/billing/payments"): 200,
+    (
+        "GET",
+        "/api/v1/billing/payments/{payment_id}",
+    ): 404,  # no payment 1 (tests/payments: ownership)
+    ("GET", "/api/v1/billing/autopay"): 200,
+    ("POST", "/api/v1/billing/webhooks/yookassa"): 422,
+    ("GET", "/billing/topup"): 200,
+    ("POST", "/billing/topup"): 400,
+    ("GET", "/billing/topup/return"): 303,
+    ("GET", "/billing/autopay"): 200,
+    ("POST", "/billing/autopay"): 400,
+    ("POST", "/billing/autopay/off"): 200,
+    (
+        "GET",
+        "/billing/test-gateway/{payment_id}",
+    ): 404,  # no payment 1 (tests/payments: ownership)
+    (
+        "POST",
+        "/billing/test-gateway/{payment_id}/pay",
+    ): 404,  # no payment 1 (tests/payments: ownership)
+    ("GET", "/operator/payments"): 200,
+    ("POST", "/operator/payments/{payment_id}/refund"): 400,
+    ("GET", "/api/v1/support/topics"): 200,
+    ("GET", "/api/v1/support/bot"): 200,
+    ("POST", "/api/v1/support/tickets"): 422,
+    ("GET", "/api/v1/support/tickets"): 200,
+    ("GET", "/api/v1/support/tickets/{ticket_id}"): 200,
+    ("POST", "/api/v1/support/tickets/{ticket_id}/messages"): 422,
+    ("POST", "/api/v1/support/bot/{node_id}/tickets"): 422,
+    ("GET", "/api/v1/support/attachments/{attachment_id}"): 200,
+    ("POST", "/api/v1/support/callback"): 422,
+    ("POST", "/api/v1/support/feedback"): 422,
+    ("POST", "/api/v1/support/connect"): 422,
+    ("GET", "/api/v1/contacts"): 200,
+    ("GET", "/support"): 200,
+    ("GET", "/support/new"): 200,
+    ("POST", "/support/new"): 422,
+    ("GET", "/support/tickets/{ticket_id}"): 200,
+    ("POST", "/support/tickets/{ticket_id}/reply"): 422,
+    ("GET", "/support/bot"): 200,
+    ("POST", "/support/bot/{node_id}"): 422,
+    ("GET", "/contacts"): 200,
+    ("GET", "/support/callback"): 200,
+    ("POST", "/support/callback"): 422,
+    ("GET", "/support/feedback"): 200,
+    ("POST", "/support/feedback"): 422,
+    ("GET", "/connect"): 200,
+    ("POST", "/connect"): 422,
+    ("GET", "/api/v1/support/chat"): 200,
+    ("GET", "/api/v1/support/chats/{chat_id}/messages"): 200,
+    ("POST", "/api/v1/support/chats/{chat_id}/messages"): 422,
+    ("GET", "/support/chat"): 200,
+    ("POST", "/support/chat/messages"): 422,
+    ("GET", "/operator/support"): 200,
+    ("GET", "/operator/support/tickets/{ticket_id}"): 200,
+    ("POST", "/operator/support/tickets/{ticket_id}/reply"): 422,
+    ("POST", "/operator/support/tickets/{ticket_id}/update"): 303,
+    ("GET", "/operator/support/settings"): 200,
+    ("POST", "/operator/support/topics"): 422,
+    ("POST", "/operator/support/canned"): 422,
+    ("POST", "/operator/support/canned/{reply_id}/delete"): 303,
+    ("GET", "/operator/support/bot"): 200,
+    ("POST", "/operator/support/bot"): 422,
+    ("POST", "/operator/support/bot/{node_id}/delete"): 303,
+    ("GET", "/operator/support/contacts"): 200,
+    ("POST", "/operator/support/contacts/cities"): 422,
+    ("POST", "/operator/support/contacts/entries"): 404,
+    ("POST", "/operator/support/contacts/entries/{entry_id}/delete"): 303,
+    ("POST", "/operator/support/contacts/cities/{city_id}/delete"): 303,
+    ("GET", "/operator/support/chats/{chat_id}"): 200,
+    ("POST", "/operator/support/chats/{chat_id}/messages"): 422,
+    ("POST", "/operator/support/chats/{chat_id}/ticket"): 303,
+    ("GET", "/api/v1/operator/support/tickets"): 200,
+    ("GET", "/api/v1/operator/support/tickets/{ticket_id}"): 200,
+    ("POST", "/api/v1/operator/support/tickets/{ticket_id}/messages"): 422,
+    ("GET", "/api/v1/news"): 200,
+    ("GET", "/api/v1/messages/active"): 200,
+    ("GET", "/api/v1/notifications"): 200,
+    ("POST", "/api/v1/notifications/{notice_id}/read"): 404,
+    ("GET", "/api/v1/notifications/settings"): 200,
+    ("PUT", "/api/v1/notifications/settings"): 422,
+    ("GET", "/api/v1/notifications/subscriptions"): 200,
+    ("PUT", "/api/v1/notifications/subscriptions"): 422,
+    ("GET", "/notify/unsubscribe"): 400,
+    ("POST", "/notify/unsubscribe"): 400,
+    ("GET", "/notifications"): 200,
+    ("POST", "/notifications/settings"): 303,
+    ("POST", "/notifications/{notice_id}/read"): 303,
+    ("GET", "/operator/notify"): 200,
+    ("POST", "/operator/notify"): 422,
+    ("GET", "/operator/notify/outbox"): 200,
+    ("GET", "/operator/notify/{notice_id}"): 404,
+    ("POST", "/operator/notify/{notice_id}/delete"): 303,
 }
 
 
@@ -216,6 +340,20 @@ RULES = [
     Rule("POST", r"/api/v1/billing/webhooks/yookassa", cells=PUBLIC),
     Rule("*", r"/billing/(topup|topup/return|autopay|autopay/off)", cells=SUBSCRIBER_PAGE),
     Rule("*", r"/billing/test-gateway/\{payment_id\}(/pay)?", cells=PUBLIC),
+    # billing (docs/billing.md): the subscriber's own account; an offer is only for those it is aimed at
+    # (the matrix's offer is aimed at A's contract alone: B and C get the handler's "no such offer for you")
+    Rule("POST", r"/api/v1/billing/offers/\{offer_id\}/accept", cells=expect({401}, OK, {422}, {422}, {403})),
+    Rule("*", r"/api/v1/billing/(account|tariffs|tariff|entries|promised|offers)", cells=SUBSCRIBER_API),
+    Rule("POST", r"/billing/offers/\{offer_id\}/accept", cells=expect(PAGE_ANON, OK, {400}, {400}, {403})),
+    Rule("*", r"/billing(/tariffs|/tariff|/history|/history\.csv|/promised)?", cells=SUBSCRIBER_PAGE),
+    # notification centre (docs/notify.md): a subscriber's own feed and settings; signed unsubscribe links
+    Rule(
+        "*",
+        r"/api/v1/(news|messages/active|notifications(/settings|/subscriptions|/\{notice_id\}/read)?)",
+        cells=SUBSCRIBER_API,
+    ),  # fmt: skip
+    Rule("*", r"/notify/unsubscribe", cells=PUBLIC),
+    Rule("*", r"/notifications(/settings|/\{notice_id\}/read)?", cells=SUBSCRIBER_PAGE),
     Rule("*", r"/operator(/.*)?", cells=OPERATOR_PAGE, form=(("address_id", "{addr_a}"),)),
 ]
 
@@ -319,6 +457,7 @@ def _params(portal, path: str, camera: str, video: Video | None = None) -> dict[
             "run": "20260101T000000Z-abcdef",
             "seq": "1",
             "payment_id": "1",
+            "notice_id": "999999",
         }
         if "{phone_id}" in path:
             phone = ContractPhone(contract_id=a.id, phone=f"+7900{n:07d}")
@@ -335,6 +474,7 @@ def _params(portal, path: str, camera: str, video: Video | None = None) -> dict[
         if "{session_id}" in path:
             values["session_id"] = str(open_session(s, contract=a, lifetime=timedelta(hours=1))[1].id)
         values |= _support_params(portal, s, a, path, n)
+        values |= _billing_params(s, a, path, n)
     return values
 
 
@@ -373,6 +513,27 @@ def _support_params(portal, s, a: Contract, path: str, n: int) -> dict[str, str]
         s.add(entry)
         s.flush()
         values["city_id"], values["entry_id"] = str(city.id), str(entry.id)
+    return values
+
+
+def _billing_params(s, a: Contract, path: str, n: int) -> dict[str, str]:
+    """A fresh tariff, and a fresh bonus offer aimed at A's contract alone (not at A's entrance, so C
+    is not one it is for)."""
+    from portal.models.billing import Offer, OfferTarget, Tariff
+
+    values: dict[str, str] = {}
+    if "{tariff_id}" in path:
+        tariff = Tariff(name=f"matrix {n}", monthly_price_kopecks=15000, archive_days=7)
+        s.add(tariff)
+        s.flush()
+        values["tariff_id"] = str(tariff.id)
+    if "{offer_id}" in path:
+        offer = Offer(title=f"matrix {n}", kind="bonus", bonus_kopecks=100)
+        s.add(offer)
+        s.flush()
+        s.add(OfferTarget(offer_id=offer.id, contract_id=a.id))
+        s.flush()
+        values["offer_id"] = str(offer.id)
     return values
 
 
