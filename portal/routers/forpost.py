@@ -9,6 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from portal.auth.client_ip import client_ip
+from portal.body_limit import BodyTooLarge
 from portal.deps import services
 from portal.forpost import errors
 from portal.forpost.calls import CALLS
@@ -25,6 +26,8 @@ async def forpost_call(name: str, request: Request) -> JSONResponse:
     values = dict(request.query_params)
     try:
         form = await request.form()
+    except BodyTooLarge:  # reading stopped at the cap (portal/body_limit.py); the apps still get an ErrorCode
+        return JSONResponse(errors.ForpostError(errors.BAD_VALUE, "Слишком большой запрос").answer())
     except Exception:  # a malformed multipart or urlencoded body: the apps expect an ErrorCode, not HTTP 400
         return JSONResponse(errors.ForpostError(errors.BAD_VALUE, "Неверный формат параметров запроса").answer())
     values.update({key: value for key, value in form.items() if isinstance(value, str)})
