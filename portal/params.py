@@ -6,7 +6,7 @@ A path id outside its column's range answers 422 naming the parameter, never a d
 import re
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Query
 
 INT32_MAX = 2**31 - 1  # sa.Integer on PostgreSQL
 INT64_MAX = 2**63 - 1  # sa.BigInteger (the archive's ids)
@@ -24,3 +24,7 @@ def small_int(value: str | None, hi: int = INT32_MAX) -> int | None:
         return None
     number = int(text)
     return number if number <= hi else None
+
+
+# "Messages after this one": 0 = from the start; capped like the ids it is compared with.
+AfterId = Annotated[int, Query(ge=0, le=INT64_MAX, description="Only rows with a larger id")]

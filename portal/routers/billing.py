@@ -17,6 +17,7 @@ from portal.billing.periods import parse_period
 from portal.cabinet.errors import FieldError
 from portal.deps import DB, Subscriber
 from portal.models import Contract, Tariff, utcnow
+from portal.params import RowId
 
 router = APIRouter(prefix="/api/v1/billing", tags=["billing"])
 
@@ -185,7 +186,7 @@ def list_offers(who: Subscriber, db: DB) -> list[OfferOut]:
 
 
 @router.post("/offers/{offer_id}/accept", response_model=OfferOut)
-def accept_offer(offer_id: int, who: Subscriber, db: DB) -> OfferOut:
+def accept_offer(offer_id: RowId, who: Subscriber, db: DB) -> OfferOut:
     try:
         offer = offers.accept(db, who.contract_id, offer_id, utcnow())
     except FieldError as exc:

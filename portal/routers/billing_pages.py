@@ -17,6 +17,7 @@ from portal.billing.periods import parse_period
 from portal.cabinet.errors import FieldError
 from portal.deps import DB, services
 from portal.models import Contract, utcnow
+from portal.params import RowId
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageSubscriber
 from portal.web.templating import local_time, render, templates
@@ -162,7 +163,7 @@ def promised_take(request: Request, who: PageSubscriber, db: DB) -> Response:
 
 
 @router.post("/billing/offers/{offer_id}/accept", dependencies=[Csrf])
-def offer_accept(request: Request, offer_id: int, who: PageSubscriber, db: DB) -> Response:
+def offer_accept(request: Request, offer_id: RowId, who: PageSubscriber, db: DB) -> Response:
     try:
         offer = offers.accept(db, who.contract_id, offer_id, utcnow())
     except FieldError as exc:

@@ -12,6 +12,7 @@ from portal.deps import DB, Subscriber, services
 from portal.models import Contract
 from portal.notify import notices, subscriptions, unsubscribe
 from portal.notify.categories import CATEGORIES, CHANNELS
+from portal.params import RowId
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 public = APIRouter(tags=["notifications"])
@@ -83,7 +84,7 @@ def feed(who: Subscriber, db: DB) -> Feed:
 
 
 @router.post("/notifications/{notice_id}/read", status_code=204)
-def mark_read(notice_id: int, who: Subscriber, db: DB) -> None:
+def mark_read(notice_id: RowId, who: Subscriber, db: DB) -> None:
     if not notices.mark_read(db, _contract(db, who), notice_id):
         raise HTTPException(404, "no such notification for this contract")
 

@@ -9,6 +9,7 @@ from portal.deps import DB
 from portal.models import Contract
 from portal.notify import notices, subscriptions
 from portal.notify.categories import CATEGORIES, CHANNELS
+from portal.params import RowId
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageSubscriber
 from portal.web.templating import render
@@ -44,7 +45,7 @@ async def save_settings(request: Request, who: PageSubscriber, db: DB) -> Respon
 
 
 @router.post("/notifications/{notice_id}/read", dependencies=[Depends(verify_csrf)])
-def read_page(notice_id: int, who: PageSubscriber, db: DB) -> Response:
+def read_page(notice_id: RowId, who: PageSubscriber, db: DB) -> Response:
     notices.mark_read(db, _contract(db, who.contract_id), notice_id)
     return RedirectResponse(f"/notifications#n{notice_id}", status_code=303)
 

@@ -17,6 +17,7 @@ from portal.cabinet.errors import FieldError
 from portal.deps import DB, services
 from portal.models import Address, Camera, CameraRetentionOverride, Contract, Offer, Operator, utcnow
 from portal.models.billing import ARCHIVE_DAYS
+from portal.params import RowId
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageOperator
 from portal.web.templating import render
@@ -95,7 +96,7 @@ def tariff_create(
 @router.post("/tariffs/{tariff_id}", dependencies=[Csrf])
 def tariff_update(
     request: Request,
-    tariff_id: int,
+    tariff_id: RowId,
     _who: PageOperator,
     db: DB,
     background: BackgroundTasks,
@@ -116,7 +117,7 @@ def tariff_update(
 
 @router.post("/tariffs/{tariff_id}/retire", dependencies=[Csrf])
 def tariff_retire(
-    request: Request, tariff_id: int, _who: PageOperator, db: DB, active: Annotated[str, Form()] = ""
+    request: Request, tariff_id: RowId, _who: PageOperator, db: DB, active: Annotated[str, Form()] = ""
 ) -> Response:
     try:
         tariff = tariffs.retire(db, tariff_id, active=active == "1")
@@ -190,14 +191,14 @@ def _contract_page(request: Request, db: DB, contract_id: int, status: int = 200
 
 
 @router.get("/contracts/{contract_id}")
-def contract_ledger(request: Request, contract_id: int, _who: PageOperator, db: DB) -> Response:
+def contract_ledger(request: Request, contract_id: RowId, _who: PageOperator, db: DB) -> Response:
     return _contract_page(request, db, contract_id)
 
 
 @router.post("/contracts/{contract_id}/adjust", dependencies=[Csrf])
 def contract_adjust(
     request: Request,
-    contract_id: int,
+    contract_id: RowId,
     who: PageOperator,
     db: DB,
     amount: Annotated[str, Form()] = "",
@@ -217,7 +218,7 @@ def contract_adjust(
 @router.post("/contracts/{contract_id}/tariff", dependencies=[Csrf])
 def contract_tariff(
     request: Request,
-    contract_id: int,
+    contract_id: RowId,
     _who: PageOperator,
     db: DB,
     background: BackgroundTasks,
@@ -290,7 +291,7 @@ def offer_create(
 
 
 @router.post("/offers/{offer_id}/close", dependencies=[Csrf])
-def offer_close(offer_id: int, _who: PageOperator, db: DB) -> Response:
+def offer_close(offer_id: RowId, _who: PageOperator, db: DB) -> Response:
     offer = db.get(Offer, offer_id)
     if offer is not None:
         offer.active = False

@@ -14,6 +14,7 @@ from portal.models import Address
 from portal.models.notify import Notice
 from portal.notify import notices, outbox
 from portal.notify.categories import NOTICE_KINDS
+from portal.params import RowId
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageOperator
 from portal.web.templating import render
@@ -96,7 +97,7 @@ def outbox_page(request: Request, _who: PageOperator, db: DB, contract: int | No
 
 
 @router.get("/{notice_id}")
-def notice_page(request: Request, notice_id: int, _who: PageOperator, db: DB) -> Response:
+def notice_page(request: Request, notice_id: RowId, _who: PageOperator, db: DB) -> Response:
     notice = db.get(Notice, notice_id)
     if notice is None:
         return _page(request, db, status_code=404, error="Нет такого сообщения")
@@ -106,7 +107,7 @@ def notice_page(request: Request, notice_id: int, _who: PageOperator, db: DB) ->
 
 
 @router.post("/{notice_id}/delete", dependencies=[Depends(verify_csrf)])
-def delete_notice(notice_id: int, _who: PageOperator, db: DB) -> Response:
+def delete_notice(notice_id: RowId, _who: PageOperator, db: DB) -> Response:
     notices.remove(db, notice_id)
     return RedirectResponse("/operator/notify", status_code=303)
 

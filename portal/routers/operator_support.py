@@ -12,6 +12,7 @@ from portal.deps import DB, services
 from portal.models import Contract, Operator
 from portal.models.support import CannedReply
 from portal.notify.outbox import Policy
+from portal.params import RowId
 from portal.support import bot, catalog, chat, contacts, tickets
 from portal.support.errors import SupportError
 from portal.support.files import ACCEPT, MAX_FILES
@@ -89,14 +90,14 @@ def _ticket_page(request: Request, db, ticket_id: int, status: int = 200, **cont
 
 
 @router.get("/tickets/{ticket_id}")
-def ticket_page(request: Request, ticket_id: int, _who: PageOperator, db: DB) -> Response:
+def ticket_page(request: Request, ticket_id: RowId, _who: PageOperator, db: DB) -> Response:
     return _ticket_page(request, db, ticket_id)
 
 
 @router.post("/tickets/{ticket_id}/reply", dependencies=[Csrf])
 def ticket_reply(
     request: Request,
-    ticket_id: int,
+    ticket_id: RowId,
     who: PageOperator,
     db: DB,
     text: Annotated[str, Form()] = "",
@@ -130,7 +131,7 @@ def ticket_reply(
 @router.post("/tickets/{ticket_id}/update", dependencies=[Csrf])
 def ticket_update(
     request: Request,
-    ticket_id: int,
+    ticket_id: RowId,
     _who: PageOperator,
     db: DB,
     status: Annotated[str, Form()] = "",
@@ -203,7 +204,7 @@ def canned_add(
 
 
 @router.post("/canned/{reply_id}/delete", dependencies=[Csrf])
-def canned_delete(reply_id: int, _who: PageOperator, db: DB) -> Response:
+def canned_delete(reply_id: RowId, _who: PageOperator, db: DB) -> Response:
     found = db.get(CannedReply, reply_id)
     if found is None:
         raise HTTPException(404, "Нет такого ответа")
@@ -254,7 +255,7 @@ def bot_save(
 
 
 @router.post("/bot/{node_id}/delete", dependencies=[Csrf])
-def bot_delete(request: Request, node_id: int, _who: PageOperator, db: DB) -> Response:
+def bot_delete(request: Request, node_id: RowId, _who: PageOperator, db: DB) -> Response:
     try:
         bot.delete_node(db, node_id)
     except SupportError as exc:
@@ -311,7 +312,7 @@ def entry_add(
 
 
 @router.post("/contacts/entries/{entry_id}/delete", dependencies=[Csrf])
-def entry_delete(request: Request, entry_id: int, _who: PageOperator, db: DB) -> Response:
+def entry_delete(request: Request, entry_id: RowId, _who: PageOperator, db: DB) -> Response:
     try:
         contacts.delete_entry(db, entry_id)
     except SupportError as exc:
@@ -320,7 +321,7 @@ def entry_delete(request: Request, entry_id: int, _who: PageOperator, db: DB) ->
 
 
 @router.post("/contacts/cities/{city_id}/delete", dependencies=[Csrf])
-def city_delete(request: Request, city_id: int, _who: PageOperator, db: DB) -> Response:
+def city_delete(request: Request, city_id: RowId, _who: PageOperator, db: DB) -> Response:
     try:
         contacts.delete_city(db, city_id)
     except SupportError as exc:
@@ -349,12 +350,14 @@ def _chat_page(request: Request, db, chat_id: int, status: int = 200, **context)
 
 
 @router.get("/chats/{chat_id}")
-def chat_page(request: Request, chat_id: int, _who: PageOperator, db: DB) -> Response:
+def chat_page(request: Request, chat_id: RowId, _who: PageOperator, db: DB) -> Response:
     return _chat_page(request, db, chat_id)
 
 
 @router.post("/chats/{chat_id}/messages", dependencies=[Csrf])
-def chat_post(request: Request, chat_id: int, who: PageOperator, db: DB, text: Annotated[str, Form()] = "") -> Response:
+def chat_post(
+    request: Request, chat_id: RowId, who: PageOperator, db: DB, text: Annotated[str, Form()] = ""
+) -> Response:
     found = db.get(chat.ChatSession, chat_id)
     if found is None:
         raise HTTPException(404, "Такого чата нет")
@@ -366,7 +369,7 @@ def chat_post(request: Request, chat_id: int, who: PageOperator, db: DB, text: A
 
 
 @router.post("/chats/{chat_id}/ticket", dependencies=[Csrf])
-def chat_to_ticket(request: Request, chat_id: int, who: PageOperator, db: DB) -> Response:
+def chat_to_ticket(request: Request, chat_id: RowId, who: PageOperator, db: DB) -> Response:
     found = db.get(chat.ChatSession, chat_id)
     if found is None:
         raise HTTPException(404, "Такого чата нет")

@@ -9,6 +9,7 @@ from portal.auth.sessions import Principal
 from portal.deps import DB, Operator, services
 from portal.models.support import Ticket
 from portal.notify.outbox import Policy
+from portal.params import RowId
 from portal.support import catalog, tickets
 from portal.support.errors import SupportError
 from portal.support.views import http_error, iso, read_uploads, ticket_detail, ticket_summary
@@ -46,7 +47,7 @@ def queue(
 
 
 @router.get("/tickets/{ticket_id}")
-def ticket(ticket_id: int, _who: Operator, db: DB) -> dict:
+def ticket(ticket_id: RowId, _who: Operator, db: DB) -> dict:
     found = db.get(Ticket, ticket_id)
     if found is None:
         raise HTTPException(404, "no such ticket")
@@ -57,7 +58,7 @@ def ticket(ticket_id: int, _who: Operator, db: DB) -> dict:
 @router.post("/tickets/{ticket_id}/messages", status_code=201)
 def reply(
     request: Request,
-    ticket_id: int,
+    ticket_id: RowId,
     who: Operator,
     db: DB,
     text: Annotated[str, Form()] = "",

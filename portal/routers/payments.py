@@ -14,6 +14,7 @@ from portal.billing.session_guard import PasswordSubscriber
 from portal.cabinet.errors import FieldError
 from portal.deps import DB, Subscriber, services
 from portal.models import Payment
+from portal.params import RowId
 from portal.routers import billing as billing_api
 
 router = APIRouter(prefix="/api/v1/billing", tags=["billing payments"])
@@ -69,7 +70,7 @@ def list_payments(who: Subscriber, db: DB) -> list[dict]:
 
 
 @router.get("/payments/{payment_id}", response_model=PaymentOut)
-def get_payment(payment_id: int, who: Subscriber, db: DB) -> dict:
+def get_payment(payment_id: RowId, who: Subscriber, db: DB) -> dict:
     row = db.get(Payment, payment_id)
     if row is None or row.contract_id != who.contract_id:
         raise HTTPException(404, "payment: no such payment of yours")

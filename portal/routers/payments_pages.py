@@ -18,6 +18,7 @@ from portal.billing.testmode import TestModeGateway
 from portal.cabinet.errors import FieldError
 from portal.deps import DB, services
 from portal.models import Contract, Operator, Payment
+from portal.params import RowId
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageOperator, PageSubscriber
 from portal.web.templating import render
@@ -222,7 +223,7 @@ def operator_payments(request: Request, who: PageOperator, db: DB) -> Response:
 @operator.post("/payments/{payment_id}/refund", dependencies=[Csrf])
 def operator_refund(
     request: Request,
-    payment_id: int,
+    payment_id: RowId,
     who: PageOperator,
     db: DB,
     amount: Annotated[str, Form()] = "",

@@ -11,6 +11,7 @@ from portal.archive.storage import ObjectNotFound
 from portal.auth.client_ip import client_ip
 from portal.deps import DB, AnyPrincipal, Subscriber, services
 from portal.models.support import BotNode
+from portal.params import RowId
 from portal.support import bot, catalog, contacts, public, tickets
 from portal.support.clips import clip_upload
 from portal.support.errors import SupportError
@@ -106,7 +107,7 @@ def my_tickets(who: Subscriber, db: DB) -> dict:
 
 
 @router.get("/tickets/{ticket_id}")
-def ticket(ticket_id: int, who: Subscriber, db: DB) -> dict:
+def ticket(ticket_id: RowId, who: Subscriber, db: DB) -> dict:
     found = tickets.own_ticket(db, who, ticket_id)
     if found is None:
         raise HTTPException(404, "no such ticket")
@@ -116,7 +117,7 @@ def ticket(ticket_id: int, who: Subscriber, db: DB) -> dict:
 @router.post("/tickets/{ticket_id}/messages", status_code=201)
 def reply(
     request: Request,
-    ticket_id: int,
+    ticket_id: RowId,
     who: Subscriber,
     db: DB,
     text: Annotated[str, Form()] = "",
@@ -135,7 +136,7 @@ def reply(
 @router.post("/bot/{node_id}/tickets", status_code=201)
 def bot_ticket(
     request: Request,
-    node_id: int,
+    node_id: RowId,
     who: Subscriber,
     db: DB,
     text: Annotated[str, Form()] = "",
@@ -157,7 +158,7 @@ def bot_ticket(
     "/attachments/{attachment_id}",
     responses={200: {"content": {"application/octet-stream": {}}, "description": "always a download"}},
 )
-def attachment(request: Request, attachment_id: int, who: AnyPrincipal, db: DB) -> Response:
+def attachment(request: Request, attachment_id: RowId, who: AnyPrincipal, db: DB) -> Response:
     """Only the ticket's contract and staff; always `attachment`, never rendered inline by the browser."""
     item = tickets.attachment_for(db, who, attachment_id)
     if item is None:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from portal.auth.sessions import SESSION_COOKIE, Principal, resolve
 from portal.deps import DB, AnyPrincipal, Subscriber
 from portal.models import Contract
+from portal.params import AfterId, RowId
 from portal.support import chat
 from portal.support.errors import SupportError
 from portal.support.views import http_error
@@ -43,7 +44,7 @@ def my_chat(who: Subscriber, db: DB) -> dict:
 
 
 @api.get("/chats/{chat_id}/messages")
-def chat_messages(chat_id: int, who: AnyPrincipal, db: DB, after: int = 0) -> dict:
+def chat_messages(chat_id: RowId, who: AnyPrincipal, db: DB, after: AfterId = 0) -> dict:
     """Messages after id `after`: the polling fallback when a socket cannot be opened."""
     found = chat.chat_for(db, who, chat_id)
     if found is None:
@@ -56,7 +57,7 @@ def chat_messages(chat_id: int, who: AnyPrincipal, db: DB, after: int = 0) -> di
 
 
 @api.post("/chats/{chat_id}/messages", status_code=201)
-def chat_post(chat_id: int, who: AnyPrincipal, db: DB, text: Annotated[str, Form()] = "") -> dict:
+def chat_post(chat_id: RowId, who: AnyPrincipal, db: DB, text: Annotated[str, Form()] = "") -> dict:
     found = chat.chat_for(db, who, chat_id)
     if found is None:
         raise HTTPException(404, "no such chat")
@@ -98,7 +99,7 @@ def _same_origin(websocket: WebSocket) -> bool:
 
 
 @api.websocket("/chats/{chat_id}/ws")
-async def chat_socket(websocket: WebSocket, chat_id: int, after: int = 0) -> None:
+async def chat_socket(websocket: WebSocket, chat_id: RowId, after: AfterId = 0) -> None:
     """Server → client: {"id","author","text","at"} per message after `after`; client → server: {"text"}."""
     services = websocket.app.state.services
     token = websocket.cookies.get(SESSION_COOKIE)

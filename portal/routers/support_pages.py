@@ -15,6 +15,7 @@ from portal.auth.client_ip import client_ip
 from portal.deps import DB, services
 from portal.models import Contract, ContractPhone
 from portal.models.support import BotNode
+from portal.params import RowId
 from portal.routers import support as api
 from portal.support import bot, catalog, contacts, public, tickets
 from portal.support.errors import SupportError
@@ -175,14 +176,14 @@ def _ticket_page(request: Request, db, who, ticket_id: int, status: int = 200, *
 
 
 @router.get("/support/tickets/{ticket_id}")
-def ticket_page(request: Request, ticket_id: int, who: PageSubscriber, db: DB) -> Response:
+def ticket_page(request: Request, ticket_id: RowId, who: PageSubscriber, db: DB) -> Response:
     return _ticket_page(request, db, who, ticket_id)
 
 
 @router.post("/support/tickets/{ticket_id}/reply", dependencies=[Csrf])
 def ticket_reply(
     request: Request,
-    ticket_id: int,
+    ticket_id: RowId,
     who: PageSubscriber,
     db: DB,
     text: Annotated[str, Form()] = "",
@@ -218,7 +219,7 @@ def bot_page(request: Request, who: PageSubscriber, db: DB, node: int = 0) -> Re
 @router.post("/support/bot/{node_id}", dependencies=[Csrf])
 def bot_send(
     request: Request,
-    node_id: int,
+    node_id: RowId,
     who: PageSubscriber,
     db: DB,
     text: Annotated[str, Form()] = "",

@@ -18,6 +18,7 @@ from portal.auth.sessions import open_session
 from portal.config import PortalSettings
 from portal.models import Contract, Operator
 from tests.cabinet.world import PASSWORD, World, provision
+from tests.fixtures.keys import TEST_SECRET_KEY
 
 
 @dataclass
@@ -52,7 +53,7 @@ class FuzzPortal:
 
 def build(data_dir: Path) -> FuzzPortal:
     # box_mqtt_url: the claim call can answer (it only hands the address out); no broker runs here.
-    settings = PortalSettings(data_dir=data_dir, box_mqtt_url="mqtt://127.0.0.1:1883")
+    settings = PortalSettings(data_dir=data_dir, secret_key=TEST_SECRET_KEY, box_mqtt_url="mqtt://127.0.0.1:1883")
     app = create_app(settings)
     world = provision(app.state.services.db)
     return FuzzPortal(app, world, TestClient(app, raise_server_exceptions=False))
