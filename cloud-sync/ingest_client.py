@@ -105,7 +105,7 @@ class IngestClient:
             ranges=[segments.TimeRange(start=s, end=e) for s, e in ranges], reported_at=reported_at
         )
         payload = holdings.model_dump(mode="json")
-        return self._json("PUT", segments.holdings_path(camera_id), payload, _has_int("accepted"))
+        return self._json("PUT", segments.holdings_path(camera_id), payload, _has_bool("accepted"))
 
     def close(self) -> None:
         client = getattr(self._local, "client", None)
@@ -147,6 +147,16 @@ def _echoes(expected: Mapping[str, object]) -> Receipt:
             return "not a JSON object"
         wrong = [f"{k}={answer.get(k)!r} (sent {v!r})" for k, v in expected.items() if answer.get(k) != v]
         return ", ".join(wrong)
+
+    return check
+
+
+def _has_bool(field: str) -> Receipt:
+    """The portal's holdings answer: {"accepted": true|false} (false = an older report than the stored one)."""
+
+    def check(answer: object) -> str:
+        ok = isinstance(answer, dict) and isinstance(answer.get(field), bool)
+        return "" if ok else f"no {field!r} flag"
 
     return check
 
