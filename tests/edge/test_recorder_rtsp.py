@@ -84,6 +84,8 @@ def test_camera_killed_then_back(make_box, rtsp_camera) -> None:
     runs = sorted(runs_of(box, "cam1").values(), key=lambda r: r[0].start)
     first, second = runs[0], runs[1]
     assert (second[0].start - back_at).total_seconds() <= 3.0  # resumed within 3 s of the camera's return
+    # The gap row is written a moment after the new run's first segment: wait for it, then check it exactly.
+    wait_until(lambda: box.catalogue.gaps("cam1", *WINDOW), 10, interval=0.1, message="the gap row")
     gaps = box.catalogue.gaps("cam1", *WINDOW)
     assert [g.reason for g in gaps] == ["camera_unreachable"]
     assert abs((gaps[0].start - first[-1].end).total_seconds()) < 0.01
