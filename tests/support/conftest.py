@@ -2,17 +2,15 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
-from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
 
 from portal.app import create_app
-from portal.auth.sessions import open_session
 from portal.config import PortalSettings
-from portal.models import Contract, Operator
-from tests.cabinet.world import World, provision
+from tests.cabinet.world import provision
+from tests.fixtures.in_process import InProcessPortal
 from tests.fixtures.keys import TEST_SECRET_KEY
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -23,39 +21,12 @@ HTML = b"<html><script>alert(1)</script></html>"
 
 
 @dataclass
-class Desk:
-    app: object
-    client: TestClient
-    world: World
-    data_dir: Path
-
-    @property
-    def db(self):
-        return self.app.state.services.db
+class Desk(InProcessPortal):
+    csrf_seed: ClassVar[str] = "desk-seed"
 
     @property
     def storage(self):
         return self.app.state.services.storage
-
-    def token(self, who: str) -> str:
-        with self.db.session() as s:
-            if who == "op":
-                op = s.query(Operator).filter_by(login=self.world.operator).one()
-                return open_session(s, operator=op, lifetime=timedelta(hours=1))[0]
-            return open_session(s, contract=s.get(Contract, self.world.ids[who]), lifetime=timedelta(hours=1))[0]
-
-    def auth(self, who: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token(who)}"}
-
-    def browser(self, who: str | None) -> tuple[TestClient, str]:
-        """A client holding a session cookie (None: a visitor) and a CSRF pair; returns it and the form token."""
-        from portal.web.csrf import CSRF_COOKIE, _sign
-
-        class _Req:
-            app = self.app
-
-        cookies = {CSRF_COOKIE: "desk-seed"} | ({"dozor_session": self.token(who)} if who else {})
-        return TestClient(self.app, cookies=cookies, follow_redirects=False), _sign(_Req, "desk-seed")
 
     def objects(self) -> list[str]:
         return list(self.storage.list("support/"))
