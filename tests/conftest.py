@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+
+# Cheap argon2 for the thousands of accounts a run makes (dozor/hashing.py); set before any portal import.
+os.environ.setdefault("DOZOR_PASSWORD_HASH_PROFILE", "CHEAPEST")
+
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING

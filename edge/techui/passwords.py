@@ -11,9 +11,9 @@ import threading
 import time
 from pathlib import Path
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from dozor.hashing import password_hasher
 from edge.state import open_state
 from edge.techui.config import TechnicianConfig
 
@@ -30,7 +30,7 @@ class TechnicianPasswords:
     def __init__(self, state_file: Path, config: TechnicianConfig) -> None:
         self._db = open_state(state_file)
         self._table = self._db.table("technician")
-        self._hasher = PasswordHasher()
+        self._hasher = password_hasher()
         self._label = config.label_password.get_secret_value() if config.label_password else None
         self._lock = threading.Lock()
         self._dummy_hash: str | None = None

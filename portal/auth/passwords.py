@@ -3,10 +3,11 @@
 import hashlib
 import secrets
 
-from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+from dozor.hashing import password_hasher
+
+_hasher = password_hasher()
 
 
 def hash_password(password: str) -> str:
