@@ -3,6 +3,10 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTHON ?= python3
 PYTEST_ARGS ?=
+# Test files run on several xdist workers (whole files stay on one worker: module-scoped worlds are shared).
+# Most of the suite waits on real servers and real-time video, so workers outnumber the 2 cores.
+TEST_WORKERS ?= 4
+XDIST := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run test test-fast bench lint venv system-deps clean
 
@@ -28,11 +32,11 @@ lint: venv
 	$(VENV)/bin/mypy -p cloud_sync -p edge -p portal
 
 test: venv system-deps lint
-	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/bench $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider $(XDIST) --ignore=tests/bench $(PYTEST_ARGS)
 
 # The edit loop: no apt, no browser, no slow end-to-end (tests marked `slow` or `browser` are left out).
 test-fast: venv
-	$(PY) -m pytest -q -p no:cacheprovider --ignore=tests/bench -m "not slow and not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -p no:cacheprovider $(XDIST) --ignore=tests/bench -m "not slow and not browser" $(PYTEST_ARGS)
 
 # Benchmarks print one JSON document each (figures against a baseline measured in the same run).
 bench: venv system-deps
