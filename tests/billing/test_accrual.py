@@ -89,6 +89,7 @@ def _check(db: Database, world: dict[int, tuple[str, int]], start: date, end_utc
                 assert after == running
 
 
+@pytest.mark.slow
 def test_three_workers_forty_days_exactly_once_postgres(pg_url: str) -> None:
     setup = Database(pg_url)
     migrate.upgrade(setup)

@@ -7,6 +7,7 @@ segment bodies are random bytes whose checksum is right or wrong, sent with righ
 
 import hashlib
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -94,6 +95,7 @@ def uploads(draw):
     }
 
 
+@pytest.mark.slow
 def test_ingest_never_5xx_and_refusals_name_the_field(fuzz_portal: FuzzPortal) -> None:
     world = fuzz_portal.world
     tokens = {"real": f"Bearer {world.upload_token}", "bogus": "Bearer nope", "none": None}

@@ -91,6 +91,7 @@ def _fuzz(operation, portal: FuzzPortal, who: str) -> list[str]:
     return list(findings.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("who", ["subscriber", "operator"])
 def test_no_server_error(openapi_schema, fuzz_portal: FuzzPortal, who: str) -> None:
     findings: list[str] = []

@@ -5,6 +5,7 @@ import email
 import threading
 from email import policy as email_policy
 
+import pytest
 from sqlalchemy import func, insert, select
 
 from portal.models import Address, Contract, ContractPhone
@@ -16,6 +17,7 @@ from tests.fixtures.notify_servers import SmtpSink
 from tests.notify.conftest import make_centre
 
 
+@pytest.mark.slow
 def test_three_workers_deliver_each_message_exactly_once(tmp_path, pg_url) -> None:
     app, world = make_centre(tmp_path, database_url=pg_url)
     db = app.state.services.db
@@ -50,6 +52,7 @@ def test_three_workers_deliver_each_message_exactly_once(tmp_path, pg_url) -> No
         db.dispose()
 
 
+@pytest.mark.slow
 def test_maintenance_at_one_address_among_10000_contracts(tmp_path, pg_url) -> None:
     app, world = make_centre(tmp_path, database_url=pg_url)
     db, settings = app.state.services.db, app.state.services.settings

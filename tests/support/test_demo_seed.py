@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from dozor.demo_provision import provision
@@ -10,6 +11,7 @@ from portal.config import PortalSettings
 from tests.fixtures.keys import TEST_SECRET_KEY
 
 
+@pytest.mark.slow
 def test_demo_provision_seeds_the_support_desk(tmp_path: Path) -> None:
     secrets = provision(tmp_path, tmp_path / "demo.json", (("demo-cam-1", "Вход"),))
     app = create_app(PortalSettings(data_dir=tmp_path, secret_key=TEST_SECRET_KEY))
