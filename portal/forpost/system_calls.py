@@ -81,8 +81,9 @@ def run_system_call(services: Services, name: str, values: Mapping[str, str], cl
 def _log_use(
     services: Services, operator_id: int | None, name: str, params: Params, client_ip: str, answer: Answer
 ) -> None:
-    failed = isinstance(answer, dict) and "ErrorCode" in answer
-    outcome = f"{answer['ErrorCode']} {answer.get('Error', '')}"[:200] if failed else "ok"  # type: ignore[index]
+    outcome = "ok"
+    if isinstance(answer, dict) and "ErrorCode" in answer:
+        outcome = f"{answer['ErrorCode']} {answer.get('Error', '')}"[:200]
     try:
         with services.db.session() as db:
             db.add(
