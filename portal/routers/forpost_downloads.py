@@ -12,7 +12,8 @@ router = APIRouter(prefix=downloads.PREFIX, tags=["forpost"])
 RETRY_SECONDS = 2
 
 
-@router.api_route("/{token}/clip.mp4", methods=["GET", "HEAD"])
+@router.get("/{token}/clip.mp4")
+@router.head("/{token}/clip.mp4", include_in_schema=False)
 async def clip(token: str, request: Request) -> Response:
     portal = services(request)
 

@@ -15,7 +15,8 @@ from portal.forpost.system_calls import SYSTEM_CALLS, run_system_call
 router = APIRouter(tags=["forpost"])
 
 
-@router.api_route("/system-api/{name}", methods=["GET", "POST"], response_class=JSONResponse)
+@router.get("/system-api/{name}", response_class=JSONResponse, operation_id="system_api_get")
+@router.post("/system-api/{name}", response_class=JSONResponse, operation_id="system_api_post")
 async def system_call(name: str, request: Request) -> JSONResponse:
     if name.lower() not in SYSTEM_CALLS:
         raise HTTPException(404, f"unknown System API call {name!r}")
