@@ -40,10 +40,16 @@ class PortalSettings(BaseSettings):
     # Forpost mobile API (docs/forpost.md)
     forpost_session_days: int = Field(30, description="Lifetime of a Forpost app session")
     forpost_bind_ip: bool = Field(False, description="Bind Forpost sessions to the client IP they logged in from")
-    forpost_translation_limit: int = Field(4, description="Open translations (video URLs) per account")
+    forpost_translation_limit: int = Field(4, description="Open stream translations (HLS, H264) per account")
+    forpost_jpg_limit: int = Field(
+        24, description="JPG translations per account issued and not yet fetched (a fetched JPG closes at once)"
+    )
     forpost_translation_timeout: float = Field(30.0, description="Seconds a translation may wait for its first use")
     forpost_translation_idle: float = Field(120.0, description="Seconds without use after which a translation closes")
+    forpost_ts_cache_mb: int = Field(64, description="MB of remuxed MPEG-TS HLS segments kept per portal process")
     forpost_archive_window: int = Field(3600, description="Seconds of archive one archive translation covers")
+    forpost_download_ttl: int = Field(3600, description="Seconds a GetDownloadURL URL stays valid")
+    forpost_system_rate: int = Field(120, description="Default System API requests per minute of a new credential")
     forpost_embed_ttl: int = Field(300, description="Seconds a GetEmbedClient URL stays valid")
     # Cabinet: brute-force protection, transparent login, SMS (see docs/cabinet.md).
     login_max_failures_contract: int = Field(5, description="Failed logins on one contract before it locks")

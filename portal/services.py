@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from portal.archive.storage import Storage
     from portal.billing.gateway import PaymentGateway
     from portal.fleet.link import FleetLink
+    from portal.forpost.hls_ts import TsCache
 
 
 class CommandSending(Protocol):
@@ -42,3 +43,4 @@ class Services:
     fleet: FleetLink | None = None  # the MQTT link to the boxes, while the lifespan runs
     commands: CommandSending | None = None  # commands to boxes; None without a broker
     payment_gateway: PaymentGateway | None = None  # built on first use (portal.billing.provider.gateway_of)
+    ts_cache: TsCache | None = None  # Forpost's remuxed MPEG-TS segments (portal.forpost.media.ts_cache_of)

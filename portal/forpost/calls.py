@@ -5,14 +5,14 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from portal.billing.gate import visible_depth_days, visible_since
-from portal.forpost import cameras, devices, embed, errors, events, sessions, translations
+from portal.forpost import archive_calls, cameras, devices, embed, errors, events, sessions, translations
 from portal.forpost.context import CallContext
 from portal.forpost.errors import ForpostError
 from portal.forpost.ownership import camera_param, is_private
 from portal.forpost.params import TIME_FORMAT
 from portal.forpost.push import store_push_token
 from portal.forpost.remember import remember
-from portal.models import Contract, utcnow
+from portal.models import Camera, Contract, utcnow
 
 Answer = dict[str, object] | list[dict[str, object]]
 Call = Callable[[CallContext], Answer]
@@ -68,17 +68,11 @@ def get_camera_categories(ctx: CallContext) -> Answer:
 
 def get_translation_url(ctx: CallContext) -> Answer:
     camera = camera_param(ctx)
-    fmt = ctx.params.text("Format", 8).upper()
+    fmt = ctx.params.optional_text("Format", translations.DEFAULT_FORMAT, max_len=16).upper()
     if fmt not in translations.FILES:
-        raise errors.bad_value("Format")
-    # Not in the future: beyond now the value is refused before it becomes a datetime (year 10000 would overflow).
-    ts = ctx.params.integer("TS", 0, lo=0, hi=int(utcnow().timestamp()))
-    start_at = datetime.fromtimestamp(ts, UTC) if ts else None
-    kept_since = utcnow() - timedelta(days=camera.retention_days)
-    if start_at is not None and kept_since <= start_at < visible_since(ctx.db, ctx.contract_id, camera):
-        # Kept for a neighbour's deeper tariff, but past this subscriber's: say so (older video is simply gone).
-        depth = visible_depth_days(ctx.db, ctx.contract_id, camera)
-        raise errors.unknown(f"Архив старше {depth} дн. недоступен по вашему тарифу")
+        offered = ", ".join(sorted(translations.FILES))
+        raise errors.ForpostError(errors.BAD_VALUE, f"Формат {fmt[:16]} не поддерживается; доступны: {offered}")
+    start_at = archive_start(ctx, camera)
     url = translations.open_translation(
         ctx.db,
         ctx.services.settings,
@@ -87,10 +81,27 @@ def get_translation_url(ctx: CallContext) -> Answer:
         camera=camera,
         fmt=fmt,
         start_at=start_at,
-        tz_offset=ctx.params.integer("TZ", 0, lo=-MAX_TZ_OFFSET, hi=MAX_TZ_OFFSET),
-        light=ctx.params.flag("LightStream", False),
+        tz_offset=tz_param(ctx),
+        light=ctx.params.flag("LightStream", True),  # the spec's default: the light (secondary) stream
     )
     return {"URL": url}
+
+
+def archive_start(ctx: CallContext, camera: Camera) -> datetime | None:
+    """``TS`` as the archive moment (None = live), refused past the viewer's tariff depth."""
+    # Not in the future: beyond now the value is refused before it becomes a datetime (year 10000 would overflow).
+    ts = ctx.params.integer("TS", 0, lo=0, hi=int(utcnow().timestamp()))
+    start_at = datetime.fromtimestamp(ts, UTC) if ts else None
+    kept_since = utcnow() - timedelta(days=camera.retention_days)
+    if start_at is not None and kept_since <= start_at < visible_since(ctx.db, ctx.contract_id, camera):
+        # Kept for a neighbour's deeper tariff, but past this subscriber's: say so (older video is simply gone).
+        depth = visible_depth_days(ctx.db, ctx.contract_id, camera)
+        raise errors.unknown(f"Архив старше {depth} дн. недоступен по вашему тарифу")
+    return start_at
+
+
+def tz_param(ctx: CallContext) -> int:
+    return ctx.params.integer("TZ", 0, lo=-MAX_TZ_OFFSET, hi=MAX_TZ_OFFSET)
 
 
 def stop_translation(ctx: CallContext) -> Answer:
@@ -102,11 +113,11 @@ def stop_translation(ctx: CallContext) -> Answer:
 
 def get_events(ctx: CallContext) -> Answer:
     camera = camera_param(ctx)
-    zone = _zone(ctx)
+    zone = ctx.zone
     count = ctx.params.integer("Count", 100, lo=1)
     lower = ctx.params.local_datetime("LowerDate", zone)
     upper = ctx.params.local_datetime("UpperDate", zone)
-    return events.camera_events(ctx.db, camera, zone, lower, upper, count)
+    return events.camera_events(ctx.db, camera, lower, upper, count)
 
 
 def get_current_time(ctx: CallContext) -> Answer:
@@ -162,14 +173,6 @@ def not_supported(ctx: CallContext) -> Answer:
     raise ForpostError(errors.UNKNOWN, NOT_SUPPORTED)
 
 
-def _zone(ctx: CallContext) -> ZoneInfo:
-    contract = ctx.db.get(Contract, ctx.contract_id)
-    try:
-        return ZoneInfo(contract.tz if contract else ctx.services.settings.display_tz)
-    except (KeyError, ValueError):
-        return ZoneInfo(ctx.services.settings.display_tz)
-
-
 CALLS: dict[str, Call] = {
     "login": login,
     "logout": logout,
@@ -185,6 +188,9 @@ CALLS: dict[str, Call] = {
     "enablehomemode": enable_home_mode,
     "getembedclient": get_embed_client,
     "setiostoken": set_ios_token,
+    "getdownloadurl": archive_calls.get_download_url,
+    "getrecords": archive_calls.get_records,
+    "getcameralastrecordtime": archive_calls.get_camera_last_record_time,
     "registration": not_supported,
     "getbrand": not_supported,
     "addcamera": not_supported,

@@ -1,6 +1,7 @@
 """What every call gets: the database unit of work, the services, the parameters and the client's address."""
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,21 @@ class CallContext:
 
             self._who = require_session(self.db, self.params.get("SessionID") or "", self.client_ip)
         return self._who
+
+    def act_as(self, who: Principal) -> None:
+        """The System API: the request runs as the subscriber's session it was authorised for."""
+        self._who = who
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The subscriber's zone (dates in parameters), else the portal's display zone."""
+        from portal.models import Contract
+
+        contract = self.db.get(Contract, self.contract_id)
+        try:
+            return ZoneInfo(contract.tz if contract else self.services.settings.display_tz)
+        except (KeyError, ValueError):
+            return ZoneInfo(self.services.settings.display_tz)
 
     @property
     def contract_id(self) -> int:

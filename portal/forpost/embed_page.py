@@ -130,4 +130,4 @@ def _open(
         )
     except ForpostError as refused:
         return "", refused.text
-    return url, ""
+    return f"{url}?container=fmp4", ""  # our own player: fMP4, as the cabinet's (the apps get MPEG-TS)

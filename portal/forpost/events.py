@@ -1,12 +1,11 @@
-"""GetEvents: what the camera's box reported about it (device_events), newest first, in the subscriber's zone."""
+"""GetEvents: what the camera's box reported about it (device_events), newest first; ``Time`` in unix seconds
+(the spec's number), the date bounds in the subscriber's zone."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from portal.forpost.params import TIME_FORMAT
 from portal.models import Camera
 from portal.models.devices_state import DeviceEvent
 
@@ -14,7 +13,7 @@ MAX_COUNT = 1000
 
 
 def camera_events(
-    db: Session, camera: Camera, zone: ZoneInfo, lower: datetime | None, upper: datetime | None, count: int
+    db: Session, camera: Camera, lower: datetime | None, upper: datetime | None, count: int
 ) -> list[dict[str, object]]:
     query = (
         select(DeviceEvent)
@@ -26,7 +25,4 @@ def camera_events(
         query = query.where(DeviceEvent.ts >= lower)
     if upper is not None:
         query = query.where(DeviceEvent.ts <= upper)
-    return [
-        {"ID": event.id, "Time": event.ts.astimezone(zone).strftime(TIME_FORMAT), "Type": event.type}
-        for event in db.scalars(query)
-    ]
+    return [{"ID": event.id, "Time": int(event.ts.timestamp()), "Type": event.type} for event in db.scalars(query)]

@@ -16,7 +16,7 @@ from portal.archive.segments import SegmentRef, init_key_of, newest_segments, se
 from portal.archive.snapshot import NoVideo, snapshot_jpeg
 from portal.archive.storage import storage_of
 from portal.billing.gate import visible_since
-from portal.forpost import remux, translations
+from portal.forpost import hls_ts, remux, translations
 from portal.models import Camera, utcnow
 from portal.models.forpost import Translation
 from portal.services import Services
@@ -40,7 +40,10 @@ def _window(services: Services) -> timedelta:
     return min(timedelta(seconds=services.settings.forpost_archive_window), MAX_ARCHIVE_PLAYLIST)
 
 
-def hls_playlist(db: Session, services: Services, translation: Translation) -> str:
+def hls_playlist(db: Session, services: Services, translation: Translation, fmp4: bool = False) -> str:
+    """The spec's MPEG-TS playlist; with ``fmp4`` the archive's fMP4 one (our own embed player's, hls.js)."""
+    if not fmp4:
+        return _ts_playlist(db, services, translation)
     live = translation.start_at is None
     if live:
         text = live_playlist(db, translation.camera_id, TranslationUrls(), count=LIVE_WINDOW)
@@ -49,6 +52,34 @@ def hls_playlist(db: Session, services: Services, translation: Translation) -> s
         assert start is not None  # not live
         text = archive_playlist(db, translation.camera_id, start, start + _window(services), TranslationUrls())
     return text or _empty_playlist(live)
+
+
+def _ts_playlist(db: Session, services: Services, translation: Translation) -> str:
+    start = translation.start_at
+    if start is None:
+        refs = newest_segments(db, translation.camera_id, count=LIVE_WINDOW)
+        return hls_ts.live_ts_playlist(refs, hls_ts.run_epoch(refs[0].run_id)) if refs else _empty_playlist(True)
+    refs = segments_in_range(db, translation.camera_id, start, start + _window(services))
+    return hls_ts.archive_ts_playlist(refs, start) if refs else _empty_playlist(False)
+
+
+def ts_segment(db: Session, services: Services, translation: Translation, segment_id: int) -> bytes | None:
+    """One MPEG-TS segment (remuxed once, then from the cache); None past the viewer's depth or not recorded."""
+    ref = segment_by_id(db, translation.camera_id, segment_id)
+    if ref is None or segment_key(db, translation, segment_id) is None:
+        return None
+    storage = storage_of(services)
+
+    def remux_it() -> bytes:
+        return remux.fmp4_to_mpegts(storage.read(ref.init_key), storage.read(ref.object_key))
+
+    return ts_cache_of(services).get(ref.object_key, remux_it)
+
+
+def ts_cache_of(services: Services) -> hls_ts.TsCache:
+    if services.ts_cache is None:
+        services.ts_cache = hls_ts.TsCache(services.settings.forpost_ts_cache_mb * 1024 * 1024)
+    return services.ts_cache
 
 
 def _empty_playlist(live: bool) -> str:

@@ -1,4 +1,7 @@
-"""The form parameters of a call, read with the API's rules: absent -> ErrorCode 4, malformed -> ErrorCode 3."""
+"""The form parameters of a call, read with the API's rules: absent -> ErrorCode 4, malformed -> ErrorCode 3.
+
+Names are case-insensitive: public clients send ``format=JPG`` as well as ``Format=JPG``.
+"""
 
 import re
 from collections.abc import Mapping
@@ -16,13 +19,13 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,19}")  # ASCII digits only: "²".isdigit() 
 
 class Params:
     def __init__(self, values: Mapping[str, str]) -> None:
-        self._values = {k: v.strip() for k, v in values.items()}
+        self._values = {k.lower(): v.strip() for k, v in values.items()}
 
     def get(self, name: str) -> str | None:
-        return self._values.get(name)
+        return self._values.get(name.lower())
 
     def text(self, name: str, max_len: int = 500) -> str:
-        value = self._values.get(name)
+        value = self.get(name)
         if value is None or value == "":
             raise errors.missing(name)
         if len(value) > max_len:
@@ -30,7 +33,7 @@ class Params:
         return value
 
     def optional_text(self, name: str, default: str = "", max_len: int = 500) -> str:
-        value = self._values.get(name)
+        value = self.get(name)
         if value is None or value == "":
             return default
         if len(value) > max_len:
@@ -39,7 +42,7 @@ class Params:
 
     def integer(self, name: str, default: int | None = None, lo: int = -INT32_MAX - 1, hi: int = INT32_MAX) -> int:
         """Decimal digits within [lo, hi] (by default what an Integer column holds): beyond it ErrorCode 3."""
-        value = self._values.get(name)
+        value = self.get(name)
         if value is None or value == "":
             if default is None:
                 raise errors.missing(name)
@@ -53,7 +56,7 @@ class Params:
 
     def flag(self, name: str, default: bool | None = None) -> bool:
         """0/1 flags; PushBadge-style enabled/disabled too."""
-        value = self._values.get(name)
+        value = self.get(name)
         if value is None or (value == "" and default is not None):
             if default is None:
                 raise errors.missing(name)
@@ -67,7 +70,7 @@ class Params:
 
     def local_datetime(self, name: str, zone: tzinfo) -> datetime | None:
         """A "Y-m-d H:i:s" time in the subscriber's zone, as aware UTC; None when absent."""
-        value = self._values.get(name)
+        value = self.get(name)
         if not value:
             return None
         try:

@@ -72,3 +72,24 @@ def fmp4_to_flv(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield sink.take()
     finally:
         source.close()
+
+
+def fmp4_to_mpegts(init: bytes, segment: bytes) -> bytes:
+    """One MPEG-TS segment from an fMP4 media segment and its run's init: packets copied with their own
+    timestamps (the run's decode times, so consecutive segments continue each other), never re-encoded.
+    The muxer converts H.264 to Annex B itself (libavformat's automatic h264_mp4toannexb)."""
+    source = av.open(io.BytesIO(init + segment), mode="r", format="mp4")
+    sink = _Sink()
+    target = av.open(sink, mode="w", format="mpegts")
+    try:
+        video = source.streams.video[0]
+        out = target.add_stream_from_template(video)
+        for packet in source.demux(video):
+            if packet.dts is None:
+                continue  # the demuxer's end-of-stream flush packet
+            packet.stream = out
+            target.mux(packet)
+        target.close()
+        return sink.take()
+    finally:
+        source.close()

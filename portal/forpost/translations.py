@@ -2,6 +2,9 @@
 
 Lifecycle: new (issued) -> activated (first fetch of its URL) -> closed (op=stop, StopTranslation, Logout,
 no first fetch within ``forpost_translation_timeout``, or no fetch for ``forpost_translation_idle``).
+A JPG translation is one image: it closes as soon as its image is delivered ("delivered"), so a grid of
+tiles refreshed forever never holds a slot; JPGs still waiting for their fetch count against their own limit
+(``forpost_jpg_limit``), streams (HLS, H264) against ``forpost_translation_limit``.
 Timeouts are applied lazily by ``sweep`` with plain conditional UPDATEs, so any number of workers may run it.
 
 A translation belongs to the login session that asked for it (the app's Forpost session, or the session behind
@@ -27,7 +30,9 @@ from portal.models.forpost import Translation
 
 PREFIX = "/translations"
 FILES = {"HLS": "index.m3u8", "JPG": "snapshot.jpg", "H264": "stream.flv"}
+DEFAULT_FORMAT = "H264"  # the spec's default when Format is absent: HTTP-FLV
 OPEN = ("new", "activated")
+STREAMS = ("HLS", "H264")
 
 
 class TranslationClosed(Exception):
@@ -72,12 +77,14 @@ def open_translation(
     # writers are serialised anyway).
     db.execute(select(Contract.id).where(Contract.id == contract_id).with_for_update())
     sweep(db, settings, now)
+    kinds = ("JPG",) if fmt == "JPG" else STREAMS
+    limit = settings.forpost_jpg_limit if fmt == "JPG" else settings.forpost_translation_limit
     open_count = db.execute(
         select(func.count())
         .select_from(Translation)
-        .where(Translation.contract_id == contract_id, Translation.state.in_(OPEN))
+        .where(Translation.contract_id == contract_id, Translation.state.in_(OPEN), Translation.format.in_(kinds))
     ).scalar_one()
-    if open_count >= settings.forpost_translation_limit:
+    if open_count >= limit:
         raise errors.ForpostError(errors.UNKNOWN, errors.TRANSLATION_LIMIT)
     token = new_token()
     db.add(
@@ -129,6 +136,15 @@ def _still_allowed(db: Session, row: Translation, now: datetime) -> bool:
         return True
     row.state, row.closed_at, row.close_reason = "closed", now, "revoked"
     return False
+
+
+def delivered(db: Session, translation_id: int, now: datetime | None = None) -> None:
+    """A JPG translation's image has been served (or there was none to serve): it is complete."""
+    db.execute(
+        update(Translation)
+        .where(Translation.id == translation_id, Translation.state.in_(OPEN))
+        .values(state="closed", closed_at=now or utcnow(), close_reason="delivered")
+    )
 
 
 def touch(db: Session, translation_id: int, now: datetime | None = None) -> None:

@@ -50,7 +50,9 @@ class Translation(Base):
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_access: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    close_reason: Mapped[str] = mapped_column(String(16), default="")  # stop | timeout | idle | logout | revoked
+    close_reason: Mapped[str] = mapped_column(
+        String(16), default=""
+    )  # stop | timeout | idle | logout | revoked | delivered
 
 
 class ControlledDevice(Base):

@@ -1,4 +1,4 @@
-"""Forpost Mobile API 1.3.2 under /api/{Call}: POST form parameters in, JSON out (docs/forpost.md).
+"""Forpost Mobile API 1.3.2 under /api/{Call}: POST parameters in (portal/forpost/body.py), JSON out (docs/forpost.md).
 
 One route with a case-insensitive dispatch table (apps call both /api/login and /api/Login); it matches a
 single path segment only, so /api/v1/... routes of other domains are untouched.
@@ -9,12 +9,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from portal.auth.client_ip import client_ip
-from portal.body_limit import BodyTooLarge
 from portal.deps import services
-from portal.forpost import errors
+from portal.forpost.body import request_params
 from portal.forpost.calls import CALLS
 from portal.forpost.dispatch import run_call
 from portal.forpost.embed_page import render_embed
+from portal.forpost.errors import ForpostError
 
 router = APIRouter(tags=["forpost"])
 
@@ -23,14 +23,10 @@ router = APIRouter(tags=["forpost"])
 async def forpost_call(name: str, request: Request) -> JSONResponse:
     if name.lower() not in CALLS:
         raise HTTPException(404, f"unknown Forpost call {name!r}")
-    values = dict(request.query_params)
     try:
-        form = await request.form()
-    except BodyTooLarge:  # reading stopped at the cap (portal/body_limit.py); the apps still get an ErrorCode
-        return JSONResponse(errors.ForpostError(errors.BAD_VALUE, "Слишком большой запрос").answer())
-    except Exception:  # a malformed multipart or urlencoded body: the apps expect an ErrorCode, not HTTP 400
-        return JSONResponse(errors.ForpostError(errors.BAD_VALUE, "Неверный формат параметров запроса").answer())
-    values.update({key: value for key, value in form.items() if isinstance(value, str)})
+        values = await request_params(request)
+    except ForpostError as refused:
+        return JSONResponse(refused.answer())
     answer = await run_in_threadpool(run_call, services(request), name, values, client_ip(request))
     return JSONResponse(answer)
 

@@ -42,7 +42,9 @@ def hls(token: str, request: Request, db: DB) -> Response:
     translation = _open(request, db, token, "HLS")
     if translation is None:
         return gone()
-    body = media.hls_playlist(db, services(request), translation)
+    # The spec's MPEG-TS playlist; ?container=fmp4 for our own embed player (hls.js plays fMP4 natively).
+    fmp4 = request.query_params.get("container") == "fmp4"
+    body = media.hls_playlist(db, services(request), translation, fmp4=fmp4)
     return Response(body, media_type="application/vnd.apple.mpegurl", headers={"Cache-Control": "no-store"})
 
 
@@ -66,12 +68,25 @@ def _hls_object(
     return _object(request, key_of(translation), media_type)
 
 
+@router.get("/{token}/ts/{segment_id}.ts")
+def hls_ts_segment(token: str, segment_id: BigRowId, request: Request, db: DB) -> Response:
+    """One MPEG-TS segment of an HLS translation, remuxed once and cached (portal/forpost/hls_ts.py)."""
+    translation = _open(request, db, token, "HLS")
+    if translation is None:
+        return gone()
+    data = media.ts_segment(db, services(request), translation, segment_id)
+    if data is None:
+        return no_video()
+    return Response(data, media_type="video/mp2t")
+
+
 @router.get("/{token}/snapshot.jpg")
 def jpg(token: str, request: Request, db: DB) -> Response:
     translation = _open(request, db, token, "JPG")
     if translation is None:
         return gone()
     data = media.snapshot(db, services(request), translation)
+    translations.delivered(db, translation.id)  # one image: the translation is complete, its slot free
     if data is None:
         return no_video()
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "no-store"})

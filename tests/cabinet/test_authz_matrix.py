@@ -258,6 +258,9 @@ SUCCESS: dict[tuple[str, str], int | dict[str, int]] = {
     ("GET", "/operator/notify/outbox"): 200,
     ("GET", "/operator/notify/{notice_id}"): 404,
     ("POST", "/operator/notify/{notice_id}/delete"): 303,
+    ("GET", "/operator/forpost"): 200,
+    ("POST", "/operator/forpost"): 422,
+    ("POST", "/operator/forpost/{operator_id}/active"): 404,
 }
 
 
@@ -321,6 +324,10 @@ RULES = [
     # Forpost API and its translations (own session ids and signed tokens)
     Rule("POST", r"/api/\{name\}", cells=FORPOST),
     Rule("*", r"/translations/\{token\}/.*", cells=TOKEN_URL),
+    Rule("*", r"/forpost/downloads/\{token\}/clip\.mp4", cells=TOKEN_URL),
+    # the System API: its own operator credentials in the parameters (tests/forpost/test_system_api.py)
+    Rule("*", r"/system-api/\{name\}", cells=FORPOST),
+    Rule("*", r"/operator/forpost(/\{operator_id\}/active)?", cells=OPERATOR_PAGE),
     Rule("GET", r"/embed/forpost", cells=expect({403}, {403}, {403}, {403}, {403})),  # needs a signed embed link
     # support desk (docs/support.md): A's ticket, attachment and chat are A's alone (and staff's)
     Rule("GET", r"/api/v1/support/(topics|bot)|/api/v1/contacts", cells=PUBLIC),
@@ -458,6 +465,7 @@ def _params(portal, path: str, camera: str, video: Video | None = None) -> dict[
             "seq": "1",
             "payment_id": "1",
             "notice_id": "999999",
+            "operator_id": "999999",
         }
         if "{phone_id}" in path:
             phone = ContractPhone(contract_id=a.id, phone=f"+7900{n:07d}")

@@ -4,6 +4,7 @@ over HTTP with form-encoded POSTs exactly as a Forpost app does."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,10 +107,16 @@ def seed(settings: PortalSettings, services) -> None:
         )
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    settings = make_settings(tmp_path)
+@contextmanager
+def seeded_world(tmp_path: Path, **overrides: object) -> Iterator[World]:
+    settings = make_settings(tmp_path, **overrides)
     app = create_app(settings)
     with TestClient(app, client=("10.0.0.5", 50000)) as client:
         seed(settings, app.state.services)
         yield World(client, settings)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    with seeded_world(tmp_path) as world:
+        yield world

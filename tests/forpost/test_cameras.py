@@ -123,7 +123,7 @@ def test_call_controlled_device_reports_the_box_result(world: World) -> None:
     assert world.call("CallControlledDevice", SessionID=sid, CameraID=entrance, ControlledDeviceID=2)["ErrorCode"] == 5
 
 
-def test_get_events_newest_first_in_local_time(world: World) -> None:
+def test_get_events_newest_first_unix_times_local_bounds(world: World) -> None:
     base = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)  # 10:00 in Novokuznetsk (UTC+7)
     with world.services.db.session() as db:
         for i, kind in enumerate(["camera_down", "camera_up", "tamper"]):
@@ -140,7 +140,8 @@ def test_get_events_newest_first_in_local_time(world: World) -> None:
     sid = world.login()
     entrance = world.number_of(sid, "Подъезд")
     events = world.call("GetEvents", SessionID=sid, CameraID=entrance)
-    assert [e["Time"] for e in events] == ["2026-03-01 10:02:00", "2026-03-01 10:01:00", "2026-03-01 10:00:00"]
+    unix = int(base.timestamp())
+    assert [e["Time"] for e in events] == [unix + 120, unix + 60, unix]  # the spec's number, e.g. 123123123
     window = world.call(
         "GetEvents",
         SessionID=sid,
@@ -149,7 +150,7 @@ def test_get_events_newest_first_in_local_time(world: World) -> None:
         UpperDate="2026-03-01 10:05:00",
         Count=1,
     )
-    assert [e["Time"] for e in window] == ["2026-03-01 10:02:00"]
+    assert [e["Time"] for e in window] == [unix + 120]  # the bounds are the subscriber's local time
     assert world.call("GetEvents", SessionID=sid, CameraID=entrance, LowerDate="yesterday")["ErrorCode"] == 3
 
 
@@ -185,7 +186,7 @@ def test_embed_client_url_is_signed_short_lived_and_bound(world: World) -> None:
     url = answer["Url"]
     page = world.client.get(url)
     assert page.status_code == 200
-    assert re.search(r'data-src="http://testserver/translations/[^"]+/index\.m3u8"', page.text)
+    assert re.search(r'data-src="http://testserver/translations/[^"]+/index\.m3u8\?container=fmp4"', page.text)
     other_viewer = TestClient(world.client.app, client=("192.0.2.9", 1))
     assert other_viewer.get(url).status_code == 403
     assert world.client.get(url.replace("t=1", "t=0")).status_code == 403  # tampered

@@ -6,126 +6,28 @@ Two cameras record solid colours (red at the entrance, blue in the garage), so a
 
 from __future__ import annotations
 
-import hashlib
 import io
-import subprocess
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import av
 import httpx
 import pytest
-import uvicorn
 
-from cloud_sync.segments import format_time, new_run_id
-from portal.app import create_app
-from tests.fixtures.ports import free_port, wait_until
-from tests.forpost.conftest import DEVICE_TOKEN, World, make_settings, seed
-
-SEGMENTS = 4  # 2 s each, keyframe every second
+from tests.forpost.conftest import World
+from tests.forpost.media_world import SEGMENTS, make_videos, video_portal
 
 
 @pytest.fixture(scope="module")
 def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    out = {}
-    for camera, colour in (("entrance-1", "red"), ("garage-1001", "blue")):
-        folder = tmp_path_factory.mktemp(camera)
-        subprocess.run(
-            [
-                "ffmpeg",
-                "-loglevel",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                f"color=c={colour}:s=160x120:r=5:d=8",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-g",
-                "5",
-                "-keyint_min",
-                "5",
-                "-sc_threshold",
-                "0",
-                "-pix_fmt",
-                "yuv420p",
-                "-f",
-                "hls",
-                "-hls_time",
-                "2",
-                "-hls_segment_type",
-                "fmp4",
-                "-hls_fmp4_init_filename",
-                "init.mp4",
-                "-hls_segment_filename",
-                str(folder / "seg%d.m4s"),
-                "-hls_playlist_type",
-                "vod",
-                str(folder / "index.m3u8"),
-            ],
-            check=True,
-            timeout=120,
-        )
-        out[camera] = folder
-    return out
+    return make_videos(tmp_path_factory.mktemp("videos"))
 
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory: pytest.TempPathFactory, videos: dict[str, Path]) -> Iterator[tuple[World, datetime]]:
-    port = free_port()
-    settings = make_settings(
-        tmp_path_factory.mktemp("portal"), public_url=f"http://127.0.0.1:{port}", forpost_translation_limit=20
-    )
-    app = create_app(settings)
-    seed(settings, app.state.services)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, timeout=30, message="uvicorn to start")
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=2 * SEGMENTS + 2)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-        for camera, folder in videos.items():
-            _ingest(http, camera, folder, start)
-        client = _HttpClient(http)
-        yield World(client, settings), start  # type: ignore[arg-type]
-    server.should_exit = True
-    thread.join(timeout=30)
-
-
-class _HttpClient:
-    """The World helper's client interface over a real HTTP connection."""
-
-    def __init__(self, http: httpx.Client) -> None:
-        self.http = http
-        self.post = http.post
-        self.get = http.get
-
-
-def _ingest(http: httpx.Client, camera: str, folder: Path, start: datetime) -> None:
-    run = new_run_id(start)
-    auth = {"Authorization": f"Bearer {DEVICE_TOKEN}"}
-    init = (folder / "init.mp4").read_bytes()
-    answer = http.put(
-        f"/ingest/v1/cameras/{camera}/runs/{run}/init", content=init, headers={**auth, "Content-Type": "video/mp4"}
-    )
-    assert answer.status_code == 201, answer.text
-    for seq in range(SEGMENTS):
-        body = (folder / f"seg{seq}.m4s").read_bytes()
-        headers = {
-            **auth,
-            "Content-Type": "video/iso.segment",
-            "X-Content-SHA256": hashlib.sha256(body).hexdigest(),
-            "X-Segment-Start": format_time(start + timedelta(seconds=2 * seq)),
-            "X-Segment-Duration": "2.000",
-            "X-Clock-Synced": "1",
-        }
-        answer = http.put(f"/ingest/v1/cameras/{camera}/runs/{run}/segments/{seq}", content=body, headers=headers)
-        assert answer.status_code == 201, answer.text
+    with video_portal(tmp_path_factory.mktemp("playback"), videos, forpost_translation_limit=20) as world:
+        yield world
 
 
 def _url(world: World, camera: str, fmt: str, ts: int = 0) -> str:

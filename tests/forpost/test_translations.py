@@ -25,6 +25,7 @@ def test_limit_and_op_stop(world: World) -> None:
     urls = [_open(world, sid, camera, fmt)["URL"] for fmt in ("HLS", "JPG", "H264")]
     assert [urlsplit(u).path.rsplit("/", 1)[1] for u in urls] == ["index.m3u8", "snapshot.jpg", "stream.flv"]
     assert len({urlsplit(u).path.split("/")[2] for u in urls}) == 3 and all(len(u) > 60 for u in urls)
+    assert "URL" in _open(world, sid, camera)  # the JPG does not count against the stream limit (3 here)
     assert _open(world, sid, camera) == {"ErrorCode": 1, "Error": "Достигнут лимит трансляций"}
     # the limit is per account, not per session
     assert _open(world, world.login(), camera)["ErrorCode"] == 1
@@ -84,7 +85,8 @@ def test_format_and_time_parameters(world: World) -> None:
     sid = world.login()
     camera = world.number_of(sid, "Подъезд")
     assert _open(world, sid, camera, "MJPEG")["ErrorCode"] == 3
-    assert world.call("GetTranslationURL", SessionID=sid, CameraID=camera)["ErrorCode"] == 4
+    # the spec's default when Format is absent: H264 (HTTP-FLV)
+    assert world.call("GetTranslationURL", SessionID=sid, CameraID=camera)["URL"].endswith("/stream.flv")
     assert _open(world, sid, camera, "HLS", TS="soon")["ErrorCode"] == 3
     assert _open(world, sid, camera, "HLS", TS=4102444800)["ErrorCode"] == 3  # 2100: not recorded yet
     assert "URL" in _open(world, sid, camera, "hls", TS=1700000000, TZ=25200)

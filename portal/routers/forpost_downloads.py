@@ -1,0 +1,41 @@
+"""The clip URLs GetDownloadURL hands out: 202 "not ready" (poll again) until the clip can be served, then the
+MP4; 410 for an unknown or expired URL or a session that may no longer watch (portal/forpost/downloads.py)."""
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from portal.deps import services
+from portal.forpost import downloads
+
+router = APIRouter(prefix=downloads.PREFIX, tags=["forpost"])
+RETRY_SECONDS = 2
+
+
+@router.get("/{token}/clip.mp4")
+@router.head("/{token}/clip.mp4", include_in_schema=False)
+async def clip(token: str, request: Request) -> Response:
+    portal = services(request)
+
+    def prepare() -> downloads.Ready | Response:
+        with portal.db.session() as db:
+            try:
+                return downloads.resolve(db, portal, token)
+            except downloads.DownloadGone:
+                return JSONResponse({"res": "error", "error": "ссылка недействительна или истекла"}, status_code=410)
+            except downloads.NotReady as waiting:
+                return JSONResponse(
+                    {"res": "not_ready", "error": f"файл ещё не готов: {waiting}", "retry_after": RETRY_SECONDS},
+                    status_code=202,
+                    headers={"Retry-After": str(RETRY_SECONDS)},
+                )
+            except downloads.ClipRefused as refused:
+                return JSONResponse({"res": "error", "error": refused.detail}, status_code=refused.status)
+
+    outcome = await run_in_threadpool(prepare)
+    if isinstance(outcome, Response):
+        return outcome
+    headers = {"Content-Disposition": f'attachment; filename="{outcome.plan.camera.id}.mp4"'}
+    if request.method == "HEAD":
+        return Response(media_type="video/mp4", headers=headers)
+    return StreamingResponse(downloads.clip_bytes(portal, outcome.plan), media_type="video/mp4", headers=headers)
