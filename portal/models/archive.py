@@ -5,9 +5,10 @@ Objects (init and media segments) live in the object store; these tables say wha
 timeline reads a handful of rows instead of thousands of segments.
 """
 
+import builtins
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, UTCDateTime, utcnow
@@ -57,6 +58,9 @@ class ArchiveSegment(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     clock_synced: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # portal.archive.sample_table, read from the moof at ingest; NULL = not yet (filled on first download).
+    # builtins.bytes: in this class body `bytes` is the column above.
+    sample_table: Mapped[builtins.bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
 
 class ArchiveSpan(Base):
