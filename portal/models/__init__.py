@@ -13,6 +13,7 @@ from portal.models.archive import (
     ArchiveRun,
     ArchiveSegment,
     ArchiveSpan,
+    ArchiveThumbnail,
 )
 from portal.models.base import Base, UTCDateTime, utcnow
 from portal.models.billing import (
@@ -52,6 +53,7 @@ __all__ = [
     "ArchiveRun",
     "ArchiveSegment",
     "ArchiveSpan",
+    "ArchiveThumbnail",
     "Base",
     "BillingSettings",
     "Camera",

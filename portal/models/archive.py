@@ -63,6 +63,16 @@ class ArchiveSegment(Base):
     sample_table: Mapped[builtins.bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
 
+class ArchiveThumbnail(Base):
+    """A small JPEG of a segment's first keyframe (timeline scrubbing); made on first view, gone with its segment."""
+
+    __tablename__ = "archive_thumbnails"
+
+    segment_id: Mapped[int] = mapped_column(ForeignKey("archive_segments.id", ondelete="CASCADE"), primary_key=True)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ArchiveSpan(Base):
     """A stretch of continuously recorded, playable time (segments of runs whose init arrived)."""
 

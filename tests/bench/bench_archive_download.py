@@ -149,6 +149,7 @@ def _measure(name: str, world, media: Media) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # two stores x 900 MB uploaded, then 3 rounds of three sides
 def test_bench_one_hour_progressive_download(tmp_path: Path, minute: Media, pg_url: str, s3) -> None:
     results = []
     embedded = make_world(_settings(tmp_path / "embedded"), minute)

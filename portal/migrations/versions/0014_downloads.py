@@ -1,5 +1,5 @@
 """downloads: each media segment's sample table in the index (progressive MP4 layout without reading media);
-share links to one clip and their access log
+share links to one clip and their access log; keyframe thumbnails
 
 Revision ID: 0014_downloads
 Revises: 0013_notify
@@ -25,6 +25,19 @@ def upgrade() -> None:
     # NULL for segments stored before: filled lazily by the first download that needs them.
     with op.batch_alter_table("archive_segments") as batch:
         batch.add_column(sa.Column("sample_table", sa.LargeBinary(), nullable=True))
+    op.create_table(
+        "archive_thumbnails",
+        sa.Column("segment_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("jpeg", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["segment_id"],
+            ["archive_segments.id"],
+            name=op.f("fk_archive_thumbnails_segment_id_archive_segments"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("segment_id", name=op.f("pk_archive_thumbnails")),
+    )
     op.create_table(
         "clip_shares",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -72,5 +85,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("clip_share_accesses")
     op.drop_table("clip_shares")
+    op.drop_table("archive_thumbnails")
     with op.batch_alter_table("archive_segments") as batch:
         batch.drop_column("sample_table")
