@@ -2,8 +2,9 @@
 
 import re
 from datetime import timedelta
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -18,7 +19,7 @@ from portal.archive.segments import segments_in_range
 from portal.archive.storage import storage_of
 from portal.auth.client_ip import client_ip
 from portal.deps import DB, PasswordSubscriber, Subscriber, services
-from portal.models import Contract, utcnow
+from portal.models import Camera, Contract, utcnow
 from portal.models.shares import ClipShare
 from portal.params import RowId
 from portal.web.csrf import verify_csrf_header
@@ -70,12 +71,23 @@ def _out(share: ClipShare, used: int = 0, url: str | None = None) -> ShareOut:
     )
 
 
-@router.post("/api/v1/cameras/{camera_id}/shares", status_code=201, response_model=ShareOut)
-def create_share(request: Request, camera_id: str, body: ShareIn, who: PasswordSubscriber, db: DB) -> ShareOut:
+def shareable_camera(request: Request, camera_id: str, who: PasswordSubscriber, db: DB) -> Camera:
+    """A dependency, so a camera that is not theirs is refused before the body is even validated."""
     verify_csrf_header(request)
     camera = can_view_media(db, who, camera_id)
     if camera is None:
         raise HTTPException(403, f"camera {camera_id!r} is not one of yours")
+    return camera
+
+
+@router.post("/api/v1/cameras/{camera_id}/shares", status_code=201, response_model=ShareOut)
+def create_share(
+    request: Request,
+    body: ShareIn,
+    camera: Annotated[Camera, Depends(shareable_camera)],
+    who: PasswordSubscriber,
+    db: DB,
+) -> ShareOut:
     svc, now = services(request), utcnow()
     start = parse_instant("start", body.start)
     contract = db.get(Contract, who.contract_id)

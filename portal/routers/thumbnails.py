@@ -20,6 +20,7 @@ MAX_WINDOW = timedelta(days=31)
 From = Annotated[str, Query(alias="from", description="ISO 8601 UTC")]
 To = Annotated[str, Query(alias="to", description="ISO 8601 UTC")]
 Tiles = Annotated[int, Query(ge=1, le=th.MAX_TILES, description="Tiles across the window")]
+DEFAULT_TILES = 60
 
 
 class TileOut(BaseModel):
@@ -49,7 +50,7 @@ def _tiles(request: Request, db, camera_id: str, start: str, end: str, n: int, t
 
 @router.get("/{camera_id}/thumbnails", name="camera_thumbnails", response_model=ThumbnailsOut)
 def camera_thumbnails(
-    request: Request, camera_id: str, db: DB, start: From, end: To, n: Tiles, token: str | None = None
+    request: Request, camera_id: str, db: DB, start: From, end: To, n: Tiles = DEFAULT_TILES, token: str | None = None
 ) -> ThumbnailsOut:
     """Which moment each of the n tiles of the window shows, and the URL of their JPEG strip (one image,
     tiles left to right, ``tile_width`` x ``tile_height`` each). Ownership as for the timeline."""
@@ -74,7 +75,7 @@ def _token(request: Request, access: MediaAccess) -> str:
     "/{camera_id}/thumbnails.jpg", name="camera_thumbnail_sprite", responses={200: {"content": {"image/jpeg": {}}}}
 )
 def camera_thumbnail_sprite(
-    request: Request, camera_id: str, db: DB, start: From, end: To, n: Tiles, token: str | None = None
+    request: Request, camera_id: str, db: DB, start: From, end: To, n: Tiles = DEFAULT_TILES, token: str | None = None
 ) -> Response:
     _access, tiles, height = _tiles(request, db, camera_id, start, end, n, token)
     storage = storage_of(services(request))
