@@ -98,32 +98,30 @@ class TrackSamples:
     setup: TrackSetup
     sizes: list[bytes] = field(default_factory=list)  # uint32 BE blobs, joined = stsz body
     count: int = 0
-    stts: list[tuple[int, int]] = field(default_factory=list)
-    ctts: list[tuple[int, int]] = field(default_factory=list)
+    stts: list[bytes] = field(default_factory=list)  # packed (count, value) entries, joined = stts body
+    ctts: list[bytes] = field(default_factory=list)
     has_ctts: bool = False
+    negative_cts: bool = False
     sync: list[int] = field(default_factory=list)  # 1-based sample numbers
     chunks: list[tuple[int, int]] = field(default_factory=list)  # (offset in mdat payload, samples)
     duration: int = 0
 
 
-def _rle_extend(out: list[tuple[int, int]], entries) -> None:
-    for n, v in entries:
-        if out and out[-1][1] == v:
-            out[-1] = (out[-1][0] + n, v)
-        else:
-            out.append((n, v))
+def _zero_offsets(count: int) -> bytes:
+    return struct.pack(">II", count, 0) if count else b""
 
 
 def add_samples(track: TrackSamples, table, chunks: list[tuple[int, int]]) -> None:
     """Append a sliced portal.archive.sample_table.TrackTable and its chunks (mdat offset, sample count)."""
     base = track.count
     track.sizes.append(table.sizes)
-    _rle_extend(track.stts, table.stts)
-    if table.ctts and not track.has_ctts:
+    track.stts.append(table.stts_raw)  # equal neighbours across segments stay separate entries: valid, cheap
+    if table.ctts_raw and not track.has_ctts:
         track.has_ctts = True
-        track.ctts = [(base, 0)] if base else []
+        track.ctts = [_zero_offsets(base)]
     if track.has_ctts:
-        _rle_extend(track.ctts, table.ctts or ((table.count, 0),))
+        track.ctts.append(table.ctts_raw or _zero_offsets(table.count))
+    track.negative_cts = track.negative_cts or table.negative_cts
     track.sync.extend(base + 1 + i for i in table.sync)
     track.chunks.extend(chunks)
     track.count += table.count
@@ -164,10 +162,9 @@ def _trak(t: TrackSamples, base: int, co64: bool) -> bytes:
     s = t.setup
     tkhd = full_box(b"tkhd", 1, s.tkhd_flags, struct.pack(">QQIIQ", 0, 0, s.track_id, 0, _movie_time(t)), s.tkhd_tail)
     mdhd = full_box(b"mdhd", 1, 0, struct.pack(">QQIQ", 0, 0, s.timescale, t.duration), s.language)
-    stbl = [s.stsd, _table(b"stts", t.stts)]
+    stbl = [s.stsd, _entries(b"stts", 0, t.stts)]
     if t.has_ctts:
-        version = 1 if any(v < 0 for _, v in t.ctts) else 0
-        stbl.append(full_box(b"ctts", version, 0, _pairs(t.ctts, signed=version == 1)))
+        stbl.append(_entries(b"ctts", 1 if t.negative_cts else 0, t.ctts))
     if len(t.sync) < t.count:
         stbl.append(full_box(b"stss", 0, 0, struct.pack(f">I{len(t.sync)}I", len(t.sync), *t.sync)))
     stbl.append(full_box(b"stsc", 0, 0, _stsc(t.chunks)))
@@ -179,13 +176,10 @@ def _trak(t: TrackSamples, base: int, co64: bool) -> bytes:
     return box(b"trak", tkhd, box(b"mdia", mdhd, s.hdlr, minf))
 
 
-def _table(kind: bytes, entries: list[tuple[int, int]]) -> bytes:
-    return full_box(kind, 0, 0, _pairs(entries, signed=False))
-
-
-def _pairs(entries: list[tuple[int, int]], signed: bool) -> bytes:
-    fmt = "Ii" if signed else "II"
-    return struct.pack(">I", len(entries)) + b"".join(struct.pack(">" + fmt, n, v) for n, v in entries)
+def _entries(kind: bytes, version: int, blobs: list[bytes]) -> bytes:
+    """An stts/ctts box from packed 8-byte entries."""
+    count = sum(len(b) for b in blobs) // 8
+    return full_box(kind, version, 0, struct.pack(">I", count), *blobs)
 
 
 def _stsc(chunks: list[tuple[int, int]]) -> bytes:
