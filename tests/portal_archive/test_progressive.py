@@ -4,6 +4,7 @@ import io
 import json
 import subprocess
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import av
 from sqlalchemy import func, select, update
@@ -12,6 +13,7 @@ from cloud_sync.segments import init_path
 from portal.archive.mp4 import iter_boxes
 from portal.models import ArchiveSegment
 from tests.portal_archive.conftest import World, run_id
+from tests.portal_archive.media import Media
 
 GOP = 1.0  # the test media's keyframe interval (seconds)
 
@@ -160,3 +162,33 @@ def test_codec_change_inside_the_range_is_refused_naming_the_moment(world: World
     assert refused.status_code == 409
     assert "codec settings change at" in refused.json()["detail"] and "format=fmp4" in refused.json()["detail"]
     assert _get(w, t0, (end_a - t0).total_seconds()).status_code == 200  # up to the change is fine
+
+
+def _encode_with_b_frames(workdir: Path) -> Media:
+    """12 s of 160x120 25 fps with B-frames (composition offsets: the moov needs a ctts)."""
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25",
+         "-t", "12", "-c:v", "libx264", "-preset", "veryfast", "-bf", "2", "-g", "25", "-keyint_min", "25",
+         "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-f", "hls", "-hls_time", "6", "-hls_segment_type", "fmp4",
+         "-hls_playlist_type", "vod", "-hls_fmp4_init_filename", "init.mp4",
+         "-hls_segment_filename", str(workdir / "s%02d.m4s"), str(workdir / "out.m3u8")],
+        check=True, timeout=120,
+    )  # fmt: skip
+    names = sorted(p.name for p in workdir.glob("s*.m4s"))
+    return Media((workdir / "init.mp4").read_bytes(), [(workdir / n).read_bytes() for n in names], [6.0] * len(names))
+
+
+def test_b_frames_get_a_ctts_and_every_frame_decodes(world: World, tmp_path: Path) -> None:
+    w = world
+    w.media = _encode_with_b_frames(tmp_path)
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    w.upload_run("cam1", run_id(t0), t0, len(w.media.segments))
+    data = _get(w, t0, 12).content
+    moov = next((s, e) for kind, s, _p, e in iter_boxes(data) if kind == b"moov")
+    assert b"ctts" in data[moov[0] : moov[1]]
+    with av.open(io.BytesIO(data)) as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) == 12 * 25
+    pts = [f.pts for f in frames]
+    assert pts == sorted(pts) and len(set(pts)) == len(pts)  # presentation order restored by the ctts
+    assert abs(_ffprobe_duration(data) - 12) <= GOP
