@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.archive import mp4
+from portal.archive.index import dialect_insert
 from portal.archive.segments import SegmentRef, first_segment_in
 from portal.archive.storage import Storage
 from portal.archive.tables import INITS, load_tables
@@ -79,7 +80,9 @@ def thumbnail(db: Session, storage: Storage, ref: SegmentRef, height: int) -> by
     if cached is not None:
         return cached
     jpeg = encode_jpeg(keyframe(db, storage, ref).reformat(width=TILE_WIDTH, height=height, format="yuvj420p"))
-    db.merge(ArchiveThumbnail(segment_id=ref.id, jpeg=jpeg, created_at=utcnow()))
+    # Two viewers of one window may make it at once: the second insert is a no-op, both have the same picture.
+    insert = dialect_insert(db, ArchiveThumbnail).values(segment_id=ref.id, jpeg=jpeg, created_at=utcnow())
+    db.execute(insert.on_conflict_do_nothing(index_elements=["segment_id"]))
     return jpeg
 
 
