@@ -2,7 +2,7 @@
 
 from portal.archive.retention import start_sweeper
 from portal.domains import Domain, TaskJob, task_job
-from portal.routers import archive, cameras, ingest, live
+from portal.routers import archive, cameras, ingest, live, shares, thumbnails
 from portal.services import Services
 
 
@@ -13,6 +13,6 @@ def start_retention(services: Services) -> TaskJob | None:
 
 DOMAIN = Domain(
     name="archive",
-    routers=(ingest.router, cameras.router, archive.router, live.router),
+    routers=(ingest.router, cameras.router, archive.router, live.router, shares.router, thumbnails.router),
     jobs=(start_retention,),
 )

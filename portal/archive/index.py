@@ -75,8 +75,8 @@ def record_init(db: Session, camera_id: str, run_id: str, key: str, sha256: str,
     return "created"
 
 
-def record_segment(db: Session, info: SegmentInfo, now: datetime) -> Outcome:
-    """Index a stored media segment; duplicates compare by checksum."""
+def record_segment(db: Session, info: SegmentInfo, now: datetime, sample_table: bytes | None = None) -> Outcome:
+    """Index a stored media segment (with its encoded sample table, if known); duplicates compare by checksum."""
     lock_camera(db, info.camera_id, now)
     run = get_or_create_run(db, info.camera_id, info.run_id)
     existing = db.scalar(select(ArchiveSegment).where(ArchiveSegment.run_pk == run.id, ArchiveSegment.seq == info.seq))
@@ -95,6 +95,7 @@ def record_segment(db: Session, info: SegmentInfo, now: datetime) -> Outcome:
             sha256=info.sha256,
             clock_synced=info.clock_synced,
             created_at=now,
+            sample_table=sample_table,
         )
     )
     if run.complete:

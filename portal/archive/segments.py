@@ -92,3 +92,19 @@ def init_key_of(db: Session, camera_id: str, run_pk: int) -> str | None:
     """The run's init object key; None for another camera's run or a run whose init has not arrived."""
     key = db.scalar(select(ArchiveRun.init_key).where(ArchiveRun.id == run_pk, ArchiveRun.camera_id == camera_id))
     return key or None
+
+
+def first_segment_in(db: Session, camera_id: str, start: datetime, end: datetime) -> SegmentRef | None:
+    """The earliest playable segment overlapping [start, end) (one index lookup: timeline thumbnails)."""
+    row = db.execute(
+        _refs()
+        .where(
+            ArchiveSegment.camera_id == camera_id,
+            ArchiveSegment.start >= start - timedelta(seconds=MAX_SEGMENT_SECONDS),
+            ArchiveSegment.start < end,
+            ArchiveSegment.end > start,
+        )
+        .order_by(ArchiveSegment.start, ArchiveSegment.seq)
+        .limit(1)
+    ).first()
+    return SegmentRef(*row) if row else None

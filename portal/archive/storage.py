@@ -40,6 +40,10 @@ class Storage(Protocol):
     def read(self, key: str) -> bytes:
         """The whole object (small objects: init segments, one media segment)."""
 
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset`` (progressive downloads read just the samples); raises ObjectNotFound,
+        or OSError when the object is shorter than asked."""
+
     def exists(self, key: str) -> bool: ...
 
     def delete(self, keys: Iterable[str]) -> int:
@@ -105,6 +109,17 @@ class LocalStorage:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        try:
+            with self._path(key).open("rb") as handle:
+                handle.seek(offset)
+                data = handle.read(length)
+        except FileNotFoundError:
+            raise ObjectNotFound(key) from None
+        if len(data) != length:
+            raise OSError(f"object {key!r} is shorter than {offset + length} bytes")
+        return data
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

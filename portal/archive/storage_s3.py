@@ -119,6 +119,25 @@ class S3Storage:
         finally:
             body.close()
 
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        if length <= 0:
+            return b""
+        byte_range = f"bytes={offset}-{offset + length - 1}"
+        if self._reader is not None:
+            data = self._reader.get(self.bucket, self._key(key), key, byte_range)
+        else:
+            try:
+                answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key), Range=byte_range)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                    raise ObjectNotFound(key) from None
+                raise
+            with answer["Body"] as body:
+                data = body.read()
+        if len(data) != length:
+            raise OSError(f"object {key!r} is shorter than {offset + length} bytes")
+        return data
+
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))
@@ -164,11 +183,14 @@ class _SignedReader:
         retries = urllib3.Retry(total=2, backoff_factor=0.1, status_forcelist=(500, 502, 503, 504))
         self.http = urllib3.PoolManager(maxsize=POOL, retries=retries, timeout=urllib3.Timeout(connect=10, read=60))
 
-    def get(self, bucket: str, full_key: str, key: str) -> bytes:
+    def get(self, bucket: str, full_key: str, key: str, byte_range: str | None = None) -> bytes:
+        """The object, or ``byte_range`` ("bytes=a-b") of it."""
         request = AWSRequest(method="GET", url=f"{self.endpoint}/{bucket}/{quote(full_key, safe='/-_.~')}")
+        if byte_range:
+            request.headers["Range"] = byte_range
         self.signer.add_auth(request)  # valid 15 minutes: urllib3's retries may resend the same headers
         answer = self.http.request("GET", request.url, headers=dict(request.headers.items()))
-        if answer.status == 200:
+        if answer.status == 200 or (byte_range and answer.status == 206):
             return answer.data
         if answer.status == 404:
             raise ObjectNotFound(key)

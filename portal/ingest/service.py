@@ -14,6 +14,7 @@ from portal import metrics
 from portal.archive import keys
 from portal.archive.index import Outcome, SegmentInfo, dialect_insert, lock_camera, record_init, record_segment
 from portal.archive.storage import Storage
+from portal.archive.tables import table_at_ingest
 from portal.db import Database
 from portal.ingest.body import ReceivedBody
 from portal.models import ArchiveCamera, ArchiveGap, ArchiveHolding
@@ -38,7 +39,9 @@ def store_init(
 def store_segment(db: Database, storage: Storage, info: SegmentInfo, body: ReceivedBody, now: datetime) -> Outcome:
     storage.put(info.object_key, body.chunks())
     with db.session() as session:
-        outcome = record_segment(session, info, now)
+        table = table_at_ingest(session, storage, info.camera_id, info.run_id, b"".join(body.chunks()))
+    with db.session() as session:
+        outcome = record_segment(session, info, now, table)
     if outcome == "conflict":
         storage.delete([info.object_key])  # its key differs from the indexed one (checksum in the key)
     elif outcome == "created":

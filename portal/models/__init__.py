@@ -3,6 +3,7 @@
 import portal.models.forpost
 import portal.models.forpost_system
 import portal.models.notify
+import portal.models.shares
 import portal.models.support  # noqa: F401 - registers the support desk's tables
 from portal.models.accounts import Address, Contract, LoginSession, Operator
 from portal.models.archive import (
@@ -13,6 +14,7 @@ from portal.models.archive import (
     ArchiveRun,
     ArchiveSegment,
     ArchiveSpan,
+    ArchiveThumbnail,
 )
 from portal.models.base import Base, UTCDateTime, utcnow
 from portal.models.billing import (
@@ -52,6 +54,7 @@ __all__ = [
     "ArchiveRun",
     "ArchiveSegment",
     "ArchiveSpan",
+    "ArchiveThumbnail",
     "Base",
     "BillingSettings",
     "Camera",

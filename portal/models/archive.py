@@ -5,9 +5,10 @@ Objects (init and media segments) live in the object store; these tables say wha
 timeline reads a handful of rows instead of thousands of segments.
 """
 
+import builtins
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.models.base import Base, UTCDateTime, utcnow
@@ -56,6 +57,19 @@ class ArchiveSegment(Base):
     object_key: Mapped[str] = mapped_column(String(300))
     sha256: Mapped[str] = mapped_column(String(64))
     clock_synced: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # portal.archive.sample_table, read from the moof at ingest; NULL = not yet (filled on first download).
+    # builtins.bytes: in this class body `bytes` is the column above.
+    sample_table: Mapped[builtins.bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
+
+
+class ArchiveThumbnail(Base):
+    """A small JPEG of a segment's first keyframe (timeline scrubbing); made on first view, gone with its segment."""
+
+    __tablename__ = "archive_thumbnails"
+
+    segment_id: Mapped[int] = mapped_column(ForeignKey("archive_segments.id", ondelete="CASCADE"), primary_key=True)
+    jpeg: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,7 +1,6 @@
 """Archive playback (HLS), the media objects behind playlists, and clip downloads."""
 
-from typing import Annotated
-from urllib.parse import quote
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -10,9 +9,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from cloud_sync.segments import format_time
 from portal.archive.authz import camera_for_request, media_access
 from portal.archive.clip import coalesce, open_clip
-from portal.archive.downloads import ClipRefused, Fetching, plan_clip
+from portal.archive.downloads import ClipPlan, ClipRefused, Fetching, plan_clip
+from portal.archive.file_response import disposition, file_response
 from portal.archive.params import parse_instant, parse_window
 from portal.archive.playlists import archive_playlist
+from portal.archive.progressive import CodecChanged, Layout, layout
 from portal.archive.segments import init_key_of, segment_by_id
 from portal.archive.storage import ObjectNotFound, storage_of
 from portal.billing.gate import visible_depth_days, visible_since
@@ -74,9 +75,16 @@ def _object(request: Request, key: str | None, media_type: str, what: str) -> Re
     return Response(data, media_type=media_type, headers={"Cache-Control": "private, max-age=86400, immutable"})
 
 
-@router.get(
+@router.api_route(
     "/{camera_id}/download",
-    responses={200: {"content": {"video/mp4": {}}}, 202: {"description": "being fetched from the box; retry"}},
+    methods=["GET", "HEAD"],
+    responses={
+        200: {"content": {"video/mp4": {}}},
+        202: {"description": "being fetched from the box; retry"},
+        206: {"description": "the byte range asked for (Range, If-Range)"},
+        409: {"description": "the codec changes inside the range (progressive format)"},
+        416: {"description": "the Range starts past the end of the file"},
+    },
 )
 async def download(
     request: Request,
@@ -86,10 +94,14 @@ async def download(
         float, Query(gt=0, allow_inf_nan=False, description="Seconds: 60, 300, 600, 1800, 3600 or custom")
     ],
     token: str | None = None,
+    format: Annotated[
+        Literal["mp4", "fmp4"],
+        Query(description="mp4: progressive, size known, Range/resume (default); fmp4: fragmented stream"),
+    ] = "mp4",
 ) -> Response:
     svc = services(request)
     moment = parse_instant("start", start)
-    plan, tz = await run_in_threadpool(_plan, request, camera_id, token, moment, duration)
+    plan, file = await run_in_threadpool(_plan, request, camera_id, token, moment, duration, format == "mp4")
     if isinstance(plan, Fetching):
         ranges = [{"start": format_time(s), "end": format_time(e)} for s, e in plan.ranges]
         return JSONResponse(
@@ -102,13 +114,18 @@ async def download(
             status_code=202,
             headers={"Retry-After": str(RETRY_SECONDS)},
         )
-    stream = coalesce(open_clip(storage_of(svc), plan.segments, plan.start, plan.end))
-    ascii_name = plan.filename.encode("ascii", "replace").decode().replace("?", "_")
-    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(plan.filename)}"
-    return StreamingResponse(stream, media_type="video/mp4", headers={"Content-Disposition": disposition})
+    storage = storage_of(svc)
+    if file is not None:
+        return file_response(request, storage, file, plan.filename)
+    stream = coalesce(open_clip(storage, plan.segments, plan.start, plan.end))
+    headers = {"Content-Disposition": disposition(plan.filename)}
+    return StreamingResponse(stream, media_type="video/mp4", headers=headers)
 
 
-def _plan(request: Request, camera_id: str, token: str | None, start, duration: float):
+def _plan(
+    request: Request, camera_id: str, token: str | None, start, duration: float, progressive: bool
+) -> tuple[ClipPlan | Fetching, Layout | None]:
+    """The clip's plan and, for the progressive format, its file layout: one thread hop, one DB session."""
     svc = services(request)
     with svc.db.session() as db:
         access = media_access(request, db, camera_id, token)
@@ -117,8 +134,13 @@ def _plan(request: Request, camera_id: str, token: str | None, start, duration: 
         tz = contract.tz if contract and contract.tz else svc.settings.display_tz
         try:
             depth = visible_depth_days(db, access.viewer, camera)
-            return plan_clip(db, svc.commands, camera, start, duration, utcnow(), tz, depth), tz
+            plan = plan_clip(db, svc.commands, camera, start, duration, utcnow(), tz, depth)
+            if not progressive:
+                return plan, None
+            return plan, layout(db, storage_of(svc), plan.segments, plan.start, plan.end)
         except Fetching as fetching:
-            return fetching, tz
+            return fetching, None
         except ClipRefused as exc:
             raise HTTPException(exc.status, exc.detail) from None
+        except CodecChanged as exc:
+            raise HTTPException(409, str(exc)) from None

@@ -132,8 +132,12 @@ SUCCESS: dict[tuple[str, str], int | dict[str, int]] = {
             "download",
             "live.m3u8",
             "stream",
+            "thumbnails",
+            "thumbnails.jpg",
         )
     },
+    ("POST", "/api/v1/cameras/{camera_id}/shares"): 422,  # the matrix posts a form; a share wants a JSON body
+    ("GET", "/api/v1/shares"): 200,
     ("GET", "/metrics"): 200,
     ("POST", "/cameras/{camera_id}/home-mode"): 303,
     ("GET", "/api/v1/billing/account"): 200,
@@ -319,6 +323,18 @@ RULES = [
         cells=CAMERA_API_PRIVATE,
         cells_shared=CAMERA_API_SHARED,
     ),
+    # share links (docs/downloads.md): made by the camera's subscriber (password session), opened by token
+    Rule(
+        "POST",
+        r"/api/v1/cameras/\{camera_id\}/shares",
+        camera=True,
+        cells=expect({401}, OK, CAMERA_DENY, CAMERA_DENY, {403}),
+        cells_shared=expect({401}, OK, CAMERA_DENY, OK, {403}),
+    ),
+    Rule("GET", r"/api/v1/shares", cells=SUBSCRIBER_API),
+    # share 999999 is nobody's: the owner's own path is covered in tests/portal_archive/test_shares.py
+    Rule("*", r"/api/v1/shares/\{share_id\}(/accesses)?", cells=expect({401}, {404}, {404}, {404}, {403})),
+    Rule("*", r"/s/\{token\}(/clip\.mp4)?", cells=TOKEN_URL),
     Rule("*", r"/ingest/v1/.*", cells=DEVICE_ONLY),
     Rule("POST", r"/api/v1/devices/claim", cells=PUBLIC),  # the box's claim code is its credential
     # Forpost API and its translations (own session ids and signed tokens)
@@ -466,6 +482,7 @@ def _params(portal, path: str, camera: str, video: Video | None = None) -> dict[
             "payment_id": "1",
             "notice_id": "999999",
             "operator_id": "999999",
+            "share_id": "999999",
         }
         if "{phone_id}" in path:
             phone = ContractPhone(contract_id=a.id, phone=f"+7900{n:07d}")

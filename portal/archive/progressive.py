@@ -1,0 +1,186 @@
+"""Progressive MP4 downloads laid out from the index: ftyp + moov (fast start) + one mdat, size known up front.
+
+``layout()`` computes the whole file from the segment index and the runs' init segments (no media read when
+the sample tables are in the index): the header bytes, then the mdat as pieces = byte ranges of stored
+segment objects. ``iter_range()`` streams any byte range of that file, reading just those pieces' bytes
+(ranged reads, read ahead), so HTTP Range/resume cost only what is sent. Usable outside HTTP (Forpost).
+
+Stitching is the fragmented clip's: decode times run on across runs and outages (a hole plays as a cut); the
+first segment is cut at the last keyframe at or before ``start``, the last at ``end``. A codec change inside
+the range (a run whose sample descriptions differ from the first run's) is refused with ``CodecChanged``,
+naming the moment, since one moov holds one sample description per track: the caller downloads up to that
+moment and from it, or asks for ``format=fmp4`` (which carries a new init).
+"""
+
+import bisect
+import hashlib
+import struct
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from cloud_sync.segments import format_time
+from portal.archive import moov
+from portal.archive.clip import _READERS
+from portal.archive.sample_table import SegmentTable, TrackTable
+from portal.archive.segments import SegmentRef
+from portal.archive.storage import Storage
+from portal.archive.tables import INITS, load_tables
+
+LAYOUT_VERSION = b"progressive-1"  # part of the ETag: a change of layout code invalidates resumes
+READ_AHEAD = 8  # pieces in flight per download (a piece is about one segment's media)
+
+
+class CodecChanged(ValueError):
+    """The range holds runs whose codec setup differs; one progressive file cannot carry both."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__(
+            f"the camera's codec settings change at {format_time(at)}: download the range up to that moment and "
+            "the range from it as two files, or ask for format=fmp4 (one fragmented file)"
+        )
+        self.at = at
+
+
+@dataclass(frozen=True)
+class Piece:
+    key: str
+    offset: int  # in the object
+    length: int
+    at: int  # in the file
+
+
+@dataclass(frozen=True)
+class Layout:
+    header: bytes  # ftyp + moov + mdat box header
+    pieces: list[Piece]
+    size: int
+    etag: str  # strong: the same layout (same stored bytes, same cuts) gives the same file, byte for byte
+    duration: float  # seconds of video in the file
+
+    def iter_range(self, storage: Storage, first: int = 0, last: int | None = None) -> Iterator[bytes]:
+        """Bytes [first, last] (inclusive, HTTP style) of the file."""
+        return iter_range(storage, self, first, self.size - 1 if last is None else last)
+
+
+def layout(db: Session, storage: Storage, segments: list[SegmentRef], start: datetime, end: datetime) -> Layout:
+    """The file for [start, end) of ``segments`` (from segments_in_range); raises CodecChanged, ValueError."""
+    if not segments:
+        raise ValueError("no segments in the range")
+    first_init, first_raw = INITS.get(storage, segments[0].init_key)
+    for ref in segments:
+        init, _ = INITS.get(storage, ref.init_key)
+        if init.signature != first_init.signature:
+            raise CodecChanged(ref.start)
+    setups = {s.track_id: s for s in moov.track_setups(first_raw)}
+    tracks = {tid: moov.TrackSamples(setup) for tid, setup in setups.items()}
+    tables = load_tables(db, storage, [(s.id, s.object_key, s.init_key) for s in segments])
+    video = next((tid for tid, s in setups.items() if s.handler == "vide"), None)
+    pieces: list[Piece] = []
+    digest = hashlib.sha256(LAYOUT_VERSION)
+    mdat = 0
+    for ref in segments:
+        kept = _cut(ref, tables[ref.id], video, setups, start, end)
+        runs: list[tuple[int, int, int, int]] = []  # (offset in object, track, samples, bytes)
+        for t in kept:
+            sizes = t.size_list()
+            for first, n, offset in t.runs:
+                runs.append((offset, t.track_id, n, sum(sizes[first : first + n])))
+        runs.sort()
+        chunks: dict[int, list[tuple[int, int]]] = {t.track_id: [] for t in kept}
+        for offset, track_id, n, length in runs:
+            chunks[track_id].append((mdat, n))
+            last = pieces[-1] if pieces else None
+            if last is not None and last.key == ref.object_key and last.offset + last.length == offset:
+                pieces[-1] = Piece(last.key, last.offset, last.length + length, last.at)
+            else:
+                pieces.append(Piece(ref.object_key, offset, length, mdat))
+            mdat += length
+        for t in kept:
+            moov.add_samples(tracks[t.track_id], t, chunks[t.track_id])
+            digest.update(struct.pack(">IQI", t.track_id, t.base_dts, t.count))
+        digest.update(ref.object_key.encode())  # the key names the content (checksum in it)
+    used = [t for t in tracks.values() if t.count]
+    if not used:
+        raise ValueError("no samples in the range")
+    head = moov.header(used, mdat)
+    pieces = [Piece(p.key, p.offset, p.length, p.at + len(head)) for p in pieces]
+    duration = max(t.duration / t.setup.timescale for t in used)
+    return Layout(head, pieces, len(head) + mdat, f'"{digest.hexdigest()[:32]}"', duration)
+
+
+def _cut(
+    ref: SegmentRef,
+    table: SegmentTable,
+    video: int | None,
+    setups: dict[int, moov.TrackSetup],
+    start: datetime,
+    end: datetime,
+) -> list[TrackTable]:
+    """The segment's tracks sliced to [last keyframe <= start, end), as the fragmented clip cuts them."""
+    lo = max((start - ref.start).total_seconds(), 0.0)
+    hi = (end - ref.start).total_seconds()
+    tracks = [t for t in table.tracks if t.track_id in setups]
+    whole = lo <= 0 and all(t.total_duration <= hi * setups[t.track_id].timescale for t in tracks)
+    if whole:
+        return [t for t in tracks if t.count]
+    vt = next((t for t in tracks if t.track_id == video), None)
+    if vt is not None and lo > 0:
+        scale = setups[vt.track_id].timescale
+        starts = vt.starts()
+        keyframe_at = 0.0
+        for i in vt.sync:
+            if starts[i] / scale > lo:
+                break
+            keyframe_at = starts[i] / scale
+        lo = keyframe_at
+    out = []
+    for t in tracks:
+        scale = setups[t.track_id].timescale
+        starts = t.starts()
+        a = bisect.bisect_left(starts, (lo - 1e-6) * scale)
+        b = bisect.bisect_left(starts, hi * scale)
+        part = t.slice(a, b)
+        if part.count:
+            out.append(part)
+    return out
+
+
+def iter_range(storage: Storage, plan: Layout, first: int, last: int) -> Iterator[bytes]:
+    """Bytes [first, last] of the file: header from memory, mdat by ranged reads, ``READ_AHEAD`` in flight."""
+    if not 0 <= first <= last < plan.size:
+        raise ValueError(f"range {first}-{last} is outside the file of {plan.size} bytes")
+    head = len(plan.header)
+    if first < head:
+        yield plan.header[first : min(last + 1, head)]
+    if last < head:
+        return
+    starts = [p.at for p in plan.pieces]
+    index = max(bisect.bisect_right(starts, max(first, head)) - 1, 0)
+    reads = []
+    for piece in plan.pieces[index:]:
+        if piece.at > last:
+            break
+        a, b = max(first, piece.at), min(last + 1, piece.at + piece.length)
+        if a < b:
+            reads.append((piece.key, piece.offset + a - piece.at, b - a))
+    pending: deque[Future[bytes]] = deque()
+    upcoming = iter(reads)
+    try:
+        for read in upcoming:
+            pending.append(_READERS.submit(storage.read_range, *read))
+            if len(pending) >= READ_AHEAD:
+                break
+        while pending:
+            data = pending.popleft().result()
+            nxt = next(upcoming, None)
+            if nxt is not None:
+                pending.append(_READERS.submit(storage.read_range, *nxt))
+            yield data
+    finally:
+        for future in pending:
+            future.cancel()
