@@ -4,12 +4,10 @@ Clients poll the URL (SmartYard-Server: a HEAD/GET every 2 s until the status li
 to the login session that asked for it (an app's session, or the System API's session acting for a subscriber)
 and is re-authorised on every fetch, like a translation. It lives ``forpost_download_ttl`` seconds.
 
-The clip itself comes from ``clip_source`` — the one place that says which download path serves it (today the
-archive's clip path, portal.archive.clip.open_clip; the progressive MP4 of the download work can replace it
-there without touching the rest).
+The clip is the cabinet's progressive MP4 (portal.archive.progressive: size known up front, Range and resume);
+``clip_source`` is the one place that decides when the range can be served.
 """
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.access import can_view_media
-from portal.archive.clip import coalesce, open_clip
 from portal.archive.downloads import ClipPlan, ClipRefused, Fetching, plan_clip
+from portal.archive.progressive import CodecChanged, Layout, layout
 from portal.archive.segments import newest_segments
 from portal.archive.storage import storage_of
 from portal.auth.passwords import new_token, token_hash
@@ -43,6 +41,7 @@ class DownloadGone(Exception):
 @dataclass(frozen=True)
 class Ready:
     plan: ClipPlan
+    file: Layout  # the progressive MP4 (size known, Range), as the cabinet's download serves it
 
 
 def issue(
@@ -76,7 +75,11 @@ def resolve(db: Session, services: Services, token: str, now: datetime | None = 
     camera = can_view_media(db, who, row.camera_id) if who is not None and who.contract_id == row.contract_id else None
     if camera is None:
         raise DownloadGone()
-    return Ready(clip_source(db, services, camera, row.contract_id, row.start_at, row.duration, now))
+    plan = clip_source(db, services, camera, row.contract_id, row.start_at, row.duration, now)
+    try:
+        return Ready(plan, layout(db, storage_of(services), plan.segments, plan.start, plan.end))
+    except CodecChanged as exc:
+        raise ClipRefused(409, str(exc)) from None
 
 
 def clip_source(
@@ -99,8 +102,4 @@ def clip_source(
         raise NotReady("запись загружается с устройства") from None
 
 
-def clip_bytes(services: Services, plan: ClipPlan) -> Iterator[bytes]:
-    return coalesce(open_clip(storage_of(services), plan.segments, plan.start, plan.end))
-
-
-__all__ = ["ClipRefused", "DownloadGone", "NotReady", "Ready", "clip_bytes", "clip_source", "issue", "resolve"]
+__all__ = ["ClipRefused", "DownloadGone", "NotReady", "Ready", "clip_source", "issue", "resolve"]

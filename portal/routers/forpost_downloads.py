@@ -3,8 +3,10 @@ MP4; 410 for an unknown or expired URL or a session that may no longer watch (po
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
+from portal.archive.file_response import file_response
+from portal.archive.storage import storage_of
 from portal.deps import services
 from portal.forpost import downloads
 
@@ -35,7 +37,4 @@ async def clip(token: str, request: Request) -> Response:
     outcome = await run_in_threadpool(prepare)
     if isinstance(outcome, Response):
         return outcome
-    headers = {"Content-Disposition": f'attachment; filename="{outcome.plan.camera.id}.mp4"'}
-    if request.method == "HEAD":
-        return Response(media_type="video/mp4", headers=headers)
-    return StreamingResponse(downloads.clip_bytes(portal, outcome.plan), media_type="video/mp4", headers=headers)
+    return file_response(request, storage_of(portal), outcome.file, f"{outcome.plan.camera.id}.mp4")

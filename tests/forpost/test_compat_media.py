@@ -169,6 +169,11 @@ def test_smartyard_screenshot_and_clip_download(media: tuple[World, datetime]) -
     short = system("GetDownloadURL", Container="mp4", TS=ends_with_video, TZ=25200, Duration=1)
     ready = httpx.get(short["URL"], timeout=30)
     assert ready.status_code == 200 and ready.headers["content-type"] == "video/mp4"
+    # the cabinet's progressive file: size known, moov before mdat, a range resumes it byte for byte
+    assert int(ready.headers["content-length"]) == len(ready.content)
+    assert ready.content[4:8] == b"ftyp" and ready.content.find(b"moov") < ready.content.find(b"mdat")
+    tail = httpx.get(short["URL"], headers={"Range": f"bytes={len(ready.content) // 2}-"}, timeout=30)
+    assert tail.status_code == 206 and tail.content == ready.content[len(ready.content) // 2 :]
     with av.open(io.BytesIO(ready.content), format="mp4") as container:
         assert container.streams.video[0].codec_context.name == "h264"
         assert sum(1 for _ in container.decode(video=0)) > 0
