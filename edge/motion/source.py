@@ -46,8 +46,12 @@ def choose_source(camera: CameraConfig) -> Source:
         if motion.source == "sub":
             raise MotionSourceError(f"camera {camera.id!r}: motion.source is 'sub' but the camera has no sub_url")
         keyframes = motion.main_decode == "keyframes"
-        return Source(camera.credentialed_url(), "main keyframes" if keyframes else "main", options=options,
-                      keyframes_only=keyframes)
+        return Source(
+            camera.credentialed_url(),
+            "main keyframes" if keyframes else "main",
+            options=options,
+            keyframes_only=keyframes,
+        )
     if camera.kind == "synthetic":
         graph = f"{camera.lavfi_source()}=size={camera.width}x{camera.height}:rate={camera.fps}"
         return Source(graph, "synthetic", format="lavfi")

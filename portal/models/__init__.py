@@ -1,6 +1,7 @@
 """All ORM models; importing this module registers every table on ``Base.metadata``."""
 
 import portal.models.forpost
+import portal.models.motion
 import portal.models.notify
 import portal.models.support  # noqa: F401 - registers the support desk's tables
 from portal.models.accounts import Address, Contract, LoginSession, Operator
