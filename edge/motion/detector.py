@@ -5,13 +5,15 @@ absolute difference is thresholded by the sensitivity, ignored zones are cleared
 counted in 8x8 cells so that sensor noise (isolated pixels) never adds up to an area. A change over
 ``max_area`` of the frame is a lighting change (lights on, the camera's IR switching): no motion, and the
 background is taken afresh. Motion starts at the first of two consecutive frames with at least ``min_area``
-changed and ends at the last such frame once ``hold_seconds`` passed without one.
+changed and ends at the last such frame once ``hold_seconds`` passed without one. Changed means against
+the background and against the picture RECENT_SECONDS ago (something that stops is no longer moving).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from collections import deque
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -20,12 +22,26 @@ from edge.motion.config import MotionConfig
 
 WIDTH = 160  # analysis width (px); the height follows the aspect ratio, in whole cells
 CELL = 8
-CELL_FILL = 0.25  # a cell counts as moving when this share of its pixels changed
+CELL_FILL = 0.3  # a cell counts as moving when this share of its pixels changed, and a neighbour cell did too
+# (compression artefacts flicker in lone cells along sharp edges, at every keyframe)
 START_FRAMES = 2
-LEARN_RATE = 0.1  # background update of still pixels per analysed frame (~2 s memory at 5 fps)
-MOVING_LEARN_RATE = 0.01  # ... of moving pixels, so a person standing still fades in slowly
+LEARN_RATE = 0.1  # background update of still pixels per analysed frame (~2 s memory at 5 fps) ...
+CHANGED_LEARN_RATE = 0.02  # ... and of changed ones: something that stops fades into the background in ~10 s
+RECENT_SECONDS = 0.5  # moving = changed against the background *and* against the picture this long ago, so
+# something that stops (a parked car) ends its motion at once, and no trail it left in the background counts
+WARMUP_FRAMES = 5  # the first frames of a stream only teach the background (a decoder's first pictures)
 LIGHT_STEP = 6.0  # mean grey-level jump between background and frame that is a lighting change ...
 LIGHT_GAIN = 0.08  # ... or contrast (gain) jump
+
+
+def _with_neighbour(cells: np.ndarray) -> np.ndarray:
+    """Cells that have at least one moving 4-neighbour."""
+    near = np.zeros_like(cells)
+    near[1:, :] |= cells[:-1, :]
+    near[:-1, :] |= cells[1:, :]
+    near[:, 1:] |= cells[:, :-1]
+    near[:, :-1] |= cells[:, 1:]
+    return cells & near
 
 
 def _fit(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -74,6 +90,9 @@ class MotionDetector:
         self.active_since: datetime | None = None
         self._last_motion: datetime | None = None
         self._peak = 0.0
+        self._frames = 0
+        self._recent: deque[np.ndarray] = deque()
+        self._depth = max(1, round(RECENT_SECONDS * config.fps))
 
     def _setup(self, shape: tuple[int, int]) -> None:
         h, w = shape
@@ -93,6 +112,7 @@ class MotionDetector:
         if self._bg is None or self._bg.shape != frame.shape:
             self._setup(frame.shape)
             self._bg = frame
+            self._recent.clear()
             return FrameVerdict(0.0, False)
         assert self._valid is not None and self._valid_cells is not None
         bg = self._bg
@@ -114,21 +134,30 @@ class MotionDetector:
         jump = abs(gain * mean_bg + offset - mean_bg) > LIGHT_STEP or abs(gain - 1.0) > LIGHT_GAIN
         if share > self.config.max_area or jump:
             self._bg = frame  # a lighting change: learn the new scene at once
+            self._recent.clear()
             return FrameVerdict(share, True)
+        changed_bg = changed.copy()
+        self._recent.append(frame)
+        if len(self._recent) > self._depth + 1:
+            self._recent.popleft()
+        past = self._recent[0]
+        if past is not frame:
+            changed &= np.abs(frame - past) > self.threshold
         h, w = frame.shape
         ch, cw = h // CELL, w // CELL
         fill = changed[: ch * CELL, : cw * CELL].reshape(ch, CELL, cw, CELL).mean(axis=(1, 3))
-        moving = (fill >= CELL_FILL) & self._valid_cells
+        moving = _with_neighbour((fill >= CELL_FILL) & self._valid_cells)
         total = int(self._valid_cells.sum()) or 1
         area = float(moving.sum()) / total * 100.0
-        rate = np.where(changed, MOVING_LEARN_RATE, LEARN_RATE).astype(np.float32)
+        rate = np.where(changed_bg, CHANGED_LEARN_RATE, LEARN_RATE).astype(np.float32)
         self._bg = bg + rate * (frame - bg)
         return FrameVerdict(area, False)
 
     def feed(self, at: datetime, gray: np.ndarray) -> list[Transition]:
         verdict = self.verdict(gray)
+        self._frames += 1
         out: list[Transition] = []
-        moving = not verdict.lighting and verdict.area >= self.config.min_area
+        moving = not verdict.lighting and verdict.area >= self.config.min_area and self._frames > WARMUP_FRAMES
         if moving:
             self._run += 1
             if self._run == 1:

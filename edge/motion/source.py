@@ -90,7 +90,8 @@ def frames(
                 if anchor is None:
                     anchor = (t, now if source.live else (origin or now))
                 at = anchor[1] + timedelta(seconds=t - anchor[0])
-                if source.live and abs((now - at).total_seconds()) > REANCHOR_SECONDS:
+                # A live picture is never from the future (a burst of buffered frames at the start) nor long past.
+                if source.live and (at > now or (now - at).total_seconds() > REANCHOR_SECONDS):
                     anchor, at = (t, now), now
             seconds = at.timestamp()
             if seconds < next_due:
