@@ -5,15 +5,15 @@ absolute difference is thresholded by the sensitivity, ignored zones are cleared
 counted in 8x8 cells so that sensor noise (isolated pixels) never adds up to an area. A change over
 ``max_area`` of the frame is a lighting change (lights on, the camera's IR switching): no motion, and the
 background is taken afresh. Motion starts at the first of two consecutive frames with at least ``min_area``
-changed and ends at the last such frame once ``hold_seconds`` passed without one. Changed means against
-the background and against the picture RECENT_SECONDS ago (something that stops is no longer moving).
+changed and ends at the last such frame once ``hold_seconds`` passed without one. A moving cell changed
+against the background and it or a neighbour against the picture RECENT_SECONDS ago (what stopped is still).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections import deque
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -27,11 +27,28 @@ CELL_FILL = 0.3  # a cell counts as moving when this share of its pixels changed
 START_FRAMES = 2
 LEARN_RATE = 0.1  # background update of still pixels per analysed frame (~2 s memory at 5 fps) ...
 CHANGED_LEARN_RATE = 0.02  # ... and of changed ones: something that stops fades into the background in ~10 s
-RECENT_SECONDS = 0.5  # moving = changed against the background *and* against the picture this long ago, so
-# something that stops (a parked car) ends its motion at once, and no trail it left in the background counts
+RECENT_SECONDS = 0.5  # moving = changed against the background *and* near a change against the picture this
+# long ago, so something that stops (a parked car) ends its motion at once and no trail in the background counts
+RECENT_FILL = 0.1
 WARMUP_FRAMES = 5  # the first frames of a stream only teach the background (a decoder's first pictures)
 LIGHT_STEP = 6.0  # mean grey-level jump between background and frame that is a lighting change ...
 LIGHT_GAIN = 0.08  # ... or contrast (gain) jump
+
+
+def _cells(mask: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """Share of set pixels in each CELL x CELL cell."""
+    return mask[: rows * CELL, : cols * CELL].reshape(rows, CELL, cols, CELL).mean(axis=(1, 3))
+
+
+def _dilate(cells: np.ndarray) -> np.ndarray:
+    """Cells set or next to a set one (8-neighbourhood)."""
+    out = cells.copy()
+    out[1:, :] |= cells[:-1, :]
+    out[:-1, :] |= cells[1:, :]
+    grown = out.copy()
+    grown[:, 1:] |= out[:, :-1]
+    grown[:, :-1] |= out[:, 1:]
+    return grown
 
 
 def _with_neighbour(cells: np.ndarray) -> np.ndarray:
@@ -136,20 +153,23 @@ class MotionDetector:
             self._bg = frame  # a lighting change: learn the new scene at once
             self._recent.clear()
             return FrameVerdict(share, True)
-        changed_bg = changed.copy()
         self._recent.append(frame)
         if len(self._recent) > self._depth + 1:
             self._recent.popleft()
         past = self._recent[0]
-        if past is not frame:
-            changed &= np.abs(frame - past) > self.threshold
         h, w = frame.shape
         ch, cw = h // CELL, w // CELL
-        fill = changed[: ch * CELL, : cw * CELL].reshape(ch, CELL, cw, CELL).mean(axis=(1, 3))
-        moving = _with_neighbour((fill >= CELL_FILL) & self._valid_cells)
+        fill = _cells(changed, ch, cw)
+        cells = (fill >= CELL_FILL) & self._valid_cells
+        if past is not frame:
+            # Still moving: some change against the picture RECENT_SECONDS ago in the cell or next to it (a
+            # uniform object moving slowly changes only at its edges; one that stopped changes nowhere).
+            lately = _cells((np.abs(frame - past) > self.threshold) & valid, ch, cw) >= RECENT_FILL
+            cells &= _dilate(lately)
+        moving = _with_neighbour(cells)
         total = int(self._valid_cells.sum()) or 1
         area = float(moving.sum()) / total * 100.0
-        rate = np.where(changed_bg, CHANGED_LEARN_RATE, LEARN_RATE).astype(np.float32)
+        rate = np.where(changed, CHANGED_LEARN_RATE, LEARN_RATE).astype(np.float32)
         self._bg = bg + rate * (frame - bg)
         return FrameVerdict(area, False)
 

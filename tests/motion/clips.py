@@ -23,6 +23,7 @@ class Move:
     y: int
     dx: float  # ... and speed (px/s)
     size: int = 36
+    color: str = "black"  # against SMPTE bars: black shows on the bright left bars, white on the dark right ones
 
 
 @dataclass
@@ -37,7 +38,7 @@ def _filters(script: Script) -> str:
     """A filter graph over input 0 (the scene); each box is a black square overlaid at a per-frame x."""
     graph, last = [], "0:v"
     for i, m in enumerate(script.moves):
-        graph.append(f"color=black:size={m.size}x{m.size}:rate={script.fps}[b{i}]")
+        graph.append(f"color={m.color}:size={m.size}x{m.size}:rate={script.fps}[b{i}]")
         graph.append(
             f"[{last}][b{i}]overlay=x='{m.x}+{m.dx}*(t-{m.start})':y={m.y}:eval=frame:shortest=1"
             f":enable='between(t,{m.start},{m.end})'[v{i}]"
