@@ -77,7 +77,6 @@ class BoxLink:
         self._stop = threading.Event()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="command")  # commands in order
         self._active: set[str] = set()
-        self._connected_hooks: list[Callable[[], object]] = []
         self._last_unreachable_log = -UNREACHABLE_LOG_EVERY
         self._client = self._make_client()
         self._telemetry_thread = threading.Thread(target=self._telemetry_loop, name="telemetry", daemon=True)
@@ -105,25 +104,11 @@ class BoxLink:
         self._executor.shutdown(wait=True)
         self.store.close()
 
-    def on_connected(self, hook: Callable[[], object]) -> None:
-        """Run after every connect, in paho's thread (keep it short: e.g. wake a sender)."""
-        self._connected_hooks.append(hook)
-
     # --- outbound ----------------------------------------------------------------------------------------
 
     def publish_event(self, event: Event) -> None:
         """QoS 1; while disconnected paho keeps it queued (bounded) and sends it on reconnect."""
         self._client.publish(topics.event(self.device_id, event.type), event.to_bytes(), qos=1)
-
-    def publish_event_acked(self, event: Event, timeout: float = 10.0) -> bool:
-        """QoS 1 and wait for the broker's PUBACK: True once the broker has it (store-and-forward senders mark
-        their record sent only then). False while disconnected or when no acknowledgement came in time."""
-        if not self.connected.is_set():
-            return False
-        info = self._client.publish(topics.event(self.device_id, event.type), event.to_bytes(), qos=1)
-        with contextlib.suppress(RuntimeError, ValueError):
-            info.wait_for_publish(timeout)
-        return info.is_published()
 
     def publish_telemetry(self) -> bool:
         if self.telemetry is None or not self.connected.is_set():
@@ -173,11 +158,6 @@ class BoxLink:
             client.subscribe(topic, qos=1)
         self.connected.set()
         log.info("MQTT online, session %d", self.session)
-        for hook in self._connected_hooks:
-            try:
-                hook()
-            except Exception:
-                log.exception("on-connect hook failed")
 
     def _on_disconnect(self, client: mqtt.Client, _userdata, _flags, reason_code, _props) -> None:
         self.connected.clear()

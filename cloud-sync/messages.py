@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from cloud_sync.segments import ID_PATTERN
 
-EventType = Literal["camera_up", "camera_down", "gap", "tamper", "disk_full", "button", "power_cycle", "motion"]
+EventType = Literal["camera_up", "camera_down", "gap", "tamper", "disk_full", "button", "power_cycle"]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 COMMAND_NAMES = ("config.set", "upload.range", "camera.power_cycle", "relay.pulse", "snapshot", "reboot", "ping")
 MAX_PULSE_SECONDS = 30.0

@@ -96,9 +96,10 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
         _handlers(box, uploader),
         telemetry=lambda: telemetry.sample(box, uploader.stats, rate.bps()),
     )
-    motion = MotionForwarder(box.motion_log, link)
+    # Its own client (own connection pool and thread), so a backlog of video never delays a motion event.
+    motion_client = IngestClient(portal.url, portal.upload_token.get_secret_value())
+    motion = MotionForwarder(box.motion_log, motion_client)
     box.add_listener(_listener(link, uploader, motion))
-    link.on_connected(motion.wake)  # the backlog of an outage goes as soon as the link is back
     uploader.start()
     link.start()
     motion.start()
@@ -110,7 +111,7 @@ def _listener(link: BoxLink, uploader: Uploader, motion: MotionForwarder | None 
         if event_type == "segment":
             uploader.wake()
         elif event_type == "motion" and motion is not None:
-            motion.wake()  # sent from the catalogue (store-and-forward), not from this notice
+            motion.wake()  # sent from the catalogue (store-and-forward) through the ingest, not over MQTT
         elif event_type in FORWARDED_EVENTS:
             link.publish_event(Event(type=event_type, camera_id=data.get("camera_id"), data=_jsonable(data)))
 

@@ -1,9 +1,8 @@
-"""Store-and-forward of motion events to the portal: `event/motion` over the box's MQTT link.
+"""Store-and-forward of motion events to the portal's ingest (cloud_sync/motion.py).
 
-Each event goes as two messages, start (with the thumbnail) and end, with ids derived from the event's, so a
-message re-sent after a lost acknowledgement is stored once by the portal. The catalogue row is marked sent
-only after the broker's PUBACK; while the uplink is down rows just wait (they are pruned with the archive's
-retention only once sent).
+An event is PUT when it starts (with its thumbnail, so a notification can go out while it lasts) and again
+when it ends. A row is marked sent only on the portal's receipt; while the uplink is down rows wait and go,
+oldest first, once it is back (they are pruned with the archive's retention only once sent).
 """
 
 from __future__ import annotations
@@ -12,32 +11,31 @@ import base64
 import logging
 import threading
 
-from cloud_sync.box_link import BoxLink
-from cloud_sync.messages import Event
+from cloud_sync.ingest_client import IngestClient
+from cloud_sync.motion import MotionReport
 from edge.motion.events import MotionEvent, MotionLog
 
 log = logging.getLogger(__name__)
 RETRY_SECONDS = 5.0
+BATCH = 50
 
 
-def motion_message(event: MotionEvent, phase: str) -> Event:
-    data: dict[str, object] = {
-        "motion_id": event.id,
-        "phase": phase,
-        "start": event.start.isoformat(),
-        "end": event.end.isoformat() if event.end is not None and phase == "end" else None,
-        "peak_area": round(event.peak_area, 2),
-    }
-    if phase == "start" and event.thumbnail:
-        data["thumbnail_jpeg_base64"] = base64.b64encode(event.thumbnail).decode()
-    return Event(id=f"{event.id}-{phase}", type="motion", camera_id=event.camera_id, data=data)
+def motion_report(event: MotionEvent) -> MotionReport:
+    thumbnail = event.thumbnail if event.thumbnail and not event.sent_start else None
+    return MotionReport(
+        start=event.start,
+        end=event.end,
+        peak_area=round(min(event.peak_area, 100.0), 2),
+        thumbnail_jpeg_base64=base64.b64encode(thumbnail).decode() if thumbnail else None,
+    )
 
 
 class MotionForwarder:
-    def __init__(self, motion_log: MotionLog, link: BoxLink) -> None:
+    def __init__(self, motion_log: MotionLog, client: IngestClient) -> None:
         self.log = motion_log
-        self.link = link
+        self.client = client
         self.sent = 0
+        self.last_error = ""
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="motion-forward", daemon=True)
@@ -56,24 +54,28 @@ class MotionForwarder:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self._wake.wait(RETRY_SECONDS)
-            self._wake.clear()
             try:
                 while not self._stop.is_set() and self.send_pending():
                     pass
             except Exception:
                 log.exception("motion forwarding failed; retrying")
+            self._wake.wait(RETRY_SECONDS)
+            self._wake.clear()
 
     def send_pending(self) -> bool:
-        """Send one batch; True when a full batch went (more may wait)."""
-        batch = self.log.unsent(limit=50)
+        """Send one batch; True when a full batch went through (more may wait)."""
+        batch = self.log.unsent(limit=BATCH)
         for event in batch:
-            phases = ([] if event.sent_start else ["start"]) + (
-                ["end"] if event.end is not None and not event.sent_end else []
-            )
-            for phase in phases:
-                if not self.link.publish_event_acked(motion_message(event, phase)):
-                    return False  # uplink down: the rest waits for the next connection
-                self.log.mark_sent(event.id, phase)
-                self.sent += 1
-        return len(batch) == 50
+            outcome = self.client.put_motion(event.camera_id, event.id, motion_report(event))
+            if outcome.kind == "refused":  # e.g. the camera is no longer this box's: keep it, say why
+                self.last_error = f"motion {event.id}: HTTP {outcome.status} {outcome.detail}"
+                log.warning("portal refused %s", self.last_error)
+                continue
+            if not outcome.stored:
+                self.last_error = outcome.detail
+                return False  # uplink down or a hiccup: the rest waits for the next try
+            self.log.mark_sent(event.id, "start")
+            if event.end is not None:
+                self.log.mark_sent(event.id, "end")
+            self.sent += 1
+        return len(batch) == BATCH

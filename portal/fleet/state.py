@@ -77,11 +77,6 @@ def store_event(db: Session, device_id: str, event: Event, received_at: datetime
     """Insert once per (device, event id); camera up/down also updates the camera's state."""
     if db.get(Device, device_id) is None:
         return False
-    if event.type == "motion":  # its own table: start and end of one event, with a thumbnail (portal/motion)
-        from portal.motion.store import apply_motion
-
-        touch(db, device_id, received_at)
-        return apply_motion(db, device_id, event, received_at)
     exists = db.scalar(
         select(DeviceEvent.id).where(DeviceEvent.device_id == device_id, DeviceEvent.event_id == event.id)
     )

@@ -1,77 +1,69 @@
-"""`event/motion` messages -> motion_events rows. Start and end of one event (and redeliveries) meet on
-(device, motion id); any order works, so a backlog drained after an outage lands as it comes."""
+"""A box's motion report (cloud_sync/motion.py) -> its motion_events row. The start and the end of one event
+(and retries) meet on (device, motion id); any order works, so a backlog drained after an outage lands as it
+comes."""
 
 import base64
 import binascii
-import logging
-from datetime import datetime
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cloud_sync.messages import Event
-from portal.models import Camera
+from cloud_sync.motion import MotionReport
+from portal.models import Camera, utcnow
 from portal.models.motion import MotionEvent
 
-log = logging.getLogger(__name__)
-MAX_THUMBNAIL = 256 * 1024
+
+class BadThumbnail(ValueError):
+    """thumbnail_jpeg_base64 is not base64 of a JPEG."""
 
 
-def _time(data: dict, key: str) -> datetime | None:
-    value = data.get(key)
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
+@dataclass(frozen=True)
+class Stored:
+    event: MotionEvent
+    created: bool  # first report of this event (its start is news)
 
 
-def _thumbnail(data: dict) -> bytes | None:
-    raw = data.get("thumbnail_jpeg_base64")
+def _thumbnail(raw: str | None) -> bytes | None:
     if not raw:
         return None
     try:
-        jpeg = base64.b64decode(str(raw), validate=True)
+        jpeg = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
-        return None
-    return jpeg if len(jpeg) <= MAX_THUMBNAIL and jpeg[:2] == b"\xff\xd8" else None
+        raise BadThumbnail("thumbnail_jpeg_base64: not base64") from None
+    if jpeg[:2] != b"\xff\xd8":
+        raise BadThumbnail("thumbnail_jpeg_base64: not a JPEG")
+    return jpeg
 
 
-def apply_motion(db: Session, device_id: str, event: Event, received_at: datetime) -> bool:
-    """Store one motion message; True when it told the portal something new (a new event, or its end)."""
-    data = event.data
-    motion_id, start = str(data.get("motion_id") or ""), _time(data, "start")
-    camera = db.get(Camera, event.camera_id) if event.camera_id else None
-    if not motion_id or len(motion_id) > 64 or start is None or camera is None or camera.device_id != device_id:
-        log.warning("motion message %s from %s dropped: bad motion_id/start or not its camera", event.id, device_id)
-        return False
-    end = _time(data, "end")
-    row = db.scalar(select(MotionEvent).where(MotionEvent.device_id == device_id, MotionEvent.motion_id == motion_id))
+def store_motion(db: Session, device_id: str, camera: Camera, motion_id: str, report: MotionReport) -> Stored:
+    thumbnail = _thumbnail(report.thumbnail_jpeg_base64)
+    query = select(MotionEvent).where(MotionEvent.device_id == device_id, MotionEvent.motion_id == motion_id)
+    row = db.scalar(query)
     if row is None:
+        row = MotionEvent(
+            device_id=device_id,
+            camera_id=camera.id,
+            motion_id=motion_id,
+            kind=report.kind,
+            start=report.start,
+            end=report.end,
+            peak_area=report.peak_area,
+            thumbnail=thumbnail,
+            received_at=utcnow(),
+        )
         try:
             with db.begin_nested():
-                db.add(
-                    MotionEvent(
-                        device_id=device_id,
-                        camera_id=camera.id,
-                        motion_id=motion_id,
-                        start=start,
-                        end=end if end is not None and end >= start else None,
-                        peak_area=float(data.get("peak_area") or 0.0),
-                        thumbnail=_thumbnail(data),
-                        received_at=received_at,
-                    )
-                )
-        except IntegrityError:
-            return False  # another worker stored it first; its message will fill in the rest
-        return True
-    changed = False
-    if end is not None and row.end is None and end >= row.start:
-        row.end, changed = end, True
-        row.peak_area = max(row.peak_area, float(data.get("peak_area") or 0.0))
-    if row.thumbnail is None and (thumb := _thumbnail(data)) is not None:
-        row.thumbnail, changed = thumb, True
-    return changed
+                db.add(row)
+            return Stored(row, True)
+        except IntegrityError:  # a retry racing the first report on another worker
+            row = db.scalar(query)
+            if row is None:
+                raise
+    if report.end is not None and row.end is None:
+        row.end = max(report.end, row.start)
+    row.peak_area = max(row.peak_area, report.peak_area)
+    if thumbnail is not None and row.thumbnail is None:
+        row.thumbnail = thumbnail
+    return Stored(row, False)

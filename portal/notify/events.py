@@ -51,24 +51,11 @@ def tell_viewers(
     )
 
 
-def on_event(
-    db: Session,
-    policy: Policy,
-    device_id: str,
-    event_type: str,
-    camera_id: str | None,
-    ts: datetime,
-    data: dict | None = None,
-) -> int:
+def on_event(db: Session, policy: Policy, device_id: str, event_type: str, camera_id: str | None, ts: datetime) -> int:
     """Called for each newly stored box event; returns how many deliveries were queued."""
     camera = db.get(Camera, camera_id) if camera_id else None
     if camera is None or camera.device_id != device_id:
         return 0
-    if event_type == "motion":
-        from portal.motion.notify import TITLE, motion_worth_telling
-
-        start = motion_worth_telling(db, camera, data or {})
-        return tell_viewers(db, policy, camera, "motion", TITLE, start) if start is not None else 0
     if event_type in IMMEDIATE:
         category, title = IMMEDIATE[event_type]
         return tell_viewers(db, policy, camera, category, title, ts, urgent=event_type == "tamper" or None)
@@ -103,7 +90,7 @@ def box_event_hook(services):
     def hook(db: Session, device_id: str, event) -> None:
         try:
             with db.begin_nested():
-                on_event(db, policy, device_id, event.type, event.camera_id, event.ts, event.data)
+                on_event(db, policy, device_id, event.type, event.camera_id, event.ts)
         except Exception:
             log.exception("notification for %s event %s failed", device_id, event.id)
 

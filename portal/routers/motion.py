@@ -1,20 +1,30 @@
-"""A camera's motion events (JSON API) and their thumbnails; access as for the timeline (portal/archive/authz.py)."""
+"""A camera's motion events (JSON API) and their thumbnails, access as for the timeline (portal/archive/authz.py);
+and the boxes' motion reports (ingest, device token)."""
 
+import logging
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from cloud_sync.segments import format_time
+from cloud_sync.motion import MOTION_ID_PATTERN, MotionReport
+from cloud_sync.segments import ID_PATTERN, INGEST_PREFIX, format_time
 from portal.archive.authz import media_access, sign_for
 from portal.archive.params import parse_window
 from portal.billing.gate import visible_since
-from portal.deps import DB
+from portal.deps import DB, services
+from portal.ingest.devices import device_for_token, own_camera
+from portal.motion.notify import notify_motion
 from portal.motion.query import event_of_camera, events_between
+from portal.motion.store import BadThumbnail, store_motion
+from portal.notify.outbox import Policy
 from portal.params import BigRowId
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1/cameras", tags=["motion"])
+ingest_router = APIRouter(prefix=f"{INGEST_PREFIX}/cameras", tags=["ingest"])
 MAX_WINDOW = timedelta(days=31)
 
 
@@ -75,3 +85,29 @@ def camera_event_thumbnail(
     if not event.thumbnail:
         raise HTTPException(404, f"event {event_id} has no thumbnail")
     return Response(event.thumbnail, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=86400"})
+
+
+@ingest_router.put("/{camera}/motion/{motion_id}", name="ingest_motion")
+def put_motion(
+    request: Request,
+    camera: Annotated[str, Path(pattern=ID_PATTERN, description="Camera id")],
+    motion_id: Annotated[str, Path(pattern=MOTION_ID_PATTERN, description="The box's event id (hex)")],
+    report: MotionReport,
+    db: DB,
+    authorization: Annotated[str, Header(description="Bearer <device upload token>")] = "",
+) -> JSONResponse:
+    """201 first report of the event, 200 a later one (its end, or a retry); the receipt echoes the id."""
+    device = device_for_token(db, authorization)
+    bound = own_camera(db, device, camera)
+    try:
+        stored = store_motion(db, device.id, bound, motion_id, report)
+    except BadThumbnail as exc:
+        raise HTTPException(422, str(exc)) from None
+    if stored.created:
+        try:
+            with db.begin_nested():
+                notify_motion(db, Policy.from_settings(services(request).settings), stored.event)
+        except Exception:  # a notification problem must never refuse the event (the box would retry forever)
+            log.exception("motion notification for %s failed", camera)
+    receipt = {"camera": camera, "motion_id": motion_id, "ended": stored.event.end is not None}
+    return JSONResponse(receipt, status_code=201 if stored.created else 200)
