@@ -13,7 +13,7 @@ from portal.models import Contract, utcnow
 from portal.models.motion import MotionEvent
 from portal.models.notify import NotifyMessage, NotifySubscription
 from portal.motion.retention import prune
-from tests.forpost.conftest import DEVICE_TOKEN, World, world  # noqa: F401 - the fixture
+from tests.forpost.conftest import DEVICE_TOKEN, World
 
 JPEG = base64.b64encode(b"\xff\xd8\xff\xe0" + b"j" * 200).decode()
 BOX = {"Authorization": f"Bearer {DEVICE_TOKEN}"}
@@ -30,7 +30,7 @@ def _put(world: World, camera: str, motion_id: str, body: dict):
     return world.client.put(f"/ingest/v1/cameras/{camera}/motion/{motion_id}", json=body, headers=BOX)
 
 
-def test_reports_receipts_api_forpost_and_one_notification(world: World) -> None:  # noqa: F811
+def test_reports_receipts_api_forpost_and_one_notification(world: World) -> None:
     with world.services.db.session() as db:
         c1 = db.scalar(select(Contract.id).where(Contract.number == "1001"))
         db.add(NotifySubscription(contract_id=c1, category="motion", channels="email"))
@@ -73,7 +73,7 @@ def test_reports_receipts_api_forpost_and_one_notification(world: World) -> None
         assert [(n.channel, n.contract_id) for n in notices] == [("email", c1)]
 
 
-def test_refusals_name_the_field_and_never_touch_other_boxes_cameras(world: World) -> None:  # noqa: F811
+def test_refusals_name_the_field_and_never_touch_other_boxes_cameras(world: World) -> None:
     start = utcnow()
     ok = {"start": start.isoformat()}
     assert _put(world, "flat-1002", ID, ok).status_code == 403  # box-2's camera
@@ -91,7 +91,7 @@ def test_refusals_name_the_field_and_never_touch_other_boxes_cameras(world: Worl
         assert db.scalars(select(MotionEvent)).all() == []
 
 
-def test_events_go_with_the_camera_retention(world: World) -> None:  # noqa: F811
+def test_events_go_with_the_camera_retention(world: World) -> None:
     now = utcnow()
     old = {"start": (now - timedelta(days=8)).isoformat(), "end": (now - timedelta(days=8)).isoformat()}
     assert _put(world, "flat-1001", "aa" * 8, old).status_code == 201  # flat-1001 keeps 7 days

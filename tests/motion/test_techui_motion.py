@@ -7,7 +7,7 @@ import json
 import httpx
 
 from tests.fixtures.ports import wait_until
-from tests.techui.conftest import LABEL_PASSWORD, onsite  # noqa: F401 - the fixture
+from tests.techui.conftest import LABEL_PASSWORD
 
 CAMERA = {"id": "yard", "url": "lavfi:testsrc2", "width": 160, "height": 90, "fps": 5, "segment_seconds": 1}
 
@@ -16,7 +16,7 @@ def _csrf(page: httpx.Response) -> str:
     return page.text.split('name="csrf" value="')[1].split('"')[0]
 
 
-def test_technician_turns_motion_on_with_a_zone_and_the_recorder_keeps_its_run(onsite) -> None:  # noqa: F811
+def test_technician_turns_motion_on_with_a_zone_and_the_recorder_keeps_its_run(onsite) -> None:
     site = onsite(cameras=[CAMERA])
     box = site.ui.box
     supervisor = wait_until(lambda: box.supervisor("yard"), 30, message="recorder")
