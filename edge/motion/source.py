@@ -3,8 +3,8 @@
 The cheapest source first: the camera's sub-stream (`sub_url`, typically 640x360 at a few hundred kbit/s),
 else the main stream (every frame, or keyframes only with `main_decode: keyframes`: the decoder skips
 all others, ~1 picture per GOP). Frames are decimated to `motion.fps` and scaled to the small grey
-analysis size by swscale. A synthetic camera decodes its lavfi graph; the Pi camera's `lores` stream is
-not wired in yet (docs/motion.md).
+analysis size by swscale. A synthetic camera decodes its lavfi graph. The Pi camera needs no decoding at
+all: its recorder asks the ISP for a second 320-px `lores` stream, whose luma the detector reads.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from edge.config import CameraConfig
 REANCHOR_SECONDS = 2.0  # a live stream's pts drifting this far from the wall clock is re-anchored
 RTSP_TIMEOUT_US = "5000000"
 THUMB_WIDTH = 320
+PICAMERA_WAIT_SECONDS = 30.0  # for the recorder to start the Pi camera (and after it stops)
 
 
 class MotionSourceError(RuntimeError):
@@ -55,7 +56,9 @@ def choose_source(camera: CameraConfig) -> Source:
     if camera.kind == "synthetic":
         graph = f"{camera.lavfi_source()}=size={camera.width}x{camera.height}:rate={camera.fps}"
         return Source(graph, "synthetic", format="lavfi")
-    raise MotionSourceError(f"camera {camera.id!r}: motion on the Pi camera's lores stream is not supported yet")
+    if camera.kind == "picamera":
+        return Source(camera.id, "picamera lores", format="picamera")
+    raise MotionSourceError(f"camera {camera.id!r}: no motion source for a {camera.kind!r} camera")
 
 
 def file_source(path: str) -> Source:
@@ -72,6 +75,9 @@ def frames(
     import av  # lazily, as edge/snapshot.py: the recorder alone never loads the ffmpeg libraries
 
     interval = 1.0 / fps
+    if source.format == "picamera":
+        yield from _lores_frames(source.url, interval, stop or threading.Event())
+        return
     with av.open(source.url, format=source.format, options=source.options, timeout=10.0) as container:
         stream = container.streams.video[0]
         stream.thread_type = "SLICE"  # no frame threads: lower latency and memory on the Pi
@@ -98,6 +104,27 @@ def frames(
                 continue
             next_due = seconds + interval * 0.95  # a little early: source frames jitter around the target rate
             yield at, frame
+
+
+def _lores_frames(camera_id: str, interval: float, stop: threading.Event) -> Iterator[tuple[datetime, Any]]:
+    """The Pi camera's lores stream, taken from its running recorder (edge/recorder/picamera.py): no decoding."""
+    import av
+
+    from edge.recorder.picamera import running_feed
+
+    waited = 0.0
+    while not stop.is_set():
+        feed = running_feed(camera_id)
+        luma = feed.lores_gray() if feed is not None else None
+        if luma is None:
+            if waited > PICAMERA_WAIT_SECONDS:
+                raise MotionSourceError(f"camera {camera_id!r}: the Pi camera is not recording, no lores stream")
+            waited += 0.5
+            stop.wait(0.5)
+            continue
+        waited = 0.0
+        yield datetime.now(UTC), av.VideoFrame.from_ndarray(luma, format="gray")
+        stop.wait(interval)
 
 
 def gray(frame: Any, width: int, height: int) -> Any:
