@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
-from portal.models import utcnow
+from portal.models import Camera, utcnow
 from portal.models.motion import MotionEvent
 from portal.motion.query import latest_start
 from portal.notify.events import tell_viewers
@@ -28,8 +28,6 @@ def worth_telling(db: Session, event: MotionEvent) -> bool:
 
 def notify_motion(db: Session, policy: Policy, event: MotionEvent) -> int:
     """Queue the viewers' notifications for a new event; how many deliveries were queued."""
-    from portal.models import Camera
-
     camera = db.get(Camera, event.camera_id)
     if camera is None or not worth_telling(db, event):
         return 0

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 from portal.models.motion import MotionEvent
 
 MAX_EVENTS = 5000
-KINDS = ("motion",)
 
 
 def events_between(
