@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from cloud_sync import segments
+from cloud_sync import motion, segments
 from cloud_sync.bandwidth import TokenBucket
 from cloud_sync.catalogue import GapLike, SegmentLike
 
@@ -106,6 +106,12 @@ class IngestClient:
         )
         payload = holdings.model_dump(mode="json")
         return self._json("PUT", segments.holdings_path(camera_id), payload, _has_bool("accepted"))
+
+    def put_motion(self, camera_id: str, motion_id: str, report: motion.MotionReport) -> Outcome:
+        """Stored when the receipt echoes the id and, for an ended event, says the portal holds its end."""
+        expected = {"motion_id": motion_id, "ended": report.end is not None}
+        payload = report.model_dump(mode="json")
+        return self._json("PUT", motion.motion_path(camera_id, motion_id), payload, _echoes(expected))
 
     def close(self) -> None:
         client = getattr(self._local, "client", None)

@@ -8,7 +8,7 @@ import logging
 import subprocess
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tinydb import Query
@@ -21,6 +21,8 @@ from edge.archive.reconcile import ReconcileReport, reconcile
 from edge.archive.storage import storage_report
 from edge.clock import Clock
 from edge.config import CameraConfig, EdgeConfig
+from edge.motion.events import MotionLog
+from edge.motion.worker import MotionWorker
 from edge.recorder.command import ffmpeg_binary
 from edge.recorder.gaps import GapTracker
 from edge.recorder.supervisor import CameraSupervisor
@@ -52,6 +54,7 @@ class Box:
         self.clock = clock or Clock()
         self.catalogue = Catalogue(self.data_dir / "catalogue.sqlite3", self.data_dir / "archive")
         self.state = open_state(self.data_dir / "state.json")
+        self.motion_log = MotionLog(self.catalogue)
         self.ffmpeg = ffmpeg_binary(config.ffmpeg)
         self.evictor = Evictor(
             self.catalogue,
@@ -63,6 +66,7 @@ class Box:
         )
         self._listeners: list[Listener] = []
         self._supervisors: dict[str, CameraSupervisor] = {}
+        self._motion: dict[str, MotionWorker] = {}  # follows the camera's supervisor (none while paused)
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._janitor: threading.Thread | None = None
@@ -76,7 +80,7 @@ class Box:
     # --- events ----------------------------------------------------------------------------------------
 
     def add_listener(self, callback: Listener) -> None:
-        """callback(event_type, data): camera_up, camera_down, gap, segment, disk_full."""
+        """callback(event_type, data): camera_up, camera_down, gap, segment, disk_full, motion."""
         self._listeners.append(callback)
 
     def _emit(self, event_type: str, data: dict[str, Any]) -> None:
@@ -98,6 +102,7 @@ class Box:
         if retention and retention.get("days"):
             self.evictor.retention_days = int(retention["days"])  # set by the portal (its tariffs); survives restarts
         self.evictor.run_once()
+        self.motion_log.close_open()  # an event open when the box went down ends where it started
         for camera in self.config.cameras:
             if camera.id in self._paused:
                 # Paused before the restart: the home-mode gap simply goes on (no video was wanted meanwhile).
@@ -112,6 +117,7 @@ class Box:
         with self._lock:
             supervisors = list(self._supervisors.values())
             self._supervisors.clear()
+        self._stop_motion(list(self._motion))
         threads = [threading.Thread(target=s.stop) for s in supervisors]
         for thread in threads:
             thread.start()
@@ -143,6 +149,27 @@ class Box:
             supervisor.start(after_box_start=True)
         else:
             supervisor.start()
+        self._start_motion(camera)
+
+    # --- motion detection (edge/motion, docs/motion.md) ------------------------------------------------
+
+    def _start_motion(self, camera: CameraConfig) -> None:
+        if not camera.motion.enabled:
+            return
+        with self._lock:
+            if camera.id in self._motion:
+                return
+            self._motion[camera.id] = MotionWorker(camera, self.motion_log, self._emit).start()
+
+    def _stop_motion(self, camera_ids: list[str]) -> None:
+        with self._lock:
+            workers = [w for cid in camera_ids if (w := self._motion.pop(cid, None)) is not None]
+        for worker in workers:  # outside the lock: a worker ending its open event emits
+            worker.stop()
+
+    def motion_worker(self, camera_id: str) -> MotionWorker | None:
+        with self._lock:
+            return self._motion.get(camera_id)
 
     def _disk_ok(self) -> bool:
         return not self._disk_short
@@ -171,6 +198,10 @@ class Box:
                 },
             )
         self._disk_short = result.still_short
+        try:
+            self.motion_log.prune(datetime.now(UTC) - timedelta(days=self.evictor.retention_days))
+        except Exception:
+            log.exception("motion event pruning failed")
 
     # --- configuration ---------------------------------------------------------------------------------
 
@@ -182,8 +213,15 @@ class Box:
             stopping: dict[str, CameraSupervisor] = {}
             for camera_id in list(self._supervisors):
                 old, new = current.get(camera_id), wanted.get(camera_id)
-                if new is None or not new.enabled or old is None or old.persisted() != new.persisted():
+                if new is None or not new.enabled or old is None or _recording(old) != _recording(new):
                     stopping[camera_id] = self._supervisors.pop(camera_id)
+            # Motion settings alone restart only the detector, never the recorder (no new run, no gap).
+            motion_changed = [
+                cid
+                for cid in self._motion
+                if cid in stopping or wanted.get(cid) is None or wanted[cid].motion != current[cid].motion
+            ]
+        self._stop_motion(motion_changed)
         # Stopped outside the lock: a stopping recorder emits events, and listeners (the GPIO LED) read status().
         for supervisor in stopping.values():
             supervisor.stop()
@@ -197,6 +235,8 @@ class Box:
             for camera in cameras:
                 if camera.enabled and camera.id not in self._supervisors and camera.id not in self._paused:
                     self._start_camera(camera, inherit=True)
+                elif camera.id in self._supervisors:
+                    self._start_motion(camera)  # unchanged recorder, new motion settings (or none)
         self._persist_cameras(cameras)
         if dropped:
             self._persist_paused()
@@ -229,6 +269,7 @@ class Box:
                 inherited = self._inherited.pop(camera_id, None)
                 self._paused[camera_id] = datetime.now(UTC)  # provisional: nothing restarts it meanwhile
         if not recording:
+            self._stop_motion([camera_id])  # home mode: no recording, no motion events either
             since = self._pause(camera_id, supervisor, inherited)  # outside the lock, as in reconfigure()
             with self._lock:
                 self._paused[camera_id] = since
@@ -385,6 +426,13 @@ class Box:
 
     def snapshot(self, camera_id: str) -> bytes:
         return snapshot_jpeg(self.catalogue, camera_id)
+
+
+def _recording(camera: CameraConfig) -> dict[str, Any]:
+    """The camera's settings that its recorder depends on (all but motion)."""
+    data = camera.persisted()
+    data.pop("motion", None)
+    return data
 
 
 def _cameras_digest(cameras: list[CameraConfig]) -> str:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from cloud_sync.segments import ID_PATTERN
 from edge.gpio.config import GpioConfig
+from edge.motion.config import MotionConfig
 from edge.techui.config import TechnicianConfig
 
 SourceKind = Literal["rtsp", "picamera", "synthetic"]
@@ -92,7 +93,7 @@ class CameraConfig(BaseModel):
     name: str = Field(default="", title="Display name (defaults to the id)")
     kind: SourceKind = Field(default="rtsp", title="Source kind, inferred from the URL scheme")
     url: str = Field(min_length=1, title="rtsp://host/path, picamera, or lavfi:testsrc2 (synthetic)")
-    sub_url: str | None = Field(default=None, title="Optional sub stream for live view (RTSP)")
+    sub_url: str | None = Field(default=None, title="Optional sub stream (RTSP): motion detection's cheap source")
     username: str | None = Field(default=None, title="Camera user (or inside the URL)")
     password: SecretStr | None = Field(default=None, title="Camera password (or inside the URL); never shown")
     enabled: bool = True
@@ -103,6 +104,7 @@ class CameraConfig(BaseModel):
     stall_seconds: float | None = Field(
         default=None, gt=0, title="Restart when no segment arrives for this long (default 3 segments + 5 s)"
     )
+    motion: MotionConfig = Field(default_factory=MotionConfig, title="Motion detection (docs/motion.md)")
 
     @model_validator(mode="before")
     @classmethod

@@ -20,6 +20,7 @@ from cloud_sync.messages import CameraArgs, ConfigSetArgs, Event, RelayPulseArgs
 from cloud_sync.uploader import Uploader
 from edge import telemetry
 from edge.config import CameraConfig
+from edge.motion.forward import MotionForwarder
 
 if TYPE_CHECKING:
     from edge.box import Box
@@ -36,8 +37,11 @@ FORWARDED_EVENTS = ("camera_up", "camera_down", "gap", "tamper", "disk_full")
 class Sync:
     uploader: Uploader
     link: BoxLink
+    motion: MotionForwarder | None = None
 
     def stop(self) -> None:
+        if self.motion is not None:
+            self.motion.stop()
         self.uploader.stop()
         self.link.stop()
 
@@ -92,16 +96,22 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
         _handlers(box, uploader),
         telemetry=lambda: telemetry.sample(box, uploader.stats, rate.bps()),
     )
-    box.add_listener(_listener(link, uploader))
+    # Its own client (own connection pool and thread), so a backlog of video never delays a motion event.
+    motion_client = IngestClient(portal.url, portal.upload_token.get_secret_value())
+    motion = MotionForwarder(box.motion_log, motion_client)
+    box.add_listener(_listener(link, uploader, motion))
     uploader.start()
     link.start()
-    return Sync(uploader, link)
+    motion.start()
+    return Sync(uploader, link, motion)
 
 
-def _listener(link: BoxLink, uploader: Uploader):
+def _listener(link: BoxLink, uploader: Uploader, motion: MotionForwarder | None = None):
     def on_event(event_type: str, data: dict[str, Any]) -> None:
         if event_type == "segment":
             uploader.wake()
+        elif event_type == "motion" and motion is not None:
+            motion.wake()  # sent from the catalogue (store-and-forward) through the ingest, not over MQTT
         elif event_type in FORWARDED_EVENTS:
             link.publish_event(Event(type=event_type, camera_id=data.get("camera_id"), data=_jsonable(data)))
 

@@ -21,6 +21,7 @@ DOMAINS = (
     "portal.billing.domain",
     "portal.support.domain",
     "portal.notify.domain",
+    "portal.motion.domain",
     "portal.forpost.domain",
 )
 

@@ -38,6 +38,8 @@ def camera_from_form(form: Mapping[str, Any], existing: CameraConfig | None = No
         "password": form.get("password") or None,
         "enabled": form.get("enabled") in ("on", "true", "1", True),
     }
+    if existing is not None:  # the motion settings have their own page (edge/techui/motion_form.py)
+        data["motion"] = existing.motion.model_dump()
     if existing is not None and data["password"] is None and existing.password is not None:
         data["password"] = existing.password.get_secret_value()
     if form.get("segment_seconds"):

@@ -1,7 +1,8 @@
-"""Cameras: list, add, edit, remove, probe ("Проверить") and power-cycle."""
+"""Cameras: list, add, edit, remove, probe ("Проверить"), power-cycle, and motion settings."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
@@ -116,6 +117,44 @@ async def probe_camera(request: Request, session: Any = Depends(require_form_ses
     # PyAV blocks for a few seconds; run it off the event loop.
     result = await run_in_threadpool(probe, camera.credentialed_url())
     return _render_form(request, values, camera_id, result=result)
+
+
+def _render_motion(request: Request, camera: Any, status_code: int = 200, error: str | None = None) -> Response:
+    worker = request.app.state.ui.box.motion_worker(camera.id)
+    return request.app.state.render(
+        request,
+        "camera_motion.html",
+        status_code,
+        camera=camera,
+        motion=camera.motion,
+        zones_json=json.dumps([z.model_dump() for z in camera.motion.zones]),
+        worker=worker,
+        error=error,
+    )
+
+
+@router.get("/{camera_id}/motion", dependencies=[Depends(require_session)])
+def motion_page(request: Request, camera_id: str) -> Response:
+    camera = request.app.state.ui.camera(camera_id)
+    if camera is None:
+        return request.app.state.render(
+            request, "message.html", 404, title="Нет камеры", message=f"Камеры {camera_id!r} нет на этом боксе."
+        )
+    return _render_motion(request, camera)
+
+
+@router.post("/{camera_id}/motion")
+async def save_motion(request: Request, camera_id: str, session: Any = Depends(require_form_session)) -> Response:
+    ui = request.app.state.ui
+    values = _form_values(await request.form())
+    try:
+        ui.save_motion(camera_id, values)
+    except CameraFormError as exc:
+        camera = ui.camera(camera_id)
+        if camera is None:
+            return request.app.state.render(request, "message.html", 404, title="Нет камеры", message=str(exc))
+        return _render_motion(request, camera, 400, error=str(exc))
+    return _back(f"Детекция движения камеры {camera_id} сохранена")
 
 
 @router.post("/{camera_id}/delete", dependencies=[Depends(require_form_session)])

@@ -131,6 +131,18 @@ class TechUi:
         log.info("technician %s camera %s (%s)", "edited" if existing else "added", camera.id, camera.masked_url())
         return camera
 
+    def save_motion(self, camera_id: str, form: dict[str, Any]) -> CameraConfig:
+        """Motion settings of one camera; only its detector restarts (Box.reconfigure), never its recorder."""
+        from edge.techui.motion_form import motion_from_form
+
+        existing = self.camera(camera_id)
+        if existing is None:
+            raise camera_forms.CameraFormError("id", f"камеры {camera_id!r} нет на этом боксе")
+        camera = existing.model_copy(update={"motion": motion_from_form(form, existing.motion)})
+        self.box.reconfigure(camera_forms.with_camera(self.cameras(), camera, adding=False))
+        log.info("technician set motion of camera %s: %s", camera_id, camera.motion.model_dump())
+        return camera
+
     def remove_camera(self, camera_id: str) -> None:
         self.box.reconfigure(camera_forms.without_camera(self.cameras(), camera_id))
         log.info("technician removed camera %s", camera_id)

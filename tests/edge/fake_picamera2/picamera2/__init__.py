@@ -12,8 +12,25 @@ class Picamera2:
         self._thread = None
         self.config = None
 
-    def create_video_configuration(self, main, controls):
-        return {"main": main, "controls": controls}
+    def create_video_configuration(self, main, controls, lores=None):
+        return {"main": main, "controls": controls, "lores": lores}
+
+    def capture_array(self, name="main"):
+        """The next `lores` picture (YUV420, luma on top): a still gradient with a dark square that moves
+        during seconds 2-5 of every 10 (so motion detection has something to find)."""
+        import numpy as np
+
+        assert name == "lores" and self.config["lores"]["format"] == "YUV420"
+        width, height = self.config["lores"]["size"]
+        time.sleep(1 / self.config["controls"]["FrameRate"])
+        luma = np.tile(np.linspace(60, 200, width, dtype=np.uint8), (height, 1))
+        phase = time.time() % 10
+        if 2 <= phase < 5:
+            x = int((phase - 2) / 3 * (width - height // 3))
+            luma[height // 3 : 2 * height // 3, x : x + height // 3] = 10
+        yuv = np.full((height * 3 // 2, width), 128, dtype=np.uint8)
+        yuv[:height] = luma
+        return yuv
 
     def configure(self, config) -> None:
         self.config = config
