@@ -171,7 +171,7 @@ def test_archive_browser(portal, archive, page: Page, shot, device: str) -> None
     shot(page, f"{device}_oldest_day")
 
     # Live always returns to live (here: says there is none now, and does not ask for it).
-    page.get_by_role("button", name="● Прямой эфир").click()
+    page.get_by_role("button", name="Прямой эфир").click()
     expect(page.locator("#player-note")).to_contain_text("Прямой эфир сейчас недоступен")
 
 

@@ -172,7 +172,7 @@ function start(root) {
     thumbs.show(ms);
     box.hidden = false;
     const rect = el.getBoundingClientRect();
-    const left = Math.min(Math.max(clientX - rect.left - box.offsetWidth / 2, 0), rect.width - box.offsetWidth);
+    const left = Math.max(0, Math.min(clientX - rect.left - box.offsetWidth / 2, rect.width - box.offsetWidth));
     box.style.left = left + "px";
   }
 

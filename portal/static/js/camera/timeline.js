@@ -126,6 +126,7 @@ export class Timeline {
       if (e.button > 0) return;
       try { el.setPointerCapture(e.pointerId); } catch (err) { /* a synthetic pointer has nothing to capture */ }
       this.pointers.set(e.pointerId, e.clientX);
+      this.h.onHover(null);
       if (this.pointers.size === 1) {
         this.gesture = { kind: "press", x0: e.clientX, start0: this.view.start };
       } else if (this.pointers.size === 2) {
