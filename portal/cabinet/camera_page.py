@@ -5,6 +5,7 @@ An optional URL is None while its domain is not installed, so the page never req
 """
 
 import re
+
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 

@@ -65,7 +65,7 @@ def assert_labels_readable(page: Page, size: tuple[int, int], zoom: str) -> None
         assert label["visible"] and label["text"].strip(), (zoom, label)
         assert bar["left"] <= label["left"] and label["right"] <= bar["right"], (zoom, "clipped sideways", label)
         assert bar["top"] <= label["top"] and label["bottom"] <= bar["bottom"], (zoom, "clipped", label)
-        assert 0 <= label["left"] and label["right"] <= size[0] and 0 <= label["top"], (zoom, "off screen", label)
+        assert label["left"] >= 0 and label["right"] <= size[0] and label["top"] >= 0, (zoom, "off screen", label)
     lefts = sorted(label["left"] for label in labels)
     rights = sorted(label["right"] for label in labels)
     assert all(rights[i] <= lefts[i + 1] for i in range(len(labels) - 1)), (zoom, "labels overlap", labels)
@@ -136,7 +136,8 @@ def test_archive_browser(portal, archive, page: Page, shot, device: str) -> None
     if device == "desktop":  # hover tells it too
         start, end = view_ms(page)
         box = page.locator("#timeline .track").bounding_box()
-        page.mouse.move(box["x"] + box["width"] * ((gap_start + (gap_end - gap_start) / 2).timestamp() * 1000 - start) / (end - start), box["y"] + 10)
+        middle_ms = (gap_start + (gap_end - gap_start) / 2).timestamp() * 1000
+        page.mouse.move(box["x"] + box["width"] * (middle_ms - start) / (end - start), box["y"] + 10)
         expect(page.locator("#hover-text")).to_contain_text("камера недоступна")
     click_at(page, gap_start + (gap_end - gap_start) * 0.6)
     expect(page.locator("#gap-note")).to_have_text("— записи нет: камера недоступна")
@@ -195,7 +196,8 @@ def test_pinch_and_wheel_zoom(portal, archive, page: Page) -> None:
     box = page.locator("#timeline").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 40)
     page.mouse.wheel(0, 200)
-    page.wait_for_function(f"Number(document.getElementById('timeline').dataset.viewEnd) - Number(document.getElementById('timeline').dataset.viewStart) > {pinched[1] - pinched[0] + 1000}")
+    span = "(t => t.dataset.viewEnd - t.dataset.viewStart)(document.getElementById('timeline'))"
+    page.wait_for_function(f"{span} > {pinched[1] - pinched[0] + 1000}")  # wheel down: farther
     # A drag pans: the view moves back in time and the cursor stays unset.
     before = view_ms(page)
     page.mouse.move(box["x"] + 50, box["y"] + 40)

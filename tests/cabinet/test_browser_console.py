@@ -4,6 +4,7 @@ The pages are found the way a subscriber finds them: from «Мои камеры�
 the cabinet (the camera pages too, one with live video and one with none), not from a list kept by hand.
 """
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
@@ -71,10 +72,9 @@ def test_no_console_errors_or_failed_requests_on_any_cabinet_page(portal, page: 
         page.goto(portal.url + path, wait_until="commit")
         current.update(url=path, leaving=False)
         page.wait_for_load_state("load")
-        try:  # the camera page keeps streaming live video, so "idle" may never come: then look a while
+        # The camera page keeps streaming live video, so "idle" may never come: then look a while.
+        with contextlib.suppress(PlaywrightTimeout):
             page.wait_for_load_state("networkidle", timeout=4000)
-        except PlaywrightTimeout:
-            pass
         if path == f"/cameras/{w.shared_a}":
             page.wait_for_function("document.getElementById('player').currentTime > 0")
             assert page.locator("#mode").text_content() == "прямой эфир"

@@ -1,0 +1,156 @@
+"""The demo's past: three hours of archive behind the live edge, with one camera outage and one box outage.
+
+A fresh demo would otherwise hold a minute of video, and a newcomer would never see ranges or typed gaps on
+the timeline. The history goes in exactly as a box sends it: ffmpeg cuts fMP4 HLS runs (an init segment plus
+media segments), the box's own ingest client (cloud_sync.ingest_client) PUTs them with their start times in
+the past, and POSTs the box's typed gaps. Done once per demo directory (a marker file).
+
+In units of ``unit`` (an hour in the demo), counting back from now, for the first camera A and the rest B:
+
+    -3.00 .. -2.00  A, B recording
+    -2.00 .. -1.75  A: camera unreachable      B: a second run, back to back
+    -1.75 .. -1.08  A recording                B recording
+    -1.08 .. -0.83  box down (both)
+    -0.83 .. now    A, B recording
+"""
+
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from hashlib import sha256
+from pathlib import Path
+
+from cloud_sync.catalogue import StoredSegment
+from cloud_sync.ingest_client import IngestClient
+from cloud_sync.segments import new_run_id
+
+SOURCES = ("testsrc2", "smptebars")  # what the demo's live cameras show, so the past looks like them
+FPS = 2
+GOP = 2 * FPS
+
+
+@dataclass(frozen=True)
+class Clip:
+    init: Path
+    segments: list[tuple[Path, float]]  # file, duration (s)
+
+
+@dataclass(frozen=True)
+class Gap:
+    start: datetime
+    end: datetime
+    reason: str
+    id: int = 0
+    camera_id: str = ""
+
+
+def encode_clip(ffmpeg: str, source: str, seconds: float, segment_seconds: float, folder: Path) -> Clip:
+    """A run's worth of synthetic video, cut the way the box's recorder cuts it (HLS muxer, fMP4)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    playlist = folder / "run.m3u8"
+    subprocess.run(
+        [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"{source}=size=320x180:rate={FPS}",
+         "-t", f"{seconds:.0f}", "-c:v", "libx264", "-preset", "ultrafast", "-g", str(GOP), "-keyint_min", str(GOP),
+         "-sc_threshold", "0", "-pix_fmt", "yuv420p", "-f", "hls", "-hls_time", f"{segment_seconds:g}",
+         "-hls_playlist_type", "vod", "-hls_segment_type", "fmp4", "-hls_fmp4_init_filename", "init.mp4",
+         "-hls_segment_filename", str(folder / "seg%05d.m4s"), str(playlist)],
+        check=True,
+        timeout=600,
+    )  # fmt: skip
+    segments, duration = [], 0.0
+    for line in playlist.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#EXTINF:"):
+            duration = float(line[len("#EXTINF:") :].split(",")[0])
+        elif line and not line.startswith("#"):
+            segments.append((folder / line, duration))
+    return Clip(folder / "init.mp4", segments)
+
+
+Runs = dict[str, list[tuple[datetime, datetime]]]
+
+
+def plan(now: datetime, unit: timedelta, cameras: list[str]) -> tuple[Runs, dict[str, list[Gap]]]:
+    """Runs and box gaps per camera (see the module doc)."""
+    t = lambda units: now - unit * units  # noqa: E731 - points of the plan, in units before now
+    box_down = Gap(t(1.08), t(0.83), "box_down")
+    runs: Runs = {}
+    gaps: dict[str, list[Gap]] = {}
+    for i, camera in enumerate(cameras):
+        if i == 0:
+            runs[camera] = [(t(3), t(2)), (t(1.75), t(1.08)), (t(0.83), now)]
+            gaps[camera] = [Gap(t(2), t(1.75), "camera_unreachable"), box_down]
+        else:
+            runs[camera] = [(t(3), t(2)), (t(2), t(1.08)), (t(0.83), now)]
+            gaps[camera] = [box_down]
+    return runs, gaps
+
+
+def upload_run(client: IngestClient, camera: str, clip: Clip, start: datetime, end: datetime) -> int:
+    """The clip's first segments that fit in [start, end), as one run. Returns how many were stored."""
+    run = new_run_id(start)
+    put = client.put_init(camera, run, clip.init)
+    if not put.stored:
+        raise RuntimeError(f"init of {camera}/{run}: {put.kind} {put.status} {put.detail}")
+    stored, t = 0, start
+    for seq, (path, duration) in enumerate(clip.segments):
+        if t + timedelta(seconds=duration) > end:
+            break
+        body = path.read_bytes()
+        segment = StoredSegment(
+            id=seq, camera_id=camera, run_id=run, seq=seq, start=t, duration=duration, size=len(body),
+            sha256=sha256(body).hexdigest(), clock_synced=True, path=path,
+        )  # fmt: skip
+        put = client.put_segment(segment)
+        if not put.stored:
+            raise RuntimeError(f"segment {camera}/{run}/{seq}: {put.kind} {put.status} {put.detail}")
+        stored += 1
+        t += timedelta(seconds=duration)
+    return stored
+
+
+def seed_history(
+    portal_url: str,
+    upload_token: str,
+    cameras: list[str],
+    ffmpeg: str,
+    workdir: Path,
+    unit: timedelta = timedelta(hours=1),
+    segment_seconds: float = 30.0,
+    say: Callable[[str], None] = print,
+) -> int:
+    """Encode, then upload the plan through the ingest API. Returns the number of segments stored."""
+    marker = workdir / "seeded"
+    if marker.exists():
+        return 0
+    say(f"Seeding {3 * unit.total_seconds() / 3600:g} h of past archive (one camera outage, one box outage)…")
+    longest = unit * 1.0  # the longest run of the plan
+    seconds = longest.total_seconds()
+    clips = {
+        camera: encode_clip(ffmpeg, SOURCES[i % len(SOURCES)], seconds, segment_seconds, workdir / f"clip-{i}")
+        for i, camera in enumerate(cameras)
+    }
+    runs, gaps = plan(datetime.now(UTC), unit, cameras)
+
+    def upload(job: tuple[str, datetime, datetime]) -> int:
+        client = IngestClient(portal_url, upload_token)
+        try:
+            return upload_run(client, job[0], clips[job[0]], job[1], job[2])
+        finally:
+            client.close()
+
+    jobs = [(camera, start, end) for camera in cameras for start, end in runs[camera]]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        stored = sum(pool.map(upload, jobs))
+    client = IngestClient(portal_url, upload_token)
+    try:
+        for camera in cameras:
+            answer = client.post_gaps(camera, gaps[camera])  # type: ignore[arg-type]  # Gap is a GapLike
+            if not answer.stored:
+                raise RuntimeError(f"gaps of {camera}: {answer.kind} {answer.status} {answer.detail}")
+    finally:
+        client.close()
+    marker.write_text(f"{stored} segments\n", encoding="utf-8")
+    say(f"Past archive seeded: {stored} segments.")
+    return stored
