@@ -12,6 +12,8 @@ In units of ``unit`` (an hour in the demo), counting back from now, for the firs
     -1.75 .. -1.08  A recording                B recording
     -1.08 .. -0.83  box down (both)
     -0.83 .. now    A, B recording
+
+and "box down" from the end of that last run to the moment the seeding is done (the box starts right after).
 """
 
 import subprocess
@@ -87,8 +89,8 @@ def plan(now: datetime, unit: timedelta, cameras: list[str]) -> tuple[Runs, dict
     return runs, gaps
 
 
-def upload_run(client: IngestClient, camera: str, clip: Clip, start: datetime, end: datetime) -> int:
-    """The clip's first segments that fit in [start, end), as one run. Returns how many were stored."""
+def upload_run(client: IngestClient, camera: str, clip: Clip, start: datetime, end: datetime) -> tuple[int, datetime]:
+    """The clip's first segments that fit in [start, end), as one run. Returns how many were stored, and its end."""
     run = new_run_id(start)
     put = client.put_init(camera, run, clip.init)
     if not put.stored:
@@ -107,7 +109,7 @@ def upload_run(client: IngestClient, camera: str, clip: Clip, start: datetime, e
             raise RuntimeError(f"segment {camera}/{run}/{seq}: {put.kind} {put.status} {put.detail}")
         stored += 1
         t += timedelta(seconds=duration)
-    return stored
+    return stored, t
 
 
 def seed_history(
@@ -117,7 +119,7 @@ def seed_history(
     ffmpeg: str,
     workdir: Path,
     unit: timedelta = timedelta(hours=1),
-    segment_seconds: float = 30.0,
+    segment_seconds: float = 58.0,  # few uploads (the portal takes up to 60 s); cut on the 2 s keyframes
     say: Callable[[str], None] = print,
 ) -> int:
     """Encode, then upload the plan through the ingest API. Returns the number of segments stored."""
@@ -125,15 +127,14 @@ def seed_history(
     if marker.exists():
         return 0
     say(f"Seeding {3 * unit.total_seconds() / 3600:g} h of past archive (one camera outage, one box outage)…")
-    longest = unit * 1.0  # the longest run of the plan
-    seconds = longest.total_seconds()
+    seconds = unit.total_seconds()  # the plan's longest run
     clips = {
         camera: encode_clip(ffmpeg, SOURCES[i % len(SOURCES)], seconds, segment_seconds, workdir / f"clip-{i}")
         for i, camera in enumerate(cameras)
     }
     runs, gaps = plan(datetime.now(UTC), unit, cameras)
 
-    def upload(job: tuple[str, datetime, datetime]) -> int:
+    def upload(job: tuple[str, datetime, datetime]) -> tuple[int, datetime]:
         client = IngestClient(portal_url, upload_token)
         try:
             return upload_run(client, job[0], clips[job[0]], job[1], job[2])
@@ -142,11 +143,16 @@ def seed_history(
 
     jobs = [(camera, start, end) for camera in cameras for start, end in runs[camera]]
     with ThreadPoolExecutor(max_workers=3) as pool:
-        stored = sum(pool.map(upload, jobs))
+        results = list(pool.map(upload, jobs))
+    stored = sum(count for count, _end in results)
+    ends = {job[0]: end for job, (_count, end) in zip(jobs, results, strict=True)}  # each camera's last run's
+    # The box really was off while its past was made up: say so up to now, where the live recording begins.
+    off_until = datetime.now(UTC)
     client = IngestClient(portal_url, upload_token)
     try:
         for camera in cameras:
-            answer = client.post_gaps(camera, gaps[camera])  # type: ignore[arg-type]  # Gap is a GapLike
+            tail = [Gap(ends[camera], off_until, "box_down")] if off_until > ends[camera] else []
+            answer = client.post_gaps(camera, [*gaps[camera], *tail])  # type: ignore[arg-type]  # a GapLike
             if not answer.stored:
                 raise RuntimeError(f"gaps of {camera}: {answer.kind} {answer.status} {answer.detail}")
     finally:

@@ -38,6 +38,7 @@ def test_the_past_shows_ranges_and_both_outages(seeded) -> None:
     assert len(ranges) == 3
     assert ("camera_unreachable", 0.25) in gaps and ("box_down", 0.25) in gaps
     assert ranges[0][0] <= datetime.now(UTC) - 2.9 * UNIT
+    assert not any(reason == "lost" for reason, _ in gaps)  # the seam to the live edge is the box being off
     ranges, gaps = reasons(portal, w.private_a)
     assert len(ranges) == 2  # its two first runs are back to back: one range
     assert ("box_down", 0.25) in gaps and not any(reason == "camera_unreachable" for reason, _ in gaps)

@@ -9,6 +9,10 @@ import { DAY, HOUR, MINUTE, makeClock, spanText } from "./time.js";
 import { Timeline } from "./timeline.js";
 import { View } from "./view.js";
 
+const icon = (d) => `<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path d="${d}" fill="currentColor"/></svg>`;
+const PLAY_ICON = icon("M7 4v16l13-8z");
+const PAUSE_ICON = icon("M6 4h4v16H6zm8 0h4v16h-4z");
+
 const root = document.getElementById("camera");
 if (root) start(root);
 
@@ -232,7 +236,7 @@ function start(root) {
   const video = $("player");
   const playState = () => {
     const playing = !video.paused;
-    playBtn.textContent = playing ? "⏸" : "▶";
+    playBtn.innerHTML = playing ? PAUSE_ICON : PLAY_ICON;
     playBtn.setAttribute("aria-label", playing ? "Пауза" : "Смотреть");
     playBtn.title = playBtn.getAttribute("aria-label");
   };
