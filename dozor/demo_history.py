@@ -13,7 +13,8 @@ In units of ``unit`` (an hour in the demo), counting back from now, for the firs
     -1.08 .. -0.83  box down (both)
     -0.83 .. now    A, B recording
 
-and "box down" from the end of that last run to the moment the seeding is done (the box starts right after).
+and "box down" from the end of that last run on to a minute after the seeding is done (the box starts right after).
+Each run ends on its last whole segment; what follows it starts exactly there, so no untyped seam remains.
 """
 
 import subprocess
@@ -70,23 +71,40 @@ def encode_clip(ffmpeg: str, source: str, seconds: float, segment_seconds: float
     return Clip(folder / "init.mp4", segments)
 
 
-Runs = dict[str, list[tuple[datetime, datetime]]]
+@dataclass(frozen=True)
+class Step:
+    kind: str  # run | gap
+    start: datetime
+    end: datetime
+    reason: str = ""
 
 
-def plan(now: datetime, unit: timedelta, cameras: list[str]) -> tuple[Runs, dict[str, list[Gap]]]:
-    """Runs and box gaps per camera (see the module doc)."""
+def plan(now: datetime, unit: timedelta, cameras: list[str]) -> dict[str, list[Step]]:
+    """Each camera's runs and box gaps, in order (see the module doc)."""
     t = lambda units: now - unit * units  # noqa: E731 - points of the plan, in units before now
-    box_down = Gap(t(1.08), t(0.83), "box_down")
-    runs: Runs = {}
-    gaps: dict[str, list[Gap]] = {}
+    steps: dict[str, list[Step]] = {}
     for i, camera in enumerate(cameras):
+        first = [Step("run", t(3), t(2))]
         if i == 0:
-            runs[camera] = [(t(3), t(2)), (t(1.75), t(1.08)), (t(0.83), now)]
-            gaps[camera] = [Gap(t(2), t(1.75), "camera_unreachable"), box_down]
+            first += [Step("gap", t(2), t(1.75), "camera_unreachable"), Step("run", t(1.75), t(1.08))]
         else:
-            runs[camera] = [(t(3), t(2)), (t(2), t(1.08)), (t(0.83), now)]
-            gaps[camera] = [box_down]
-    return runs, gaps
+            first += [Step("run", t(2), t(1.08))]  # a new run, back to back (an ffmpeg restart)
+        steps[camera] = [*first, Step("gap", t(1.08), t(0.83), "box_down"), Step("run", t(0.83), now)]
+    return steps
+
+
+def seed_camera(client: IngestClient, camera: str, clip: Clip, steps: list[Step]) -> tuple[int, datetime, list[Gap]]:
+    """Upload one camera's steps. A run ends on its last whole segment, so what follows it (a gap, a run back to
+    back) starts where that run really ended. Returns segments stored, the last run's end and the gaps."""
+    stored, end, gaps, previous = 0, steps[0].start, [], ""
+    for step in steps:
+        if step.kind == "run":
+            count, end = upload_run(client, camera, clip, end if previous == "run" else step.start, step.end)
+            stored += count
+        else:
+            gaps.append(Gap(end, step.end, step.reason))
+        previous = step.kind
+    return stored, end, gaps
 
 
 def upload_run(client: IngestClient, camera: str, clip: Clip, start: datetime, end: datetime) -> tuple[int, datetime]:
@@ -132,27 +150,25 @@ def seed_history(
         camera: encode_clip(ffmpeg, SOURCES[i % len(SOURCES)], seconds, segment_seconds, workdir / f"clip-{i}")
         for i, camera in enumerate(cameras)
     }
-    runs, gaps = plan(datetime.now(UTC), unit, cameras)
+    steps = plan(datetime.now(UTC).replace(microsecond=0), unit, cameras)  # the wire carries milliseconds
 
-    def upload(job: tuple[str, datetime, datetime]) -> tuple[int, datetime]:
+    def seed(camera: str) -> tuple[int, datetime, list[Gap]]:
         client = IngestClient(portal_url, upload_token)
         try:
-            return upload_run(client, job[0], clips[job[0]], job[1], job[2])
+            return seed_camera(client, camera, clips[camera], steps[camera])
         finally:
             client.close()
 
-    jobs = [(camera, start, end) for camera in cameras for start, end in runs[camera]]
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        results = list(pool.map(upload, jobs))
-    stored = sum(count for count, _end in results)
-    ends = {job[0]: end for job, (_count, end) in zip(jobs, results, strict=True)}  # each camera's last run's
-    # The box really was off while its past was made up: say so up to now, where the live recording begins.
-    off_until = datetime.now(UTC)
+    with ThreadPoolExecutor(max_workers=len(cameras)) as pool:
+        results = dict(zip(cameras, pool.map(seed, cameras), strict=True))
+    stored = sum(count for count, _end, _gaps in results.values())
+    # The box really was off while its past was made up, up to where the live recording begins: a minute
+    # more than this takes (a range always wins over a gap, so the overlap with live video costs nothing).
+    off_until = datetime.now(UTC) + timedelta(minutes=1)
     client = IngestClient(portal_url, upload_token)
     try:
-        for camera in cameras:
-            tail = [Gap(ends[camera], off_until, "box_down")] if off_until > ends[camera] else []
-            answer = client.post_gaps(camera, [*gaps[camera], *tail])  # type: ignore[arg-type]  # a GapLike
+        for camera, (_count, end, gaps) in results.items():
+            answer = client.post_gaps(camera, [*gaps, Gap(end, off_until, "box_down")])  # type: ignore[arg-type]
             if not answer.stored:
                 raise RuntimeError(f"gaps of {camera}: {answer.kind} {answer.status} {answer.detail}")
     finally:

@@ -27,7 +27,7 @@ def reasons(portal, camera: str):
     now = datetime.now(UTC)
     with portal.db.session() as session:
         result = timeline(session, camera, now - 4 * UNIT, now)
-    return result.ranges, {(g.reason, round((g.end - g.start) / UNIT, 2)) for g in result.gaps}
+    return result.ranges, [(g.reason, (g.end - g.start) / UNIT) for g in result.gaps]
 
 
 def test_the_past_shows_ranges_and_both_outages(seeded) -> None:
@@ -36,12 +36,14 @@ def test_the_past_shows_ranges_and_both_outages(seeded) -> None:
     assert stored >= 40  # about 5 units of 6 s segments over both cameras
     ranges, gaps = reasons(portal, w.shared_a)
     assert len(ranges) == 3
-    assert ("camera_unreachable", 0.25) in gaps and ("box_down", 0.25) in gaps
+    # The outages of the plan (each a quarter unit, or a little more where a run ended on its last whole
+    # segment), then the box off until the live edge; no seam left untyped ("lost") anywhere.
+    assert [reason for reason, _ in gaps] == ["camera_unreachable", "box_down", "box_down"], gaps
+    assert all(0.25 <= length < 0.4 for _, length in gaps[:2]), gaps
     assert ranges[0][0] <= datetime.now(UTC) - 2.9 * UNIT
-    assert not any(reason == "lost" for reason, _ in gaps)  # the seam to the live edge is the box being off
     ranges, gaps = reasons(portal, w.private_a)
     assert len(ranges) == 2  # its two first runs are back to back: one range
-    assert ("box_down", 0.25) in gaps and not any(reason == "camera_unreachable" for reason, _ in gaps)
+    assert [reason for reason, _ in gaps] == ["box_down", "box_down"], gaps
 
 
 def test_seeded_once_per_demo_directory(seeded) -> None:
