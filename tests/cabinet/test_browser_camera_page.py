@@ -78,8 +78,10 @@ def view_ms(page: Page) -> tuple[int, int]:
 
 def click_at(page: Page, moment: datetime) -> float:
     """Click the scale where ``moment`` is; returns the instant (ms) under the click."""
+    page.locator("#timeline").scroll_into_view_if_needed()
     start, end = view_ms(page)
     box = page.locator("#timeline .track").bounding_box()
+    assert box["y"] + box["height"] <= page.viewport_size["height"], box
     fraction = (moment.timestamp() * 1000 - start) / (end - start)
     assert 0.02 < fraction < 0.98, fraction
     x = box["x"] + box["width"] * fraction
@@ -92,9 +94,9 @@ def test_archive_browser(portal, archive, page: Page, shot, device: str) -> None
     size = VIEWPORTS[device]
     open_camera(page, portal, archive["camera"], size)
     expect(page.locator("#player-note")).to_contain_text("Прямой эфир сейчас недоступен")  # nothing fresh
-    assert_labels_readable(page, size, "24 h")
-    shot(page, f"{device}_24h")
-    for value, zoom in ((str(7 * 86400), "retention"), ("60", "1 min"), ("300", "5 min"), ("21600", "6 h")):
+    assert_labels_readable(page, size, "first view")
+    shot(page, f"{device}_first_view")
+    for value, zoom in (("86400", "24 h"), (str(7 * 86400), "retention"), ("60", "1 min"), ("300", "5 min"), ("21600", "6 h")):
         page.select_option("#span", value)
         assert_labels_readable(page, size, zoom)
     shot(page, f"{device}_6h")

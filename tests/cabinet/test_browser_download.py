@@ -32,6 +32,7 @@ def test_seed_download_flow_produces_a_playable_file(portal, page: Page, shot, t
     shot(page, "camera")
 
     # Fix the cursor inside the recording, a little after its start.
+    page.locator("#timeline").scroll_into_view_if_needed()
     box = page.locator("#timeline .range").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] / 2)
     expect(page.locator("#cursor-time")).not_to_have_text("не выбран")

@@ -22,7 +22,9 @@ function start(root) {
   const retentionDays = Number(root.dataset.retentionDays) || 1;
   const clock = makeClock(root.dataset.tz);
   const archive = new Archive(root.dataset.timelineUrl, root.dataset.eventsUrl);
-  const view = new View(retentionDays, Math.min(DAY, retentionDays * DAY));
+  // A phone shows six hours at first (ranges and gaps stay wide enough to tap), a desktop a day.
+  const firstSpan = document.getElementById("timeline").clientWidth < 600 ? 6 * HOUR : DAY;
+  const view = new View(retentionDays, Math.min(firstSpan, retentionDays * DAY));
   const thumbs = new Thumbs(root.dataset.thumbnailsUrl, $("hover-thumb"));
   const el = $("timeline");
   const gapNote = $("gap-note");

@@ -89,7 +89,7 @@ export class Timeline {
   drawTicks() {
     const v = this.view;
     const width = this.width();
-    const step = tickStep(v.span, width, v.span < 2 * 60000 ? 84 : 64);
+    const step = tickStep(v.span, width, v.span < 2 * 60000 ? 72 : 52);
     const frag = document.createDocumentFragment();
     for (const t of this.clock.ticks(v.start, v.end, step)) {
       const mark = document.createElement("span");
