@@ -96,7 +96,8 @@ def test_archive_browser(portal, archive, page: Page, shot, device: str) -> None
     expect(page.locator("#player-note")).to_contain_text("Прямой эфир сейчас недоступен")  # nothing fresh
     assert_labels_readable(page, size, "first view")
     shot(page, f"{device}_first_view")
-    for value, zoom in (("86400", "24 h"), (str(7 * 86400), "retention"), ("60", "1 min"), ("300", "5 min"), ("21600", "6 h")):
+    zooms = (("86400", "24 h"), (str(7 * 86400), "retention"), ("60", "1 min"), ("300", "5 min"), ("21600", "6 h"))
+    for value, zoom in zooms:
         page.select_option("#span", value)
         assert_labels_readable(page, size, zoom)
     shot(page, f"{device}_6h")
