@@ -76,7 +76,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                 raise DemoExited(f"dozor demo exited with {running.proc.returncode}:\n{running.console()}")
             return (running.data / "demo.json").exists()
 
-        wait_until(ready, timeout=180, message="demo.json written by a ready portal", fatal=(DemoExited,))
+        wait_until(
+            ready,
+            timeout=300,
+            message="demo.json written by a ready portal (after seeding its past)",
+            fatal=(DemoExited,),
+        )
         yield running
     finally:
         if running.proc.poll() is None:
