@@ -273,6 +273,7 @@ function start(root) {
   // The now-line moves, and a view on the live edge slides with it (and reloads now and then).
   let ticks = 0;
   setInterval(() => {
+    $("goto-time").max = clock.inputValue(Date.now()); // the field's own check must not refuse the last minutes
     if (view.tick()) { ticks++; if (ticks % 6 === 0) load(); }
     timeline.render();
   }, 5000);
