@@ -174,6 +174,15 @@ def test_archive_browser(portal, archive, page: Page, shot, device: str) -> None
     assert_labels_readable(page, size, "oldest day")
     shot(page, f"{device}_oldest_day")
 
+    # Nothing wider than the screen, down to a 360 px phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
+    if device == "phone":
+        page.set_viewport_size({"width": 360, "height": 740})
+        page.wait_for_function("document.documentElement.scrollWidth <= 360")
+        page.get_by_role("button", name="Приблизить (+)").click()  # redraws the scale at the new width
+        assert_labels_readable(page, (360, 740), "360 px")
+        shot(page, "phone_360")
+
     # Live always returns to live (here: says there is none now, and does not ask for it).
     page.get_by_role("button", name="Прямой эфир").click()
     expect(page.locator("#player-note")).to_contain_text("Прямой эфир сейчас недоступен")

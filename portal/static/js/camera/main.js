@@ -198,16 +198,19 @@ function start(root) {
     else if (e.key === "PageDown") view.pan(view.span);
     else if (e.key === "Home") view.set(view.oldest, view.span);
     else if (e.key === "End") view.set(Date.now(), view.span);
-    else if (e.key === "+" || e.key === "=") view.zoomAt(0.5, cursor ?? undefined);
-    else if (e.key === "-" || e.key === "_") view.zoomAt(2, cursor ?? undefined);
+    else if (e.key === "+" || e.key === "=") view.zoomAt(0.5, anchor());
+    else if (e.key === "-" || e.key === "_") view.zoomAt(2, anchor());
     else if (e.key === "Enter" || e.key === " ") { if (cursor !== null) show(cursor, true); }
     else return false;
     return true;
   }
 
+  // Zoom keeps the cursor in place when it is on screen, else the middle of the view.
+  const anchor = () => (cursor !== null && cursor >= view.start && cursor <= view.end ? cursor : undefined);
+
   // --- buttons ----------------------------------------------------------------------------------------
-  $("zoom-in").addEventListener("click", () => view.zoomAt(0.5, cursor ?? undefined));
-  $("zoom-out").addEventListener("click", () => view.zoomAt(2, cursor ?? undefined));
+  $("zoom-in").addEventListener("click", () => view.zoomAt(0.5, anchor()));
+  $("zoom-out").addEventListener("click", () => view.zoomAt(2, anchor()));
   $("earlier").addEventListener("click", () => view.pan(-view.span / 2));
   $("later").addEventListener("click", () => view.pan(view.span / 2));
   spanSel.addEventListener("change", () => {
