@@ -159,6 +159,18 @@ def stop_all(procs: list[subprocess.Popen], timeout: float = 15.0) -> None:
             proc.wait()
 
 
+def seed_past(url: str, upload_token: str, ffmpeg: str, layout: DemoLayout) -> None:
+    """Hours of archive behind the live edge (once per demo directory), so the timeline has something to show.
+    A failure is reported and the demo goes on live-only: the past is a showcase, not part of the service."""
+    from dozor.demo_history import seed_history
+
+    try:
+        seed_history(url, upload_token, [cam_id for cam_id, _ in CAMERAS], ffmpeg, layout.root / "history",
+                     say=lambda text: print(text, flush=True))  # fmt: skip
+    except (OSError, RuntimeError, subprocess.SubprocessError) as exc:
+        print(f"warning: the past archive was not seeded ({exc}); the demo shows live video only", flush=True)
+
+
 def run_demo(data_dir: str, port: int) -> None:
     from dozor.demo_provision import provision
 
@@ -191,6 +203,7 @@ def run_demo(data_dir: str, port: int) -> None:
         procs.append(spawn([*cli, "portal", "serve", "--host", HOST, "--port", str(port)], portal_log, env))
         url = f"http://{HOST}:{port}"
         wait_ready(url, procs[0], portal_log)
+        seed_past(url, secrets["upload_token"], ffmpeg, layout)
         procs.append(spawn([*cli, "edge", "run", "--config", str(layout.edge_config)], layout.logs / "box.log"))
         info = {
             "portal_url": url,

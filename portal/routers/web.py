@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from portal.access import can_view
 from portal.billing.gate import visible_depth_days
 from portal.cabinet.camera_list import cameras_by_address
+from portal.cabinet.camera_page import live_available, page_urls
 from portal.cabinet.contracts import contract_tz
 from portal.cabinet.errors import FieldError
 from portal.cabinet.favourites import favourite_ids, toggle_favourite
@@ -27,13 +28,6 @@ from portal.web.templating import render
 router = APIRouter(tags=["cabinet pages"])
 Csrf = Depends(verify_csrf)
 
-# The archive domain's endpoints the camera page's script calls (docs/archive.md).
-API = {
-    "timeline": "/api/v1/cameras/{id}/timeline",
-    "download": "/api/v1/cameras/{id}/download",
-    "live": "/api/v1/cameras/{id}/live.m3u8",
-    "archive": "/api/v1/cameras/{id}/archive.m3u8",
-}
 DOWNLOAD_DURATIONS = [(60, "1 минута"), (300, "5 минут"), (600, "10 минут"), (1800, "30 минут"), (3600, "1 час")]
 GAP_REASONS = {
     "camera_unreachable": "камера недоступна",
@@ -82,13 +76,13 @@ def camera_page(request: Request, camera_id: str, who: PageSubscriber, db: DB) -
     camera = can_view(db, who, camera_id)
     if camera is None:
         raise HTTPException(404, "Такой камеры нет")
-    urls = {key: value.format(id=camera.id) for key, value in API.items()}
     return render(
         request,
         "camera.html",
         active="cameras",
         camera=camera,
-        urls=urls,
+        urls=page_urls(request.app, camera.id),
+        live_available=live_available(db, camera.id),
         tz=contract_tz(db, who.contract_id),
         favourite=camera.id in favourite_ids(db, who.contract_id),
         home_mode=_home_mode(db, camera, who.contract_id),

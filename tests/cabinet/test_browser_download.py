@@ -5,38 +5,14 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import av
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from cloud_sync.segments import format_time, init_path, segment_path
+from tests.cabinet.recordings import upload_recording
 from tests.cabinet.world import PASSWORD
 from tests.portal_archive.media import encode
 
 pytestmark = pytest.mark.browser
-
-
-def upload_recording(portal, media, camera: str, start: datetime) -> datetime:
-    """What the entrance box does: the run's init segment, then its media segments, over the ingest API."""
-    run = f"{start:%Y%m%dT%H%M%SZ}-c0ffee"
-    auth = {"Authorization": f"Bearer {portal.world.upload_token}"}
-    with httpx.Client(base_url=portal.url, timeout=30) as client:
-        put = client.put(init_path(camera, run), content=media.init, headers={**auth, "Content-Type": "video/mp4"})
-        assert put.status_code in (200, 201), put.text
-        t = start
-        for seq, body in enumerate(media.segments):
-            headers = {
-                **auth,
-                "Content-Type": "video/iso.segment",
-                "X-Content-SHA256": media.sha(seq),
-                "X-Segment-Start": format_time(t),
-                "X-Segment-Duration": f"{media.durations[seq]:.3f}",
-                "X-Clock-Synced": "1",
-            }
-            put = client.put(segment_path(camera, run, seq), content=body, headers=headers)
-            assert put.status_code == 201, put.text
-            t += timedelta(seconds=media.durations[seq])
-    return t
 
 
 def test_seed_download_flow_produces_a_playable_file(portal, page: Page, shot, tmp_path_factory) -> None:
@@ -56,6 +32,7 @@ def test_seed_download_flow_produces_a_playable_file(portal, page: Page, shot, t
     shot(page, "camera")
 
     # Fix the cursor inside the recording, a little after its start.
+    page.locator("#timeline").scroll_into_view_if_needed()
     box = page.locator("#timeline .range").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] / 2)
     expect(page.locator("#cursor-time")).not_to_have_text("не выбран")

@@ -31,10 +31,10 @@ def longest_range(client: httpx.Client, camera_id: str, since: datetime, until: 
 
 
 def wait_for_recording(
-    client: httpx.Client, camera_id: str, seconds: float, timeout: float
+    client: httpx.Client, camera_id: str, seconds: float, timeout: float, since: datetime | None = None
 ) -> tuple[datetime, datetime]:
-    """Poll the portal's timeline until one unbroken range of at least `seconds` is there."""
-    since = datetime.now().astimezone() - timedelta(hours=1)
+    """Poll the portal's timeline until one unbroken range of at least `seconds` (after `since`) is there."""
+    since = since or datetime.now().astimezone() - timedelta(hours=1)
     found: list[tuple[datetime, datetime]] = []
 
     def long_enough() -> bool:

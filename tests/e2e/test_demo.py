@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -40,6 +40,10 @@ class Demo:
             stderr=subprocess.STDOUT,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+
+    @property
+    def ready_at(self) -> datetime:
+        return datetime.fromtimestamp((self.data / "demo.json").stat().st_mtime, UTC)
 
     @property
     def info(self) -> dict:
@@ -76,7 +80,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
                 raise DemoExited(f"dozor demo exited with {running.proc.returncode}:\n{running.console()}")
             return (running.data / "demo.json").exists()
 
-        wait_until(ready, timeout=180, message="demo.json written by a ready portal", fatal=(DemoExited,))
+        wait_until(
+            ready,
+            timeout=300,
+            message="demo.json written by a ready portal (after seeding its past)",
+            fatal=(DemoExited,),
+        )
         yield running
     finally:
         if running.proc.poll() is None:
@@ -115,7 +124,8 @@ def test_subscriber_sees_both_cameras_and_downloads_a_clip_that_plays(demo: Demo
     assert all(c["address"] for c in cameras)
     try:
         for camera in demo.info["cameras"]:
-            start, _ = wait_for_recording(client, camera["id"], CLIP_SECONDS + 4, timeout=240)
+            # After the box started (demo.json is written then): before it lies the demo's seeded past.
+            start, _ = wait_for_recording(client, camera["id"], CLIP_SECONDS + 4, timeout=240, since=demo.ready_at)
             target = tmp_path / f"{camera['id']}.mp4"
             headers = download(client, camera["id"], start + timedelta(seconds=1), CLIP_SECONDS, target)
             assert headers["content-type"].startswith("video/mp4")
