@@ -20,13 +20,14 @@ from cloud_sync.messages import CameraArgs, ConfigSetArgs, Event, RelayPulseArgs
 from cloud_sync.uploader import Uploader
 from edge import telemetry
 from edge.config import CameraConfig
+from edge.ota.health import running_release
 
 if TYPE_CHECKING:
     from edge.box import Box
 
 log = logging.getLogger(__name__)
 
-FIRMWARE = "dozor-edge/0.1.0"
+FIRMWARE = "dozor-edge/"  # + the running release (edge.ota.health.running_release)
 SNAPSHOT_MAX = 512 * 1024
 REBOOT_DELAY = 2
 FORWARDED_EVENTS = ("camera_up", "camera_down", "gap", "tamper", "disk_full")
@@ -84,7 +85,7 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
         tls=portal.mqtt_tls,
         protocol=portal.mqtt_protocol,
         telemetry_interval=telemetry_interval,
-        firmware=FIRMWARE,
+        firmware=FIRMWARE + running_release(),
     )
     link = BoxLink(
         settings,

@@ -1,0 +1,88 @@
+"""`dozor edge ota install|status|rollback|init` and `dozor edge supervise` (registered in dozor/cli.py)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from dozor.errors import UserError
+from edge.config import ConfigError, EdgeConfig, OtaConfig, load_config
+from edge.ota.install import InstallError, begin_trial, first_release, refuse, signal_supervisor, stage
+from edge.ota.state import LastResult, Slots
+
+
+def _ota(config_path: Path) -> tuple[EdgeConfig, OtaConfig]:
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    if config.ota is None:
+        raise UserError(f"{config_path} has no `ota:` section (root, keys); OTA updates are off on this box")
+    return config, config.ota
+
+
+def install(config_path: Path, bundle: Path, wait: bool = True) -> dict[str, Any]:
+    """A technician's bundle (USB stick): the same verification, gate and rollback as one from the portal."""
+    _, ota = _ota(config_path)
+    if not bundle.is_file():
+        raise UserError(f"{bundle}: no such bundle file")
+    try:
+        manifest = stage(ota, bundle)
+    except InstallError as exc:
+        refuse(ota, "?", str(exc))
+        raise UserError(f"bundle refused: {exc}") from None
+    told = begin_trial(ota, manifest.version)
+    slots = Slots(ota.root)
+    if not told or not wait:
+        return {"version": manifest.version, "result": "staged", "supervisor": told}
+    deadline = time.monotonic() + ota.gate_seconds * ota.gate_attempts + 120
+    while time.monotonic() < deadline:
+        state = slots.read()
+        if state.trial is None and state.last is not None and state.last.version == manifest.version:
+            return {"version": manifest.version, "result": state.last.result, "reason": state.last.reason}
+        time.sleep(1.0)
+    return {"version": manifest.version, "result": "pending", "reason": "the health gate has not finished yet"}
+
+
+def status(config_path: Path) -> dict[str, Any]:
+    _, ota = _ota(config_path)
+    return Slots(ota.root).status()
+
+
+def rollback(config_path: Path) -> dict[str, Any]:
+    """Switch back to the previous release by hand (it passed its gate before); the current one becomes previous."""
+    _, ota = _ota(config_path)
+    slots = Slots(ota.root)
+    with slots.locked() as state:
+        if state.trial is not None:
+            raise UserError(f"release {state.trial.version} is on trial; its gate decides (wait for it)")
+        if not state.previous or not slots.complete(state.previous):
+            raise UserError("no previous release is kept on this box; nothing to roll back to")
+        was = state.good
+        state.good, state.previous = state.previous, state.good
+        state.last = LastResult(was or "?", "rolled_back", f"manual rollback to {state.good} by a technician")
+    slots.repair_links(slots.read())
+    told = signal_supervisor(slots)
+    return {"current": slots.read().good, "previous": was, "supervisor": told}
+
+
+def init(config_path: Path, bundle: Path) -> dict[str, Any]:
+    _, ota = _ota(config_path)
+    try:
+        manifest = first_release(ota, bundle)
+    except InstallError as exc:
+        raise UserError(str(exc)) from None
+    return {"current": manifest.version, "root": str(ota.root)}
+
+
+def supervise(config_path: Path) -> None:
+    from edge.ota.supervisor import supervise as run
+
+    config, _ = _ota(config_path)
+    run(config_path, config)
+
+
+def print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, ensure_ascii=False))
