@@ -60,28 +60,31 @@ def stage(ota: OtaConfig, bundle: Path, step: Step | None = None) -> Manifest:
             raise InstallError(
                 f"release {manifest.version} upgrades only from {manifest.min_from} or later; this box runs {state.good}"
             )
-        (step or _quiet)("installing")
-        _make_venv(ota, staging, manifest)
-        faults.point("unpack")
-        release = {"version": manifest.version, "min_from": manifest.min_from, "key_id": manifest.key_id,
-                   "created": manifest.created, "installed_at": now_iso()}  # fmt: skip
-        with (staging / RELEASE_FILE).open("w") as handle:
-            json.dump(release, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+        # venvs hold absolute paths: the slot gets its final name before its venv is made; release.json,
+        # written last, is what makes it complete (state.py).
         target = slots.slot(manifest.version)
         if target.exists():  # an earlier, refused or rolled back copy of this version
             _rmtree(target)
         staging.rename(target)
-        fsync_dir(slots.releases)
+        staging = target
+        (step or _quiet)("installing")
+        _make_venv(ota, target, manifest)
+        faults.point("unpack")
+        release = {"version": manifest.version, "min_from": manifest.min_from, "key_id": manifest.key_id,
+                   "created": manifest.created, "installed_at": now_iso()}  # fmt: skip
+        with (target / RELEASE_FILE).open("w") as handle:
+            json.dump(release, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        fsync_dir(target)
         return manifest
     except BaseException:
         _rmtree(staging)
         raise
 
 
-def _make_venv(ota: OtaConfig, staging: Path, manifest: Manifest) -> None:
-    venv = staging / "venv"
+def _make_venv(ota: OtaConfig, slot: Path, manifest: Manifest) -> None:
+    venv = slot / "venv"
     argv = [sys.executable, "-m", "venv"]
     if ota.system_site_packages:
         argv.append("--system-site-packages")
@@ -91,7 +94,7 @@ def _make_venv(ota: OtaConfig, staging: Path, manifest: Manifest) -> None:
     if ota.base_site_packages is not None:
         site = next((venv / "lib").glob("python*/site-packages"))
         (site / "_dozor_base.pth").write_text(f"{ota.base_site_packages}\n")
-    wheels = [str(staging / "bundle" / "wheels" / name) for name in manifest.wheels]
+    wheels = [str(slot / "bundle" / "wheels" / name) for name in manifest.wheels]
     pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--no-index", "--no-deps", "--ignore-installed"]
     _run([*pip, "--disable-pip-version-check", "-q", *wheels], "installing the bundle's wheels (offline)")
     if not (venv / "bin" / "dozor").is_file():
