@@ -93,14 +93,15 @@ def verify(
 
 @edge_ota_app.command("install")
 def edge_install(
-    bundle: Path = typer.Argument(..., help="Bundle file (e.g. from a USB stick)"),
+    bundle: str = typer.Argument(..., help="Bundle file (e.g. from a USB stick), or an http(s) URL with --sha256"),
     config: Path = typer.Option(..., "--config", help="Box config (YAML)"),
+    sha256: str | None = typer.Option(None, "--sha256", help="Expected SHA-256 of a bundle given by URL"),
     no_wait: bool = typer.Option(False, "--no-wait", help="Do not wait for the health gate"),
 ) -> None:
     """Verify, install into a new slot, switch, and wait for the health gate (rolls back on failure)."""
     from edge.ota.cli import install, print_json
 
-    result = install(config, bundle, wait=not no_wait)
+    result = install(config, bundle, wait=not no_wait, sha256=sha256)
     print_json(result)
     raise typer.Exit(0 if result["result"] in ("healthy", "staged") else 1)
 

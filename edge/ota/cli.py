@@ -9,7 +9,7 @@ from typing import Any
 
 from dozor.errors import UserError
 from edge.config import ConfigError, EdgeConfig, OtaConfig, load_config
-from edge.ota.install import InstallError, begin_trial, first_release, refuse, signal_supervisor, stage
+from edge.ota.install import InstallError, begin_trial, fetch, first_release, refuse, signal_supervisor, stage
 from edge.ota.state import LastResult, Slots
 
 
@@ -23,9 +23,19 @@ def _ota(config_path: Path) -> tuple[EdgeConfig, OtaConfig]:
     return config, config.ota
 
 
-def install(config_path: Path, bundle: Path, wait: bool = True) -> dict[str, Any]:
-    """A technician's bundle (USB stick): the same verification, gate and rollback as one from the portal."""
-    _, ota = _ota(config_path)
+def install(config_path: Path, source: str, wait: bool = True, sha256: str | None = None) -> dict[str, Any]:
+    """A technician's bundle (USB stick) or a URL: the same verification, gate and rollback as from the portal."""
+    config, ota = _ota(config_path)
+    if source.startswith(("http://", "https://")):
+        if not sha256:
+            raise UserError("--sha256: required with a URL (the bundle's SHA-256, as the portal lists it)")
+        kbps = config.portal.bandwidth_kbps if config.portal is not None else 0
+        try:
+            bundle = fetch(ota, source, sha256, kbps)
+        except InstallError as exc:
+            raise UserError(f"download failed: {exc}") from None
+    else:
+        bundle = Path(source)
     if not bundle.is_file():
         raise UserError(f"{bundle}: no such bundle file")
     try:

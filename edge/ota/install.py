@@ -11,6 +11,7 @@ A crash anywhere in stage() leaves only a staging directory (removed at the next
 from __future__ import annotations
 
 import json
+import re
 import os
 import signal
 import subprocess
@@ -156,3 +157,29 @@ def _rmtree(path: Path) -> None:
 
 def _quiet(_step: str) -> None:
     pass
+
+
+def fetch(
+    ota: OtaConfig,
+    url: str,
+    sha256: str,
+    kbps: int = 0,
+    progress: Callable[[int, int | None], None] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Path:
+    """Download a bundle into `{root}/downloads/` (resuming a part file left by a crash), capped at `kbps`."""
+    from cloud_sync.bandwidth import TokenBucket
+    from edge.ota.download import DownloadError, download
+
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise InstallError("sha256: expected 64 lowercase hex digits")
+    slots = Slots(ota.root)
+    slots.ensure()
+    for old in slots.downloads.iterdir():  # one bundle at a time: older downloads are dead weight on the SD card
+        if not old.name.startswith(sha256):
+            old.unlink(missing_ok=True)
+    bucket = TokenBucket.from_kbps(ota.bandwidth_kbps or kbps)
+    try:
+        return download(url, slots.downloads / f"{sha256}.tar", sha256, bucket, progress, headers=headers)
+    except DownloadError as exc:
+        raise InstallError(str(exc)) from None

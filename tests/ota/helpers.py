@@ -190,3 +190,57 @@ def truncate(path: Path, out: Path) -> Path:
     out.write_bytes(data[: len(data.rstrip(b"\0")) * 2 // 3])  # past tar's zero padding, into the content
     return out
 
+
+
+class RangeServer:
+    """Serves one file over HTTP with Range support, slowly, and remembers the ranges asked for."""
+
+    def __init__(self, path: Path, chunk_delay: float = 0.0) -> None:
+        import http.server
+        import threading
+
+        served, self.ranges = path, []
+        ranges = self.ranges
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                data = served.read_bytes()
+                start = 0
+                header = self.headers.get("Range")
+                ranges.append(header)
+                if header:
+                    start = int(header.removeprefix("bytes=").split("-")[0])
+                    if start >= len(data):
+                        self.send_response(416)
+                        self.end_headers()
+                        return
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                for offset in range(start, len(data), 65536):
+                    try:
+                        self.wfile.write(data[offset : offset + 65536])
+                    except OSError:
+                        return
+                    time.sleep(chunk_delay)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/{path.name}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def ranges_held(config: Path) -> int:
+    """How many recorded ranges the box's catalogue holds (read by the CLI of the test venv)."""
+    proc = dozor("edge", "ranges", "--config", str(config), "--json")
+    assert proc.returncode == 0, proc.stderr
+    return sum(len(c["ranges"]) for c in json.loads(proc.stdout)["cameras"].values())
