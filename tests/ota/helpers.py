@@ -90,8 +90,14 @@ def box_config(tmp: Path, pub: Path, **ota: Any) -> Path:
 
 
 def dozor(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    # its own session: a crash point kills the caller's whole process group, which must not be pytest's
     return subprocess.run(
-        [DOZOR, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
+        [DOZOR, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
     )
 
 
