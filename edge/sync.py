@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cloud_sync.bandwidth import TokenBucket
@@ -37,8 +37,10 @@ FORWARDED_EVENTS = ("camera_up", "camera_down", "gap", "tamper", "disk_full")
 class Sync:
     uploader: Uploader
     link: BoxLink
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
+        self.stopping.set()
         self.uploader.stop()
         self.link.stop()
 
@@ -94,9 +96,18 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
         telemetry=lambda: telemetry.sample(box, uploader.stats, rate.bps()),
     )
     box.add_listener(_listener(link, uploader))
+    sync = Sync(uploader, link)
+    if config.ota is not None:
+        from edge.ota.remote import RemoteUpdates
+
+        updates = RemoteUpdates(config, link.publish_event)
+        link.handlers["ota.install"] = updates.handle
     uploader.start()
     link.start()
-    return Sync(uploader, link)
+    if config.ota is not None:
+        updates.report_last()  # the gate's verdict on this (or the rolled back) release, once
+        updates.watch(sync.stopping)
+    return sync
 
 
 def _listener(link: BoxLink, uploader: Uploader):
