@@ -161,20 +161,14 @@ def _check_name(name: str) -> None:
         raise BundleError(f"{name!r}: not an allowed member name (relative, no '..')")
 
 
-def verify_bundle(
-    bundle: Path, keys: dict[str, Ed25519PublicKey] | None, unpack_to: Path | None = None
-) -> Manifest:
+def verify_bundle(bundle: Path, keys: dict[str, Ed25519PublicKey] | None, unpack_to: Path | None = None) -> Manifest:
     """Check the signature (unless `keys` is None: integrity only), then every file's size and SHA-256.
 
     With `unpack_to`, verified files are written there as they are read; the caller discards the directory
     when this raises. Anything not in the manifest, a link, a device or a path leaving the tree is refused.
     """
     try:
-        archive = tarfile.open(bundle, "r:")
-    except (OSError, tarfile.TarError) as exc:
-        raise BundleError(f"{bundle.name}: not a readable bundle ({exc}); truncated or not a dozor bundle") from None
-    try:
-        with archive:
+        with tarfile.open(bundle, "r:") as archive:
             return _verify(bundle.name, archive, keys, unpack_to)
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise BundleError(f"{bundle.name}: unreadable archive ({exc}); truncated download?") from None

@@ -33,7 +33,10 @@ def keygen(out: Path = typer.Option(..., "--out", help="Directory for ota-signin
 
 def _source_files() -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for folder, prefix, pattern in ((ROOT / "hw-tests", "hw-tests", "**/*"), (ROOT / "image-build" / "systemd", "systemd", "*")):
+    for folder, prefix, pattern in (
+        (ROOT / "hw-tests", "hw-tests", "**/*"),
+        (ROOT / "image-build" / "systemd", "systemd", "*"),
+    ):
         for path in sorted(folder.glob(pattern)):
             if path.is_file() and "__pycache__" not in path.parts:
                 files[f"{prefix}/{path.relative_to(folder).as_posix()}"] = path.read_bytes()

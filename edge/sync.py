@@ -101,7 +101,7 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
         from edge.ota.remote import RemoteUpdates
 
         updates = RemoteUpdates(config, link.publish_event)
-        link.handlers["ota.install"] = updates.handle
+        link.handlers["ota.install"] = updates.handle  # type: ignore[assignment]  # typed args, like the others
     uploader.start()
     link.start()
     if config.ota is not None:

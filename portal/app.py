@@ -21,6 +21,7 @@ DOMAINS = (
     "portal.billing.domain",
     "portal.support.domain",
     "portal.notify.domain",
+    "portal.ota.domain",
     "portal.forpost.domain",
 )
 

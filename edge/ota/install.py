@@ -11,8 +11,8 @@ A crash anywhere in stage() leaves only a staging directory (removed at the next
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -59,7 +59,8 @@ def stage(ota: OtaConfig, bundle: Path, step: Step | None = None) -> Manifest:
             raise InstallError(f"release {manifest.version} is already installed and running")
         if not manifest.upgrades_from(state.good):
             raise InstallError(
-                f"release {manifest.version} upgrades only from {manifest.min_from} or later; this box runs {state.good}"
+                f"release {manifest.version} upgrades only from {manifest.min_from} or later; "
+                f"this box runs {state.good}"
             )
         # venvs hold absolute paths: the slot gets its final name before its venv is made; release.json,
         # written last, is what makes it complete (state.py).

@@ -166,8 +166,6 @@ class Slots:
             "good": state.good,
             "trial": asdict(state.trial) if state.trial else None,
             "last": (
-                {"version": last.version, "result": last.result, "reason": last.reason, "at": last.at}
-                if last
-                else None
+                {"version": last.version, "result": last.result, "reason": last.reason, "at": last.at} if last else None
             ),
         }

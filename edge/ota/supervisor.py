@@ -88,15 +88,16 @@ class Supervisor:
                 self._stop_child()
                 self._start(version, trial=False)
             self.reload.clear()
-            started = time.monotonic()
+            child, started = self.child, time.monotonic()
+            assert child is not None
             while not (self.stopping.is_set() or self.reload.is_set()):
                 self._ping()
-                if self.child.poll() is not None or self._watchdog_lapsed():
+                if child.poll() is not None or self._watchdog_lapsed():
                     break
                 self.stopping.wait(0.5)
             if self.stopping.is_set() or self.reload.is_set():
                 return  # a new trial (or a manual rollback) was journalled: the outer loop reads it
-            code = self.child.poll()
+            code = child.poll()
             log.warning("release %s ended (exit %s); restarting in %.0f s", version, code, backoff)
             self._stop_child()
             backoff = 3.0 if time.monotonic() - started > 60 else min(backoff * 2, 60.0)

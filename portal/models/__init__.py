@@ -2,7 +2,7 @@
 
 import portal.models.forpost
 import portal.models.notify
-import portal.models.ota  # noqa: F401 - registers the OTA tables
+import portal.models.ota
 import portal.models.support  # noqa: F401 - registers the support desk's tables
 from portal.models.accounts import Address, Contract, LoginSession, Operator
 from portal.models.archive import (

@@ -40,7 +40,9 @@ def accept(db: Session, storage: Storage, settings: PortalSettings, path: Path, 
         return existing
     clash = db.query(OtaBundle).filter(OtaBundle.version == manifest.version).one_or_none()
     if clash is not None:
-        raise BundleRefused(f"version: {manifest.version} was uploaded before with other contents ({clash.sha256[:12]})")
+        raise BundleRefused(
+            f"version: {manifest.version} was uploaded before with other contents ({clash.sha256[:12]})"
+        )
     key = f"ota/{digest}.tar"
     with path.open("rb") as handle:
         storage.put(key, iter(lambda: handle.read(CHUNK), b""))

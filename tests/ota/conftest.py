@@ -11,8 +11,8 @@ import pytest
 from tests.ota.helpers import (
     CRASH_AT_START,
     NEVER_RECORDS,
-    bundle,
     build_wheel,
+    bundle,
     dozor,
     keys,
     patched_wheel,

@@ -6,6 +6,7 @@ wheel and an install takes seconds, not a full offline install of every dependen
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -132,10 +133,8 @@ class Box:
         """SIGKILL to every process of the box (supervisor, release, ffmpeg)."""
         if self.proc is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(30)
 
     def stop(self) -> None:
@@ -195,7 +194,6 @@ def truncate(path: Path, out: Path) -> Path:
     data = path.read_bytes()
     out.write_bytes(data[: len(data.rstrip(b"\0")) * 2 // 3])  # past tar's zero padding, into the content
     return out
-
 
 
 class RangeServer:
