@@ -103,7 +103,9 @@ def test_portal_offers_bundle_box_installs_and_reports(kit: Kit, box_dir: Path, 
         assert refused.status_code == 400 and "does not trust" in refused.json()["detail"]
         uploaded = api.post("/api/v1/operator/ota/bundles", content=kit.v2.read_bytes())
         assert uploaded.status_code == 201, uploaded.text
-        made = api.post("/api/v1/operator/ota/rollouts", json={"sha256": uploaded.json()["sha256"], "devices": ["box1"]})
+        made = api.post(
+            "/api/v1/operator/ota/rollouts", json={"sha256": uploaded.json()["sha256"], "devices": ["box1"]}
+        )
         assert made.status_code == 201, made.text
         final = wait_for(
             "the box reporting 2.0 healthy",

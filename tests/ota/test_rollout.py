@@ -88,7 +88,7 @@ def test_small_threshold_pauses_before_the_next_wave(db: Database) -> None:
     with db.session() as s:
         made = rollout.create(s, s.get(OtaBundle, SHA), ["box1", "box2", "box3"], 3, 0, "op")  # type: ignore[arg-type]
         rollout.advance(s, sender, "http://portal")
-        (device, _, _), = sender.sent
+        ((device, _, _),) = sender.sent
         rollout.apply_event(s, *ota(device, "refused", "signed by key 1234, which this box does not trust"))
         rollout.advance(s, sender, "http://portal")
         assert made.state == "paused" and len(sender.sent) == 1
