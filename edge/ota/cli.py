@@ -9,8 +9,8 @@ from typing import Any
 
 from dozor.errors import UserError
 from edge.config import ConfigError, EdgeConfig, OtaConfig, load_config
-from edge.ota.install import InstallError, begin_trial, fetch, first_release, refuse, signal_supervisor, stage
-from edge.ota.state import LastResult, Slots
+from edge.ota.install import InstallError, begin_trial, fetch, first_release, manual_rollback, refuse, stage
+from edge.ota.state import Slots
 
 
 def _ota(config_path: Path) -> tuple[EdgeConfig, OtaConfig]:
@@ -62,20 +62,12 @@ def status(config_path: Path) -> dict[str, Any]:
 
 
 def rollback(config_path: Path) -> dict[str, Any]:
-    """Switch back to the previous release by hand (it passed its gate before); the current one becomes previous."""
+    """Switch back to the previous release by hand (it passed its gate before)."""
     _, ota = _ota(config_path)
-    slots = Slots(ota.root)
-    with slots.locked() as state:
-        if state.trial is not None:
-            raise UserError(f"release {state.trial.version} is on trial; its gate decides (wait for it)")
-        if not state.previous or not slots.complete(state.previous):
-            raise UserError("no previous release is kept on this box; nothing to roll back to")
-        was = state.good
-        state.good, state.previous = state.previous, state.good
-        state.last = LastResult(was or "?", "rolled_back", f"manual rollback to {state.good} by a technician")
-    slots.repair_links(slots.read())
-    told = signal_supervisor(slots)
-    return {"current": slots.read().good, "previous": was, "supervisor": told}
+    try:
+        return manual_rollback(ota)
+    except InstallError as exc:
+        raise UserError(str(exc)) from None
 
 
 def init(config_path: Path, bundle: Path) -> dict[str, Any]:

@@ -184,3 +184,18 @@ def fetch(
         return download(url, slots.downloads / f"{sha256}.tar", sha256, bucket, progress, headers=headers)
     except DownloadError as exc:
         raise InstallError(str(exc)) from None
+
+
+def manual_rollback(ota: OtaConfig, who: str = "a technician") -> dict[str, object]:
+    """Back to the previous release (it passed its gate before); the current one becomes previous."""
+    slots = Slots(ota.root)
+    with slots.locked() as state:
+        if state.trial is not None:
+            raise InstallError(f"release {state.trial.version} is on trial; its health gate decides (wait for it)")
+        if not state.previous or not slots.complete(state.previous):
+            raise InstallError("no previous release is kept on this box; nothing to roll back to")
+        was = state.good
+        state.good, state.previous = state.previous, state.good
+        state.last = LastResult(was or "?", "rolled_back", f"manual rollback to {state.good} by {who}")
+    slots.repair_links(slots.read())
+    return {"current": slots.read().good, "previous": was, "supervisor": signal_supervisor(slots)}
