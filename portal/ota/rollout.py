@@ -172,6 +172,16 @@ def apply_event(db: Session, device_id: str, event: Event) -> None:
     target.updated_at = utcnow()
 
 
+def latest_by_device(db: Session) -> dict[str, dict[str, Any]]:
+    """Each box's state in the newest rollout that targets it (the fleet page's update column)."""
+    rows = db.execute(
+        select(OtaTarget.device_id, OtaRollout.version, OtaTarget.state, OtaTarget.percent, OtaTarget.reason)
+        .join(OtaRollout, OtaRollout.id == OtaTarget.rollout_id)
+        .order_by(OtaRollout.id)
+    ).all()
+    return {r[0]: {"version": r[1], "state": r[2], "percent": r[3], "reason": r[4]} for r in rows}
+
+
 def summary(db: Session, rollout: OtaRollout) -> dict[str, Any]:
     rows = targets(db, rollout.id)
     counts: dict[str, int] = {}

@@ -139,6 +139,8 @@ def test_portal_offers_bundle_box_installs_and_reports(kit: Kit, box_dir: Path, 
             box=box,
         )
         assert "exited with code" in paused["paused_reason"]
+        page = api.get("/operator/fleet").text
+        assert "обновление 2.2: rolled_back" in page and "exited with code" in page
         assert status(config)["current"] == "2.0"
     finally:
         box.stop()
