@@ -69,9 +69,10 @@ class RemoteUpdates:
             manifest = stage(self.ota, bundle)
             if manifest.version != args.version:
                 raise InstallError(f"bundle is release {manifest.version}, the command said {args.version}")
-        except InstallError as exc:
+        except Exception as exc:  # InstallError says why; anything else is reported too, never swallowed
             log.error("OTA %s refused: %s", args.version, exc)
-            refuse(self.ota, args.version, str(exc))
+            reason = str(exc) if isinstance(exc, InstallError) else f"{type(exc).__name__}: {exc}"
+            refuse(self.ota, args.version, reason)
             self.report_last()
             return
         self.event(args.version, "switching")
