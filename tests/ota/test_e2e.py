@@ -61,7 +61,7 @@ def test_portal_offers_bundle_box_installs_and_reports(kit: Kit, box_dir: Path, 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     portal = ServerProcess("portal", box_dir / "portal.log")
-    config = box_config(box_dir, kit.pub)
+    config = box_config(box_dir, kit.pub, gate_seconds=45)
     data = yaml.safe_load(config.read_text())
     data["portal"] = {
         "url": base,
@@ -114,7 +114,10 @@ def test_portal_offers_bundle_box_installs_and_reports(kit: Kit, box_dir: Path, 
             box=box,
         )
         assert final["targets"][0]["state"] == "healthy", final
-        assert final["state"] == "done"
+        rollout_id = made.json()["id"]
+        wait_for(
+            "the rollout done", lambda: api.get(f"/api/v1/operator/ota/rollouts/{rollout_id}").json()["state"] == "done"
+        )
         assert status(config)["current"] == "2.0"
         wait_for("the fleet API showing 2.0", lambda: firmware() == "dozor-edge/2.0", box=box)
         page = api.get("/operator/fleet")
@@ -141,6 +144,21 @@ def test_portal_offers_bundle_box_installs_and_reports(kit: Kit, box_dir: Path, 
         assert "exited with code" in paused["paused_reason"]
         page = api.get("/operator/fleet").text
         assert "обновление 2.2: rolled_back" in page and "exited with code" in page
+
+        # A release that starts but never records: the gate times out, the reason reaches the portal.
+        silent = api.post("/api/v1/operator/ota/bundles", content=kit.bad["never_records"].read_bytes())
+        assert silent.status_code == 201, silent.text
+        third = api.post("/api/v1/operator/ota/rollouts", json={"sha256": silent.json()["sha256"], "devices": ["box1"]})
+        verdict = wait_for(
+            "the silent release rolled back",
+            lambda: _rollout_state(api, third.json()["id"], {"rolled_back", "healthy", "refused", "failed"}),
+            timeout=240,
+            box=box,
+        )
+        assert verdict["targets"][0]["state"] == "rolled_back", verdict
+        assert "camera cam1 has not committed a segment" in verdict["targets"][0]["reason"]
+        t3 = time.time()
+        wait_for("release 2.0 recording again", lambda: recording(box, "2.0", t3), box=box)
         assert status(config)["current"] == "2.0"
     finally:
         box.stop()
