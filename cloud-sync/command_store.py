@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cloud_sync.sqlite_schema import Step, migrate
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS commands (
     request_id TEXT PRIMARY KEY,
@@ -28,6 +30,17 @@ CREATE TABLE IF NOT EXISTS commands (
 );
 """
 ADDED_COLUMNS = {"expires_at": "TEXT", "status": "TEXT"}  # a store written by older firmware lacks these
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    have = {row[1] for row in db.execute("PRAGMA table_info(commands)")}
+    for column, kind in ADDED_COLUMNS.items():
+        if column not in have:
+            db.execute(f"ALTER TABLE commands ADD COLUMN {column} {kind}")
+
+
+# Schema versions (PRAGMA user_version, cloud_sync/sqlite_schema.py): append steps, never edit a shipped one.
+STEPS = (Step(SCHEMA), Step(_add_columns))
 
 
 @dataclass(frozen=True)
@@ -50,11 +63,7 @@ class CommandStore:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # the point of this table is to survive power cuts
-        self._db.executescript(SCHEMA)
-        have = {row[1] for row in self._db.execute("PRAGMA table_info(commands)")}
-        for column, kind in ADDED_COLUMNS.items():
-            if column not in have:
-                self._db.execute(f"ALTER TABLE commands ADD COLUMN {column} {kind}")
+        migrate(self._db, f"command store {path}", STEPS)
         self._lock = threading.Lock()
 
     def receive(

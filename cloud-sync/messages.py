@@ -12,9 +12,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from cloud_sync.segments import ID_PATTERN
 
-EventType = Literal["camera_up", "camera_down", "gap", "tamper", "disk_full", "button", "power_cycle"]
+EventType = Literal["camera_up", "camera_down", "gap", "tamper", "disk_full", "button", "power_cycle", "ota"]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
-COMMAND_NAMES = ("config.set", "upload.range", "camera.power_cycle", "relay.pulse", "snapshot", "reboot", "ping")
+COMMAND_NAMES = (
+    "config.set",
+    "upload.range",
+    "camera.power_cycle",
+    "relay.pulse",
+    "snapshot",
+    "reboot",
+    "ping",
+    "ota.install",
+)
 MAX_PULSE_SECONDS = 30.0
 CommandStatus = Literal["ok", "failed", "expired", "interrupted"]
 
@@ -30,8 +39,9 @@ COMMAND_LIFETIME: dict[str, timedelta] = {
     "reboot": timedelta(minutes=10),
     "config.set": timedelta(days=7),
     "upload.range": timedelta(days=7),
+    "ota.install": timedelta(days=2),  # a rollout wave waits for it; a box offline longer is offered again
 }
-MAY_RUN_LATE = frozenset({"config.set", "upload.range"})
+MAY_RUN_LATE = frozenset({"config.set", "upload.range", "ota.install"})
 
 
 def now_utc() -> datetime:
@@ -242,6 +252,18 @@ class RelayPulseArgs(BaseModel):
         return self.relay or self.camera_id or ""
 
 
+class OtaInstallArgs(BaseModel):
+    """Install a signed bundle (docs/ota.md): the box downloads it (ranged, resumable), checks this hash, then
+    the signature and every file, and reports progress as `ota` events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(pattern=r"^https?://", max_length=2000)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    version: str = Field(pattern=r"^\d{1,6}(\.\d{1,6}){0,3}$")
+    size: int = Field(ge=1)
+
+
 class NoArgs(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -254,6 +276,7 @@ COMMAND_ARGS: dict[str, type[BaseModel]] = {
     "snapshot": CameraArgs,
     "reboot": NoArgs,
     "ping": NoArgs,
+    "ota.install": OtaInstallArgs,
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from dozor.errors import friendly_errors
+from dozor.ota_cli import edge_ota_app, edge_supervise, ota_app
 from portal.cabinet.cli import register as register_cabinet_cli
 from portal.fleet.cli import register as register_fleet_cli
 
@@ -17,6 +18,9 @@ edge_app = typer.Typer(no_args_is_help=True, help="The entrance box: record, syn
 portal_app = typer.Typer(no_args_is_help=True, help="The central portal: serve, migrate, provision")
 app.add_typer(edge_app, name="edge")
 app.add_typer(portal_app, name="portal")
+app.add_typer(ota_app, name="ota")
+edge_app.add_typer(edge_ota_app, name="ota")
+edge_app.command("supervise")(edge_supervise)
 register_cabinet_cli(portal_app)  # `dozor portal operator|contract add`
 register_fleet_cli(portal_app)  # `dozor portal device …`, `dozor portal mosquitto-config`
 

@@ -97,16 +97,28 @@ def run(config_path: Path) -> None:
         raise UserError(str(exc)) from None
     sync: SyncLink | None = start_sync(box) if config.portal is not None else None
     onsite = None
+    health = None
     try:
         onsite = _start_onsite(box, sync, config_path)
+        if config.ota is not None:  # the supervisor's health gate reads this (edge/ota/health.py)
+            from edge.ota.health import HealthWriter
+
+            health = HealthWriter(box, config.ota.root / "health.json", config_path, sync)
+            health.start(selftest=config.ota.selftest)
         log.info("recording %d camera(s) into %s", sum(c.enabled for c in config.cameras), config.data_dir)
         notify("READY=1")
+        if health is not None:
+            health.ready = True
         interval = watchdog_interval()
         while not stop.wait(interval or 5.0):
             if interval and box.healthy():
                 notify("WATCHDOG=1")  # withheld when a supervisor thread died: systemd restarts us
+            if health is not None and onsite is not None:
+                health.sync = onsite.ui.sync
     finally:
         notify("STOPPING=1")
+        if health is not None:
+            health.stop()
         if onsite is not None:
             onsite.stop()
             sync = onsite.ui.sync  # enrolment in the UI may have started the link

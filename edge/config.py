@@ -205,6 +205,26 @@ class PortalLink(BaseModel):
     bandwidth_kbps: int = Field(default=0, ge=0, title="Upload cap in kbit/s; 0 = unlimited")
 
 
+class OtaConfig(BaseModel):
+    """Over-the-air updates (docs/ota.md): where the release slots live, whom to trust, how long the gate waits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    root: Path = Field(default=Path("/opt/dozor"), title="Holds releases/<version>/, the current and good links")
+    keys: list[Path] = Field(
+        default_factory=lambda: [Path("/etc/dozor/ota-keys")],
+        title="Trusted Ed25519 public keys (PEM files or directories of *.pub); several allow key rotation",
+    )
+    gate_seconds: float = Field(default=300.0, gt=0, le=3600, title="Bound of the health gate after a switch")
+    gate_attempts: int = Field(default=2, ge=1, le=5, title="Gate runs (interrupted by power cuts) before rollback")
+    selftest: bool = Field(default=True, title="The gate requires the new release's self-test to pass")
+    bandwidth_kbps: int = Field(default=0, ge=0, title="Download cap in kbit/s; 0 = the portal's upload cap")
+    system_site_packages: bool = Field(default=True, title="Slot venvs see Debian's packages (picamera2)")
+    base_site_packages: Path | None = Field(
+        default=None, title="Development/tests only: slot venvs reuse this site-packages (no pip wheels needed)"
+    )
+
+
 class EdgeConfig(BaseModel):
     """The whole box."""
 
@@ -222,6 +242,7 @@ class EdgeConfig(BaseModel):
         default_factory=lambda: ["systemctl", "reboot"], min_length=1, title="argv the portal's `reboot` command runs"
     )
     portal: PortalLink | None = None
+    ota: OtaConfig | None = Field(default=None, title="Over-the-air updates (absent: the box refuses bundles)")
     gpio: GpioConfig | None = Field(
         default=None,
         title="GPIO wiring (BCM pins)",

@@ -10,7 +10,7 @@ import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from cloud_sync.bandwidth import TokenBucket
@@ -21,13 +21,14 @@ from cloud_sync.uploader import Uploader
 from edge import telemetry
 from edge.config import CameraConfig
 from edge.motion.forward import MotionForwarder
+from edge.ota.health import running_release
 
 if TYPE_CHECKING:
     from edge.box import Box
 
 log = logging.getLogger(__name__)
 
-FIRMWARE = "dozor-edge/0.1.0"
+FIRMWARE = "dozor-edge/"  # + the running release (edge.ota.health.running_release)
 SNAPSHOT_MAX = 512 * 1024
 REBOOT_DELAY = 2
 FORWARDED_EVENTS = ("camera_up", "camera_down", "gap", "tamper", "disk_full")
@@ -38,8 +39,10 @@ class Sync:
     uploader: Uploader
     link: BoxLink
     motion: MotionForwarder | None = None
+    stopping: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
+        self.stopping.set()
         if self.motion is not None:
             self.motion.stop()
         self.uploader.stop()
@@ -88,7 +91,7 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
         tls=portal.mqtt_tls,
         protocol=portal.mqtt_protocol,
         telemetry_interval=telemetry_interval,
-        firmware=FIRMWARE,
+        firmware=FIRMWARE + running_release(),
     )
     link = BoxLink(
         settings,
@@ -100,10 +103,19 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
     motion_client = IngestClient(portal.url, portal.upload_token.get_secret_value())
     motion = MotionForwarder(box.motion_log, motion_client)
     box.add_listener(_listener(link, uploader, motion))
+    sync = Sync(uploader, link, motion)
+    if config.ota is not None:
+        from edge.ota.remote import RemoteUpdates
+
+        updates = RemoteUpdates(config, link.publish_event)
+        link.handlers["ota.install"] = updates.handle  # type: ignore[assignment]  # typed args, like the others
     uploader.start()
     link.start()
     motion.start()
-    return Sync(uploader, link, motion)
+    if config.ota is not None:
+        updates.report_last()  # the gate's verdict on this (or the rolled back) release, once
+        updates.watch(sync.stopping)
+    return sync
 
 
 def _listener(link: BoxLink, uploader: Uploader, motion: MotionForwarder | None = None):

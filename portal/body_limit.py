@@ -26,6 +26,7 @@ CSV_MAX_BODY = 8 * 1024 * 1024  # an ISP's export of address bindings
 ROUTE_LIMITS: list[tuple[re.Pattern[str], int]] = [
     (re.compile("^" + re.escape(INGEST_PREFIX) + "/"), MAX_SEGMENT_BYTES),
     (re.compile(r"^(/api/v1)?/operator/ip-bindings/import$"), CSV_MAX_BODY),
+    (re.compile(r"^/api/v1/operator/ota/bundles$"), 512 * 1024 * 1024),  # a signed OTA bundle (wheels)
 ]
 
 

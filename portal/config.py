@@ -37,6 +37,9 @@ class PortalSettings(BaseSettings):
     remember_days: int = 30
     retention_sweep_seconds: float = Field(600.0, description="Archive retention sweep interval; 0 = off")
     billing_interval_seconds: float = Field(300.0, description="Billing job (accrual catch-up) interval; 0 = off")
+    # OTA (docs/ota.md): trusted signing keys (.pub files or dirs, os.pathsep-separated); rollout pass interval.
+    ota_keys: str = Field("", description="Trusted OTA public keys; empty = bundle uploads are refused")
+    ota_rollout_seconds: float = Field(10.0, description="How often rollouts offer waves and check thresholds")
     # Forpost mobile API (docs/forpost.md)
     forpost_session_days: int = Field(30, description="Lifetime of a Forpost app session")
     forpost_bind_ip: bool = Field(False, description="Bind Forpost sessions to the client IP they logged in from")

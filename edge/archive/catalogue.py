@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from cloud_sync.sqlite_schema import Step, migrate
 from edge.archive import layout
 from edge.archive.layout import from_ms, to_ms
 from edge.archive.records import GapRecord, RunAnchor, RunRecord, SegmentRecord
@@ -57,6 +58,10 @@ CREATE INDEX IF NOT EXISTS spans_camera_start ON spans (camera_id, start_ms);
 CREATE INDEX IF NOT EXISTS spans_camera_end ON spans (camera_id, end_ms);
 """
 
+# Schema versions (PRAGMA user_version, cloud_sync/sqlite_schema.py). Append steps, never edit one that shipped;
+# version 1 is the schema of the releases before versioning (user_version 0), so it is a no-op on their files.
+STEPS = (Step(SCHEMA),)
+
 _SEG_COLS = "id, camera_id, run_id, seq, start_ms, end_ms, size, sha256, clock_synced, uploaded"
 _RUN_COLS = "camera_id, run_id, start_ms, end_ms, end_reason, init_uploaded, init_size, init_sha256"
 
@@ -75,7 +80,7 @@ class Catalogue:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=5000")
-        self._db.executescript(SCHEMA)
+        migrate(self._db, f"catalogue {self.db_path}", STEPS)
         self.rebuild_spans(only_if_missing=True)
 
     def close(self) -> None:

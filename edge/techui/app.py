@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from edge.techui import routes_cameras, routes_login, routes_status, routes_system
+from edge.techui import routes_cameras, routes_login, routes_status, routes_system, routes_update
 from edge.techui.auth import CsrfFailed, LoginRequired, login_url
 from edge.techui.formatting import FILTERS
 from edge.techui.service import TechUi
@@ -54,6 +54,6 @@ def create_app(ui: TechUi) -> FastAPI:
             message="Форма устарела или отправлена не с этой страницы. Обновите страницу и повторите.",
         )
 
-    for module in (routes_login, routes_status, routes_cameras, routes_system):
+    for module in (routes_login, routes_status, routes_cameras, routes_system, routes_update):
         app.include_router(module.router)
     return app

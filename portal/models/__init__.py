@@ -4,6 +4,7 @@ import portal.models.forpost
 import portal.models.forpost_system
 import portal.models.motion
 import portal.models.notify
+import portal.models.ota
 import portal.models.shares
 import portal.models.support  # noqa: F401 - registers the support desk's tables
 from portal.models.accounts import Address, Contract, LoginSession, Operator

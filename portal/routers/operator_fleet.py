@@ -5,6 +5,7 @@ from fastapi.responses import Response
 
 from portal.deps import DB
 from portal.fleet.views import fleet_rows
+from portal.ota.rollout import latest_by_device
 from portal.web.guards import PageOperator
 from portal.web.templating import render
 
@@ -15,4 +16,7 @@ router = APIRouter(prefix="/operator", tags=["operator console"])
 def fleet_page(request: Request, _who: PageOperator, db: DB) -> Response:
     rows = fleet_rows(db)
     online = sum(1 for r in rows if r.state == "online")
-    return render(request, "operator/fleet.html", rows=rows, online=online, total=len(rows), active="fleet")
+    updates = latest_by_device(db)  # the newest OTA rollout's state per box (docs/ota.md)
+    return render(
+        request, "operator/fleet.html", rows=rows, online=online, total=len(rows), updates=updates, active="fleet"
+    )

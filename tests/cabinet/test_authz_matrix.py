@@ -120,6 +120,11 @@ SUCCESS: dict[tuple[str, str], int | dict[str, int]] = {
     ("POST", "/api/v1/operator/devices/{device_id}/commands"): 422,  # no command body
     ("GET", "/api/v1/operator/devices/{device_id}/commands/{request_id}"): 404,  # request_id "no-such"
     ("POST", "/api/v1/devices/claim"): 422,
+    ("GET", "/api/v1/operator/ota/bundles"): 200,
+    ("POST", "/api/v1/operator/ota/bundles"): 400,  # empty body: no bundle
+    ("POST", "/api/v1/operator/ota/rollouts"): 422,  # no body
+    ("GET", "/api/v1/operator/ota/rollouts/{rollout_id}"): 404,
+    ("POST", "/api/v1/operator/ota/rollouts/{rollout_id}/resume"): 404,
     ("GET", "/api/v1/cameras"): 200,
     **{
         ("GET", f"/api/v1/cameras/{{camera_id}}/{tail}"): 200  # the camera has video in the window
@@ -337,6 +342,7 @@ RULES = [
     Rule("*", r"/s/\{token\}(/clip\.mp4)?", cells=TOKEN_URL),
     Rule("*", r"/ingest/v1/.*", cells=DEVICE_ONLY),
     Rule("POST", r"/api/v1/devices/claim", cells=PUBLIC),  # the box's claim code is its credential
+    Rule("GET", r"/ota/v1/bundles/\{sha256\}", cells=DEVICE_ONLY),  # OTA bundles: the box's upload token
     # Forpost API and its translations (own session ids and signed tokens)
     Rule("POST", r"/api/\{name\}", cells=FORPOST),
     Rule("*", r"/translations/\{token\}/.*", cells=TOKEN_URL),
@@ -473,6 +479,8 @@ def _params(portal, path: str, camera: str, video: Video | None = None) -> dict[
             "contract_id": str(a.id),
             "device_id": w.device,
             "request_id": "no-such",
+            "sha256": "0" * 64,
+            "rollout_id": "999999",
             "run_pk": str(video.run_pk) if video else "1",
             "segment_id": str(video.segment_id) if video else "1",
             "token": "bogus",

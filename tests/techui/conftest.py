@@ -27,6 +27,7 @@ def onsite(tmp_path: Path) -> Iterator[Callable[..., OnSite]]:
         gpio: dict[str, Any] | None = None,
         technician: dict[str, Any] | None = None,
         portal: dict[str, Any] | None = None,
+        ota: dict[str, Any] | None = None,
     ) -> OnSite:
         config = EdgeConfig(
             device_id="entrance-7",
@@ -35,6 +36,7 @@ def onsite(tmp_path: Path) -> Iterator[Callable[..., OnSite]]:
             disk_reserve=0,
             gpio=gpio,
             portal=portal,
+            ota=ota,
             technician={"label_password": LABEL_PASSWORD, **(technician or {})},
         )
         box = Box(config)

@@ -1,7 +1,9 @@
 #!/bin/bash -e
-# systemd units: the box service (Type=notify + WatchdogSec) and the first-boot self-test.
-install -m 644 files/dozor-edge.service "${ROOTFS_DIR}/etc/systemd/system/dozor-edge.service"
-install -m 644 files/dozor-selftest.service "${ROOTFS_DIR}/etc/systemd/system/dozor-selftest.service"
+# systemd units: first-boot slot layout, the box service (OTA supervisor, Type=notify + WatchdogSec), the
+# first-boot self-test.
+for unit in dozor-slots dozor-edge dozor-selftest; do
+	install -m 644 "files/${unit}.service" "${ROOTFS_DIR}/etc/systemd/system/${unit}.service"
+done
 on_chroot <<'CHROOT'
-systemctl enable dozor-edge.service dozor-selftest.service avahi-daemon.service chrony.service
+systemctl enable dozor-slots.service dozor-edge.service dozor-selftest.service avahi-daemon.service chrony.service
 CHROOT
