@@ -139,8 +139,10 @@ SUCCESS: dict[tuple[str, str], int | dict[str, int]] = {
             "stream",
             "thumbnails",
             "thumbnails.jpg",
+            "events",  # motion events (docs/motion.md): an empty list in the window
         )
     },
+    ("GET", "/api/v1/cameras/{camera_id}/events/{event_id}/thumbnail.jpg"): 404,  # no such event
     ("POST", "/api/v1/cameras/{camera_id}/shares"): 422,  # the matrix posts a form; a share wants a JSON body
     ("GET", "/api/v1/shares"): 200,
     ("GET", "/metrics"): 200,
@@ -491,6 +493,8 @@ def _params(portal, path: str, camera: str, video: Video | None = None) -> dict[
             "notice_id": "999999",
             "operator_id": "999999",
             "share_id": "999999",
+            "event_id": "999999",
+            "motion_id": "00000000deadbeef",
         }
         if "{phone_id}" in path:
             phone = ContractPhone(contract_id=a.id, phone=f"+7900{n:07d}")
