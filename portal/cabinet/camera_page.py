@@ -4,10 +4,9 @@
 An optional URL is None while its domain is not installed, so the page never requests a route that would 404.
 """
 
-import re
-
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
+from starlette.routing import NoMatchFound
 
 from portal.archive.segments import newest_segments
 from portal.models import utcnow
@@ -22,16 +21,16 @@ API = {
 }
 # Route names other domains register (downloads: sprite previews; motion: event marks), by the page's key.
 OPTIONAL_ROUTES = {"thumbnails": "camera_thumbnails", "events": "camera_events"}
-_PARAM = re.compile(r"\{[^}]+\}")
 
 
 def route_path(app: FastAPI, name: str, camera_id: str) -> str | None:
-    """The path of the registered route ``name`` for one camera, or None when no such route exists."""
-    for route in app.router.routes:
-        path = getattr(route, "path_format", None)
-        if getattr(route, "name", None) == name and path and len(_PARAM.findall(path)) == 1:
-            return _PARAM.sub(camera_id, path)
-    return None
+    """The path of the registered route ``name`` for one camera, or None when no such route exists.
+
+    Asked through url_path_for, which also looks inside included routers (FastAPI >= 0.16x keeps them nested)."""
+    try:
+        return str(app.url_path_for(name, camera_id=camera_id))
+    except NoMatchFound:
+        return None
 
 
 def page_urls(app: FastAPI, camera_id: str) -> dict[str, str | None]:

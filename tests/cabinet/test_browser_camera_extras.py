@@ -2,28 +2,23 @@
 used by «next event», and thumbnail sprites (`camera_thumbnails`) previewed on hover. Without those routes the
 page gets no URL for them (and asks nothing).
 
-The two routes here are test doubles speaking the contracts of the motion and downloads domains
-(docs/camera-page.md), added to the running app as those domains would add theirs.
+The events are rows as the motion ingest stores them; the thumbnails are the downloads domain's real sprite of
+the uploaded video.
 """
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
-from cloud_sync.segments import format_time
 from portal.cabinet.camera_page import page_urls
+from portal.models import Camera
+from portal.models.motion import MotionEvent
 from tests.cabinet.recordings import upload_recording
 from tests.cabinet.world import PASSWORD
 from tests.portal_archive.media import SEGMENT_SECONDS, encode
-
-SPRITE = "data:image/svg+xml," + quote(
-    '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="45">'
-    '<rect width="80" height="45" fill="#c00"/><rect x="80" width="80" height="45" fill="#0c0"/></svg>'
-)
 
 
 def test_optional_urls_only_for_registered_routes() -> None:
@@ -44,22 +39,16 @@ def test_event_marks_next_event_and_previews(portal, page: Page, tmp_path_factor
     w = portal.world
     media = encode(tmp_path_factory.mktemp("media"), seconds=20 * SEGMENT_SECONDS)
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
-    end = upload_recording(portal, media, w.shared_a, start, 20)
+    upload_recording(portal, media, w.shared_a, start, 20)
     moments = [start + timedelta(seconds=s) for s in (20, 22, 70)]
 
-    def events(camera_id: str, kind: str = "motion") -> list[dict]:
-        return [
-            {"id": i, "kind": kind, "start": format_time(t), "end": format_time(t + timedelta(seconds=3)),
-             "thumbnail_url": None}
-            for i, t in enumerate(moments)
-        ]  # fmt: skip
-
-    def thumbnails(camera_id: str, n: int = 2) -> dict:
-        tiles = [{"index": 0, "time": format_time(start)}, {"index": 1, "time": format_time(end)}]
-        return {"sprite_url": SPRITE, "tile_width": 80, "tile_height": 45, "tiles": tiles}
-
-    portal.app.add_api_route("/api/v1/cameras/{camera_id}/events", events, name="camera_events")
-    portal.app.add_api_route("/api/v1/cameras/{camera_id}/thumbnails", thumbnails, name="camera_thumbnails")
+    with portal.db.session() as db:  # what a box's motion ingest leaves (portal/motion)
+        camera = db.get(Camera, w.shared_a)
+        assert camera is not None
+        for i, t in enumerate(moments):
+            db.add(MotionEvent(device_id=camera.device_id, camera_id=camera.id, motion_id=f"{i:016x}", start=t,
+                               end=t + timedelta(seconds=3)))  # fmt: skip
+        db.commit()
     failed: list[str] = []
     page.on("response", lambda r: r.status >= 400 and failed.append(f"{r.status} {r.url}"))
     page.goto(f"{portal.url}/login?next=/cameras/{w.shared_a}")
@@ -92,5 +81,5 @@ def test_event_marks_next_event_and_previews(portal, page: Page, tmp_path_factor
     page.mouse.move(box["x"] + box["width"] * 0.52, box["y"] + 10)
     thumb = page.locator("#hover-thumb")
     expect(thumb).to_be_visible()
-    assert "svg" in (thumb.get_attribute("style") or "")
+    assert "url(" in (thumb.get_attribute("style") or "")  # a tile of the real sprite (portal/archive/thumbnails)
     assert not failed, failed
