@@ -109,7 +109,9 @@ class Worker:
                 reference = channel.send(message, json.loads(message.data or "{}").get("unsubscribe", ""))
             else:
                 reference = channel.send(message)
-            values |= {"status": "sent", "reference": reference[:200], "sent_at": utcnow(), "error": "", "body": None}
+            values |= {"status": "sent", "reference": reference[:200], "sent_at": utcnow(), "error": ""}
+            if not isinstance(channel, LocalOutbox):  # a provider has it; with no provider the outbox is the
+                values["body"] = None  # delivery, and a code's text waits there until codes.purge_codes
         except Permanent as exc:
             values |= {"status": "failed", "error": str(exc)[:500], "body": None}
             drop_token = exc.drop_token
@@ -245,6 +247,7 @@ def worker_config(settings) -> WorkerConfig:
 
 
 def _fan_out_and_deliver(services, worker: Worker) -> None:
+    from portal.notify.codes import purge_codes
     from portal.notify.events import sweep_offline
     from portal.notify.notices import fan_out_due
     from portal.notify.outbox import Policy
@@ -252,6 +255,7 @@ def _fan_out_and_deliver(services, worker: Worker) -> None:
     settings = services.settings
     with services.db.session() as s:
         fan_out_due(s, Policy.from_settings(settings), settings.public_url)
+        purge_codes(s)
         sweep_offline(s, Policy.from_settings(settings), settings.notify_camera_offline_minutes)
     worker.run_once()
 

@@ -13,8 +13,9 @@ from portal.cabinet import contacts
 from portal.cabinet.contracts import find_contract, phones_of
 from portal.cabinet.errors import FieldError
 from portal.cabinet.ip_bindings import contract_for_ip, import_csv, parse_network
-from portal.models import IpBinding, OutboxMessage
-from portal.sms.gateways import HttpSmsGateway, OutboxGateway
+from portal.models import IpBinding
+from portal.models.notify import NotifyMessage
+from portal.sms.gateways import HttpSmsGateway
 from portal.sms.outbox import send_message
 from tests.fixtures.ports import free_port
 
@@ -93,9 +94,9 @@ def test_http_sms_gateway_against_a_local_provider(portal) -> None:
 def test_new_phone_is_bound_only_with_the_code_sent_to_it(portal) -> None:
     with portal.db.session() as s:
         contract = find_contract(s, portal.world.contract_c)
-        pending = contacts.request_contact(s, contract.id, "phone", "8 (913) 555-44-33", OutboxGateway())
+        pending = contacts.request_contact(s, contract.id, "phone", "8 (913) 555-44-33")
         assert pending.value == "+79135554433"
-        text = s.scalar(select(OutboxMessage.body).where(OutboxMessage.recipient == "+79135554433"))
+        text = s.scalar(select(NotifyMessage.body).where(NotifyMessage.recipient == "+79135554433"))
         code = re.search(r"\d{6}", text).group(0)
         assert "+79135554433" not in [p.phone for p in phones_of(s, contract.id)]
         with pytest.raises(FieldError, match="неверный код"):
@@ -105,9 +106,9 @@ def test_new_phone_is_bound_only_with_the_code_sent_to_it(portal) -> None:
         assert contacts.confirm_contact(s, contract.id, pending.id, code) == "+79135554433"
         assert "+79135554433" in [p.phone for p in phones_of(s, contract.id)]
         with pytest.raises(FieldError, match="уже привязан"):
-            contacts.request_contact(s, contract.id, "phone", "+79135554433", OutboxGateway())
+            contacts.request_contact(s, contract.id, "phone", "+79135554433")
         with pytest.raises(FieldError, match="name@example.ru"):
-            contacts.request_contact(s, contract.id, "email", "not-an-email", OutboxGateway())
+            contacts.request_contact(s, contract.id, "email", "not-an-email")
         s.rollback()
 
 
