@@ -22,11 +22,9 @@ from portal.deps import PasswordSubscriber, password_subscriber
 from portal.models import ContactConfirmation, LoginSession, RecoveryRequest, utcnow
 from portal.models.notify import NotifyMessage
 from portal.notify import codes
-from portal.notify.channels import LocalOutbox
+from portal.notify.channels import LocalOutbox, Permanent
 from portal.notify.codes import SECRET_TTL, purge_codes
 from portal.notify.worker import Worker
-from portal.sms.gateways import HttpSmsGateway
-from portal.sms.outbox import send_message
 from tests.cabinet.world import OPERATOR_PASSWORD, PASSWORD
 
 
@@ -222,34 +220,17 @@ def test_a_code_a_provider_took_is_never_stored_by_the_notification_worker(porta
         row = s.get(NotifyMessage, message_id)
         assert (row.status, row.text, row.body, row.reference) == ("sent", "код ••••••, никому", None, "ref-1")
 
+    class Refusing:
+        def send(self, message) -> str:
+            raise Permanent("SMS.ru 202: Неправильно указан номер телефона получателя")
 
-class _Provider:
-    name = "http"
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-
-    def deliver(self, message_id: int, phone: str, text: str) -> str:
-        self.texts.append(text)
-        return "ref-1"
-
-
-def test_a_code_delivered_by_a_provider_is_never_stored(portal) -> None:
-    provider = _Provider()
     with portal.db.session() as s:
-        row = send_message(s, provider, "+79051112233", "код 482915, никому", purpose="contact", secret="482915")
-        assert provider.texts == ["код 482915, никому"]
-        assert (row.status, row.text, row.body) == ("sent", "код ••••••, никому", None)
-        failed = send_message(
-            s,
-            HttpSmsGateway("http://127.0.0.1:9/none", timeout=1),
-            "+79051112233",
-            "код 111222",
-            purpose="x",
-            secret="111222",
-        )
-        assert (failed.status, failed.text, failed.body) == ("failed", "код ••••••", None)
-        s.rollback()
+        message_id = codes.send_code(s, "sms", "+79051112298", "код 111222", "111222", purpose="contact").id
+    Worker(portal.db, {"sms": Refusing()}).run_once()
+    with portal.db.session() as s:
+        row = s.get(NotifyMessage, message_id)
+        assert (row.status, row.text, row.body) == ("failed", "код ••••••", None)  # refused: not kept either
+        assert "202" in row.error
 
 
 def test_recovery_answers_unknown_contracts_like_closed_ones_and_is_rate_limited(portal) -> None:

@@ -2,8 +2,7 @@
 
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
@@ -15,9 +14,6 @@ from portal.cabinet.errors import FieldError
 from portal.cabinet.ip_bindings import contract_for_ip, import_csv, parse_network
 from portal.models import IpBinding
 from portal.models.notify import NotifyMessage
-from portal.sms.gateways import HttpSmsGateway
-from portal.sms.outbox import send_message
-from tests.fixtures.ports import free_port
 
 
 def test_ip_binding_forms_and_lookup(portal) -> None:
@@ -65,30 +61,6 @@ class _Provider(BaseHTTPRequestHandler):
 
     def log_message(self, *args: object) -> None:
         pass
-
-
-def test_http_sms_gateway_against_a_local_provider(portal) -> None:
-    server = HTTPServer(("127.0.0.1", free_port()), _Provider)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    gateway = HttpSmsGateway(f"http://127.0.0.1:{server.server_port}/send", token="t0ken", sender="Dozor")
-    try:
-        with portal.db.session() as s:
-            ok = send_message(s, gateway, "+79051234567", "код 123456", purpose="test")
-            assert (ok.status, ok.error, ok.gateway) == ("sent", "ref m-77", "http")
-            _Provider.status = 503
-            failed = send_message(s, gateway, "+79051234567", "ещё", purpose="test")
-            assert failed.status == "failed" and "503" in failed.error
-            s.rollback()
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert _Provider.received[0] == {
-        "auth": "Bearer t0ken",
-        "sender": "Dozor",
-        "to": "+79051234567",
-        "text": "код 123456",
-        "id": ok.id,
-    }
 
 
 def test_new_phone_is_bound_only_with_the_code_sent_to_it(portal) -> None:
