@@ -3,8 +3,8 @@ same rows (same day shares, same columns, into a copy of the ledger table with t
 
 The accrual does more than the bare insert: it takes ranges of accounts under advisory locks, applies pending
 tariffs and discounts, guards every entry with its unique idempotency key and moves each account's balance and
-charged-through day (one UPDATE ... RETURNING -> INSERT ... ON CONFLICT statement per range, docs/billing.md). Target: at most 3x the bare insert. Rounds alternate (bare, accrual) on
-successive days; medians. Prints one JSON document.
+charged-through day (one UPDATE ... RETURNING -> INSERT ... ON CONFLICT statement per range, docs/billing.md).
+Target: at most 3x the bare insert. Rounds alternate (bare, accrual) on successive days; medians; one JSON document.
 Run: .venv/bin/python -m pytest -q -s -p no:cacheprovider -o python_files='bench_*.py' \
          tests/bench/bench_billing_accrual.py
 """
