@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, bindparam, delete, func, select, update
 
 from portal.models import utcnow
 from portal.models.forpost import PushToken
@@ -132,15 +132,23 @@ class Worker:
         was re-claimed by another cannot overwrite that worker's result)."""
         if not results:
             return
+        # One executemany per shape of outcome (sent / failed / queued again) instead of a statement per row.
+        groups: dict[tuple[str, ...], list[dict]] = {}
+        for message, values, _ in results:
+            groups.setdefault(tuple(sorted(values)), []).append({"_id": message.id, **values})
+        table = NotifyMessage.__table__
+        dead = [m.push_token_id for m, _, drop in results if drop and m.push_token_id]
         with self.db.session() as s:
-            for message, values, drop_token in results:
-                s.execute(
-                    update(NotifyMessage)
-                    .where(and_(NotifyMessage.id == message.id, NotifyMessage.claimed_by == claim_id))
-                    .values(attempts=NotifyMessage.attempts + 1, **values)
+            connection = s.connection()
+            for keys, rows in groups.items():
+                statement = (
+                    table.update()
+                    .where(and_(table.c.id == bindparam("_id"), table.c.claimed_by == claim_id))
+                    .values(attempts=table.c.attempts + 1, **{k: bindparam(k) for k in keys})
                 )
-                if drop_token and message.push_token_id:
-                    s.execute(delete(PushToken).where(PushToken.id == message.push_token_id))
+                connection.execute(statement, rows)
+            if dead:
+                s.execute(delete(PushToken).where(PushToken.id.in_(dead)))
 
     def deliver(self, claim_id: str, message: NotifyMessage, now: datetime) -> str:
         values, drop_token = self.outcome(message, now)
