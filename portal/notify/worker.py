@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, delete, func, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, select, update
 
 from portal.models import utcnow
 from portal.models.forpost import PushToken
@@ -137,12 +137,13 @@ class Worker:
         for message, values, _ in results:
             groups.setdefault(tuple(sorted(values)), []).append({"_id": message.id, **values})
         table = NotifyMessage.__table__
+        assert isinstance(table, Table)
         dead = [m.push_token_id for m, _, drop in results if drop and m.push_token_id]
         with self.db.session() as s:
             connection = s.connection()
             for keys, rows in groups.items():
                 statement = (
-                    table.update()
+                    update(table)
                     .where(and_(table.c.id == bindparam("_id"), table.c.claimed_by == claim_id))
                     .values(attempts=table.c.attempts + 1, **{k: bindparam(k) for k in keys})
                 )
