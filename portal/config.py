@@ -60,8 +60,6 @@ class PortalSettings(BaseSettings):
     login_window_minutes: int = Field(15, description="Failures older than this are forgotten")
     login_lock_minutes: int = Field(15, description="How long a lock lasts")
     transparent_login: bool = Field(True, description="Log in requests from bound ISP addresses without a password")
-    sms_gateway_url: str = Field("", description="HTTP SMS gateway endpoint; empty = outbox only (operator console)")
-    sms_gateway_token: str = Field("", description="Bearer token for the HTTP SMS gateway")
     sms_sender: str = Field("Dozor", description="Sender name passed to the SMS gateway")
     # Support desk (docs/support.md): attachment size, spam limits of the public request forms.
     support_max_file_bytes: int = Field(10 * 1024 * 1024, description="Largest support attachment")

@@ -21,8 +21,7 @@ from portal.billing.payments import submit
 from portal.cabinet.contracts import emails_of, phones_of
 from portal.cabinet.errors import FieldError
 from portal.models import Autopay, Contract, ContractBilling, Payment, utcnow
-from portal.sms.gateways import gateway_for
-from portal.sms.outbox import send_message
+from portal.notify import outbox
 
 log = logging.getLogger(__name__)
 
@@ -172,9 +171,13 @@ def note_outcome(db: Session, contract_id: int, settings) -> None:
         text += f" После {row.failures} неудачных попыток автоплатёж отключён; пополните баланс в кабинете."
     else:
         text += " Попробуем снова завтра; проверьте карту или пополните баланс в кабинете."
-    sms = gateway_for(settings)
+    # Every bound phone and e-mail, whatever the subscriptions say: money is at stake (the notification centre's
+    # one outbox delivers them; docs/notify.md).
     for phone in phones_of(db, contract_id):
-        send_message(db, sms, phone.phone, text, purpose="autopay")
+        outbox.enqueue(db, "sms", phone.phone, text, category="billing", contract_id=contract_id, urgent=True)
     for email in emails_of(db, contract_id):
-        send_message(db, sms, email.email, text, purpose="autopay", channel="email")
+        outbox.enqueue(
+            db, "email", email.email, text, subject="Дозор: автоплатёж", category="billing", contract_id=contract_id,
+            urgent=True,
+        )  # fmt: skip
     db.flush()

@@ -13,8 +13,7 @@ from portal.cabinet.contacts_format import normalize_email, normalize_phone
 from portal.cabinet.contracts import emails_of, phones_of
 from portal.cabinet.errors import FieldError
 from portal.models import ContactConfirmation, ContractEmail, ContractPhone, utcnow
-from portal.sms.gateways import SmsGateway
-from portal.sms.outbox import send_message
+from portal.notify import codes
 
 CODE_TTL = timedelta(minutes=10)
 ATTEMPTS = 3
@@ -26,9 +25,10 @@ def _hash(confirmation_salt: str, code: str) -> str:
 
 
 def request_contact(
-    db: Session, contract_id: int, kind: str, raw: str, gateway: SmsGateway, now: datetime | None = None
+    db: Session, contract_id: int, kind: str, raw: str, now: datetime | None = None
 ) -> ContactConfirmation:
-    """Send a code to the new phone (SMS) or e-mail (outbox) and keep the pending change."""
+    """Send a code to the new phone (SMS) or e-mail through the notification centre's outbox and keep the
+    pending change."""
     now = now or utcnow()
     if kind == "phone":
         value = normalize_phone(raw, "phone")
@@ -61,7 +61,7 @@ def request_contact(
     db.flush()
     text = f"Дозор: код подтверждения {code}. Действует 10 минут."
     channel = "sms" if kind == "phone" else "email"
-    send_message(db, gateway, value, text, purpose="contact", channel=channel, secret=code)
+    codes.send_code(db, channel, value, text, code, purpose="contact", contract_id=contract_id)
     return row
 
 

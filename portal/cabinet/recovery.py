@@ -21,8 +21,7 @@ from portal.cabinet.contacts_format import mask_phone
 from portal.cabinet.contracts import find_contract, phones_of, set_password
 from portal.cabinet.errors import FieldError
 from portal.models import Contract, ContractPhone, RecoveryRequest, utcnow
-from portal.sms.gateways import SmsGateway
-from portal.sms.outbox import send_message
+from portal.notify import codes
 
 CODE_TTL = timedelta(minutes=5)
 CODE_ATTEMPTS = 3
@@ -99,7 +98,6 @@ def send_code(
     db: Session,
     req: RecoveryRequest,
     phone_id: int | None,
-    gateway: SmsGateway,
     now: datetime | None = None,
     purpose: str = "recovery",
 ) -> None:
@@ -122,7 +120,7 @@ def send_code(
     req.attempts, req.sends, req.last_sent_at = 0, req.sends + 1, now
     number = db.scalar(select(Contract.number).where(Contract.id == req.contract_id))
     text = TEXTS[purpose].format(code=code, number=number)
-    send_message(db, gateway, phone.phone, text, purpose=purpose, secret=code)
+    codes.send_code(db, "sms", phone.phone, text, code, purpose=purpose, contract_id=req.contract_id)
     db.flush()
 
 

@@ -14,14 +14,13 @@ from portal.cabinet.errors import FieldError
 from portal.cabinet.login import Opened, open_login
 from portal.config import PortalSettings
 from portal.models import Contract, utcnow
-from portal.sms.gateways import SmsGateway
 
 
-def send_step_up_code(db: Session, contract_id: int, phone_id: int, gateway: SmsGateway, ip: str) -> str:
+def send_step_up_code(db: Session, contract_id: int, phone_id: int, ip: str) -> str:
     """A code to one of the contract's bound phones; returns the flow token the browser keeps."""
     contract = db.get(Contract, contract_id)
     token, req = recovery.start(db, contract.number if contract else "", ip=ip)
-    recovery.send_code(db, req, phone_id, gateway, purpose="step_up")
+    recovery.send_code(db, req, phone_id, purpose="step_up")
     return token
 
 

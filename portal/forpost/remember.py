@@ -1,12 +1,15 @@
 """Remember: recovery by e-mail. Passwords are stored hashed, so the letter reminds the login (contract
-number) and links the cabinet's password recovery; it goes through the cabinet's outbox like every letter."""
+number) and links the cabinet's password recovery; it goes out through the notification centre's one outbox
+(SMTP when configured) like every letter."""
 
 from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from portal.models import Contract, ContractEmail, OutboxMessage, utcnow
+from portal.models import Contract, ContractEmail, utcnow
+from portal.models.notify import NotifyMessage
+from portal.notify import outbox
 
 PURPOSE = "forpost_remember"
 RESEND_AFTER = timedelta(minutes=5)
@@ -26,15 +29,15 @@ def remember(db: Session, email: str, public_url: str) -> bool:
     if not numbers:
         return False
     recent = db.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.recipient == email,
-            OutboxMessage.purpose == PURPOSE,
-            OutboxMessage.created_at > utcnow() - RESEND_AFTER,
+        select(NotifyMessage.id).where(
+            NotifyMessage.recipient == email,
+            NotifyMessage.category == PURPOSE,
+            NotifyMessage.created_at > utcnow() - RESEND_AFTER,
         )
     )
     if recent is not None:
         return True  # already on its way; do not flood the mailbox
     logins = ", ".join(numbers)
     text = f"Ваш логин (номер договора) в Дозоре: {logins}.\nВосстановить пароль: {public_url.rstrip('/')}/recover"
-    db.add(OutboxMessage(channel="email", recipient=email, text=text, purpose=PURPOSE))
+    outbox.enqueue(db, "email", email, text, subject="Дозор: ваш логин", category=PURPOSE, urgent=True)
     return True

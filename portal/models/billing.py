@@ -62,7 +62,10 @@ class LedgerEntry(Base):
     __table_args__ = (Index("ix_ledger_entries_contract_at", "contract_id", "at"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contracts.id", ondelete="CASCADE"))
+    # No foreign key (migration 0019_gaps): its per-row check was a third of the daily accrual, and every write
+    # already holds the contract's billing row (which references the contract) locked; money entries also must
+    # not be cascaded away with a contract.
+    contract_id: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(20))  # one of LEDGER_KINDS
     amount_kopecks: Mapped[int] = mapped_column(BigInteger)

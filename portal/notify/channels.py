@@ -6,6 +6,7 @@ Permanent (give up now; `drop_token` for a push token the provider says is dead)
 
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
@@ -34,13 +35,19 @@ class LocalOutbox:
 
 
 class SmtpChannel:
-    """Plain SMTP with optional STARTTLS and login; `List-Unsubscribe` + `List-Unsubscribe-Post` (RFC 8058)."""
+    """Plain SMTP with optional STARTTLS and login; `List-Unsubscribe` + `List-Unsubscribe-Post` (RFC 8058).
+
+    One connection is kept and reused for message after message (a new TCP + EHLO + STARTTLS + AUTH per message
+    was the channel's main cost); the worker closes it after each pass. A kept connection the server dropped
+    (idle timeout, restart) is reopened once for the message at hand; a fresh one that fails is Transient."""
 
     name = "smtp"
 
     def __init__(self, host: str, port: int, sender: str, user: str = "", password: str = "", starttls: bool = False):
         self.host, self.port, self.sender = host, port, sender
         self.user, self.password, self.starttls = user, password, starttls
+        self._smtp: smtplib.SMTP | None = None
+        self._lock = threading.Lock()  # one conversation at a time on the kept connection
 
     def build(self, message: NotifyMessage, unsubscribe: str = "") -> EmailMessage:
         mail = EmailMessage()
@@ -53,26 +60,58 @@ class SmtpChannel:
         mail.set_content(message.body or message.text)
         return mail
 
+    def _connect(self) -> smtplib.SMTP:
+        smtp = smtplib.SMTP(self.host, self.port, timeout=15)
+        try:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.user:
+                smtp.login(self.user, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop(polite=True)
+
+    def _drop(self, polite: bool = False) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit() if polite else smtp.close()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
+
     def send(self, message: NotifyMessage, unsubscribe: str = "") -> str:
         mail = self.build(message, unsubscribe)
-        try:
-            with smtplib.SMTP(self.host, self.port, timeout=15) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.user:
-                    smtp.login(self.user, self.password)
-                refused = smtp.send_message(mail)
-        except smtplib.SMTPRecipientsRefused as exc:
-            code, reason = next(iter(exc.recipients.values()))
-            raise Permanent(f"SMTP {code}: {_text(reason)}") from exc
-        except smtplib.SMTPResponseException as exc:
-            text = f"SMTP {exc.smtp_code}: {_text(exc.smtp_error)}"
-            raise (Permanent(text) if 500 <= exc.smtp_code < 600 else Transient(text)) from exc
-        except (OSError, smtplib.SMTPException) as exc:
-            raise Transient(f"SMTP unreachable: {exc}") from exc
+        with self._lock:
+            try:
+                refused = self._send(mail)
+            except smtplib.SMTPRecipientsRefused as exc:
+                code, reason = next(iter(exc.recipients.values()))
+                raise Permanent(f"SMTP {code}: {_text(reason)}") from exc
+            except smtplib.SMTPResponseException as exc:
+                self._drop()  # the conversation may be in any state now
+                text = f"SMTP {exc.smtp_code}: {_text(exc.smtp_error)}"
+                raise (Permanent(text) if 500 <= exc.smtp_code < 600 else Transient(text)) from exc
+            except (OSError, smtplib.SMTPException) as exc:
+                self._drop()
+                raise Transient(f"SMTP unreachable: {exc}") from exc
         if refused:
             raise Permanent(f"SMTP refused: {refused}")
         return str(mail["Message-ID"])
+
+    def _send(self, mail: EmailMessage) -> dict:
+        if self._smtp is not None:
+            try:
+                return self._smtp.send_message(mail)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                self._drop()  # the kept connection had gone stale: one fresh try below
+        self._smtp = self._connect()
+        return self._smtp.send_message(mail)
 
 
 class SmsRuChannel:

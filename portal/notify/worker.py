@@ -11,10 +11,11 @@ import asyncio
 import json
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, select, update
 
 from portal.models import utcnow
 from portal.models.forpost import PushToken
@@ -34,6 +35,8 @@ class WorkerConfig:
     backoff: timedelta = timedelta(seconds=30)  # 30 s, 1 min, 2 min, … capped at backoff_cap
     backoff_cap: timedelta = timedelta(hours=1)
     per_minute: dict[str, int] = field(default_factory=lambda: {"email": 600, "sms": 60, "push": 3000})
+    record_every: int = 50  # outcomes committed together
+    push_concurrency: int = 8  # push requests in flight at once
 
 
 class Worker:
@@ -96,7 +99,8 @@ class Worker:
             s.expunge_all()
         return claim_id, rows
 
-    def deliver(self, claim_id: str, message: NotifyMessage, now: datetime) -> str:
+    def outcome(self, message: NotifyMessage, now: datetime) -> tuple[dict, bool]:
+        """Hand one message to its channel: the row's new values, and whether its push token is dead."""
         channel = self.channels.get(message.channel) or LocalOutbox()
         values: dict = {"claimed_by": "", "lease_until": None}
         drop_token = False
@@ -105,7 +109,9 @@ class Worker:
                 reference = channel.send(message, json.loads(message.data or "{}").get("unsubscribe", ""))
             else:
                 reference = channel.send(message)
-            values |= {"status": "sent", "reference": reference[:200], "sent_at": utcnow(), "error": "", "body": None}
+            values |= {"status": "sent", "reference": reference[:200], "sent_at": utcnow(), "error": ""}
+            if not isinstance(channel, LocalOutbox):  # a provider has it; with no provider the outbox is the
+                values["body"] = None  # delivery, and a code's text waits there until codes.purge_codes
         except Permanent as exc:
             values |= {"status": "failed", "error": str(exc)[:500], "body": None}
             drop_token = exc.drop_token
@@ -119,26 +125,83 @@ class Worker:
         except Exception as exc:  # a bug in a channel must not kill the worker nor leave the row leased forever
             log.exception("channel %s crashed", message.channel)
             values |= {"status": "failed", "error": f"internal: {type(exc).__name__}"}
+        return values, drop_token
+
+    def record(self, claim_id: str, results: list[tuple[NotifyMessage, dict, bool]]) -> None:
+        """Write outcomes in one transaction, each `WHERE claimed_by = me` (a worker whose lease ran out and
+        was re-claimed by another cannot overwrite that worker's result)."""
+        if not results:
+            return
+        # One executemany per shape of outcome (sent / failed / queued again) instead of a statement per row.
+        groups: dict[tuple[str, ...], list[dict]] = {}
+        for message, values, _ in results:
+            groups.setdefault(tuple(sorted(values)), []).append({"_id": message.id, **values})
+        table = NotifyMessage.__table__
+        assert isinstance(table, Table)
+        dead = [m.push_token_id for m, _, drop in results if drop and m.push_token_id]
         with self.db.session() as s:
-            s.execute(
-                update(NotifyMessage)
-                .where(and_(NotifyMessage.id == message.id, NotifyMessage.claimed_by == claim_id))
-                .values(attempts=NotifyMessage.attempts + 1, **values)
-            )
-            if drop_token and message.push_token_id:
-                s.execute(delete(PushToken).where(PushToken.id == message.push_token_id))
+            connection = s.connection()
+            for keys, rows in groups.items():
+                statement = (
+                    update(table)
+                    .where(and_(table.c.id == bindparam("_id"), table.c.claimed_by == claim_id))
+                    .values(attempts=table.c.attempts + 1, **{k: bindparam(k) for k in keys})
+                )
+                connection.execute(statement, rows)
+            if dead:
+                s.execute(delete(PushToken).where(PushToken.id.in_(dead)))
+
+    def deliver(self, claim_id: str, message: NotifyMessage, now: datetime) -> str:
+        values, drop_token = self.outcome(message, now)
+        self.record(claim_id, [(message, values, drop_token)])
         return values["status"]
+
+    def _send_batch(self, channel: str, claim_id: str, rows: list[NotifyMessage], now: datetime) -> list[str]:
+        """Send a claimed batch and record it in chunks of `record_every` (one commit each instead of one per
+        message: a worker dying mid-chunk re-sends at most that chunk once its lease runs out). Push goes out
+        `push_concurrency` at a time over the clients' kept connections (FCM v1 has no batch call any more;
+        APNs multiplexes streams over one HTTP/2 connection); e-mail and SMS one after another on one
+        connection."""
+        statuses: list[str] = []
+        step = max(1, self.config.record_every)
+        pool = ThreadPoolExecutor(self.config.push_concurrency) if channel == "push" and len(rows) > 1 else None
+        try:
+            for start in range(0, len(rows), step):
+                chunk = rows[start : start + step]
+                if pool is not None:
+                    outcomes = list(pool.map(lambda m: self.outcome(m, now), chunk))
+                else:
+                    outcomes = [self.outcome(m, now) for m in chunk]
+                self.record(claim_id, [(m, v, d) for m, (v, d) in zip(chunk, outcomes, strict=True)])
+                statuses += [v["status"] for v, _ in outcomes]
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        return statuses
+
+    def close(self) -> None:
+        """Close kept provider connections (SMTP) at the end of a pass; the next pass opens them again."""
+        for channel in self.channels.values():
+            closer = getattr(channel, "close", None)
+            if closer is not None:
+                try:
+                    closer()
+                except Exception:  # closing a dead connection must not fail the pass
+                    log.debug("closing %s failed", channel, exc_info=True)
 
     def run_once(self, now: datetime | None = None) -> dict[str, int]:
         """One pass over every channel; returns how many rows ended in each status."""
         now = now or utcnow()
         totals: dict[str, int] = {}
         self.release_expired(now)
-        for channel in ("push", "sms", "email"):
-            claim_id, rows = self.claim(channel, now)
-            for message in rows:
-                status = self.deliver(claim_id, message, now)
-                totals[status] = totals.get(status, 0) + 1
+        try:
+            for channel in ("push", "sms", "email"):
+                claim_id, rows = self.claim(channel, now)
+                for status in self._send_batch(channel, claim_id, rows, now):
+                    totals[status] = totals.get(status, 0) + 1
+        finally:
+            if totals:
+                self.close()
         return totals
 
     def drain(self, now: datetime | None = None, rounds: int = 1000) -> dict[str, int]:
@@ -193,6 +256,7 @@ def worker_config(settings) -> WorkerConfig:
 
 
 def _fan_out_and_deliver(services, worker: Worker) -> None:
+    from portal.notify.codes import purge_codes
     from portal.notify.events import sweep_offline
     from portal.notify.notices import fan_out_due
     from portal.notify.outbox import Policy
@@ -200,6 +264,7 @@ def _fan_out_and_deliver(services, worker: Worker) -> None:
     settings = services.settings
     with services.db.session() as s:
         fan_out_due(s, Policy.from_settings(settings), settings.public_url)
+        purge_codes(s)
         sweep_offline(s, Policy.from_settings(settings), settings.notify_camera_offline_minutes)
     worker.run_once()
 

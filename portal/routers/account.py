@@ -13,10 +13,9 @@ from portal.cabinet import contacts
 from portal.cabinet.contracts import contract_tz, emails_of, phones_of
 from portal.cabinet.errors import FieldError
 from portal.cabinet.my_sessions import KIND_NAMES, active_sessions, revoke_own
-from portal.deps import DB, services
+from portal.deps import DB
 from portal.models import ContactConfirmation
 from portal.params import RowId
-from portal.sms.gateways import gateway_for
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PagePasswordSubscriber, PageSubscriber
 from portal.web.templating import render
@@ -57,7 +56,7 @@ def contact_add(
     value: Annotated[str, Form()] = "",
 ) -> Response:
     try:
-        pending = contacts.request_contact(db, who.contract_id, kind, value, gateway_for(services(request).settings))
+        pending = contacts.request_contact(db, who.contract_id, kind, value)
     except FieldError as exc:
         return _contacts_page(request, db, who.contract_id, 400, error=_error(exc))
     where = "по SMS на номер" if kind == "phone" else "письмом на адрес"

@@ -21,7 +21,6 @@ from portal.cabinet.step_up import confirm_step_up_code, send_step_up_code
 from portal.deps import DB, AnyPrincipal, optional_principal, services
 from portal.models import RecoveryRequest
 from portal.params import small_int
-from portal.sms.gateways import gateway_for
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageSubscriber, safe_next
 from portal.web.templating import render
@@ -211,10 +210,9 @@ def step_up_sms(
     next: Annotated[str, Form()] = "",
 ) -> Response:
     target = safe_next(next, "/account/contacts")
-    gateway = gateway_for(services(request).settings)
     try:
         phone_id = int(phone) if phone.isdigit() else -1
-        token = send_step_up_code(db, who.contract_id, phone_id, gateway, client_ip(request))
+        token = send_step_up_code(db, who.contract_id, phone_id, client_ip(request))
     except FieldError as exc:
         return _step_up_page(request, db, who, target, 400, error=f"Телефон: {exc.reason}")
     masked = dict((p.id, mask_phone(p.phone)) for p in phones_of(db, who.contract_id)).get(phone_id, "")
@@ -304,7 +302,7 @@ def recover_phone(request: Request, db: DB, phone: Annotated[str, Form()] = "") 
         return _restart(request)
     choice = small_int(phone)
     try:
-        recovery.send_code(db, req, -1 if choice is None else choice, gateway_for(services(request).settings))
+        recovery.send_code(db, req, -1 if choice is None else choice)
     except FieldError as exc:
         phones = recovery.masked_phones(db, req)
         return render(request, "recover/phone.html", 400, error=f"Телефон: {exc.reason}", phones=phones)
@@ -342,7 +340,7 @@ def recover_resend(request: Request, db: DB) -> Response:
     if req is None:
         return _restart(request)
     try:
-        recovery.send_code(db, req, None, gateway_for(services(request).settings))
+        recovery.send_code(db, req, None)
     except FieldError as exc:
         return _code_page(request, db, req, 429, error=exc.reason[:1].upper() + exc.reason[1:])
     return _code_page(request, db, req, notice="Новый код отправлен")

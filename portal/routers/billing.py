@@ -6,16 +6,16 @@ Online payments (POST /api/v1/billing/payments) and auto-payment live in the pay
 
 from datetime import date
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, BackgroundTasks, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from portal.billing import account, offers, promised, tariffs
+from portal.billing import account, offers, promised, retention, tariffs
 from portal.billing.gate import ServiceSuspended
 from portal.billing.money import format_roubles
 from portal.billing.periods import parse_period
 from portal.cabinet.errors import FieldError
-from portal.deps import DB, Subscriber
+from portal.deps import DB, Subscriber, services
 from portal.models import Contract, Tariff, utcnow
 from portal.params import RowId
 
@@ -136,12 +136,14 @@ def list_tariffs(who: Subscriber, db: DB) -> list[TariffOut]:
 
 
 @router.post("/tariff", response_model=SwitchOut)
-def switch_tariff(body: SwitchIn, who: Subscriber, db: DB) -> SwitchOut:
+def switch_tariff(request: Request, body: SwitchIn, who: Subscriber, db: DB, background: BackgroundTasks) -> SwitchOut:
     """Switch from the next day (or month, per the operator). Unknown or closed tariff -> 422 naming tariff_id."""
     try:
         result = tariffs.request_switch(db, who.contract_id, body.tariff_id, utcnow())
     except FieldError as exc:
         raise unprocessable(exc) from None
+    # A deeper pending tariff is kept from now on: the cameras and their boxes are told after the commit.
+    background.add_task(retention.refresh_and_tell, services(request))
     return SwitchOut(tariff=tariff_out(result.tariff), effective_from=result.effective, warning=result.warning)
 
 

@@ -31,7 +31,6 @@ from portal.deps import DB, optional_principal, services
 from portal.deps import Operator as ApiOperator
 from portal.models import Address, Contract, IpBinding
 from portal.params import RowId, small_int
-from portal.sms.outbox import recent_messages
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageOperator, safe_next
 from portal.web.templating import local_time, render
@@ -331,14 +330,9 @@ async def ip_bindings_import(request: Request, _who: PageOperator, _csrf: Annota
 
 
 @router.get("/sms")
-def sms_page(request: Request, _who: PageOperator, db: DB, recipient: str = "") -> Response:
-    return render(
-        request,
-        "operator/sms.html",
-        active="sms",
-        messages=recent_messages(db, recipient=recipient),
-        recipient=recipient,
-    )
+def sms_page(_who: PageOperator) -> Response:
+    """The old SMS outbox page: every message is in the notification centre's one outbox now."""
+    return RedirectResponse("/operator/notify/outbox", status_code=303)
 
 
 # ---- JSON API for the ISP's address management: IP bindings ------------------------------------------

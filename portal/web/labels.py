@@ -4,6 +4,8 @@ The stored values stay English (they are wire and database values); pages show t
 filter: ``{{ camera.state|ru("camera") }}``. An unknown value is shown as it is rather than hidden.
 """
 
+from portal.notify.categories import CATEGORIES
+
 LABELS: dict[str, dict[str, str]] = {
     "camera": {
         "recording": "идёт запись",
@@ -15,10 +17,14 @@ LABELS: dict[str, dict[str, str]] = {
         "disabled": "отключена",
     },
     "device": {"online": "в сети", "offline": "не в сети", "unknown": "нет данных"},
-    "channel": {"sms": "SMS", "email": "письмо"},
-    "outbox_status": {"outbox": "в очереди (без шлюза)", "sent": "отправлено", "failed": "ошибка отправки"},
-    "purpose": {
+    "channel": {"sms": "SMS", "email": "письмо", "push": "push"},
+    # The notification centre's one outbox (portal/notify): a row's status, and its category, which for the
+    # messages outside the subscription categories says what they are for.
+    "notify_status": {"queued": "в очереди", "sending": "отправляется", "sent": "отправлено", "failed": "ошибка"},
+    "category": {
+        **CATEGORIES,
         "recovery": "восстановление пароля",
+        "step_up": "подтверждение входа",
         "contact": "подтверждение контакта",
         "forpost_remember": "напоминание логина (приложение)",
     },

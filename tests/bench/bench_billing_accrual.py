@@ -1,11 +1,12 @@
 """Benchmark: one day's accrual for 100,000 contracts on PostgreSQL, against a bare ``INSERT … SELECT`` of the
 same rows (same day shares, same columns, into a copy of the ledger table with the same indexes) in the same run.
 
-The accrual does more than the bare insert: it claims the accounts (FOR UPDATE SKIP LOCKED, in batches), applies
-pending tariffs and discounts, guards every entry with its unique idempotency key and moves each account's
-balance and charged-through day. Target: at most 3x the bare insert. Rounds alternate (bare, accrual) on
-successive days; medians. Prints one JSON document.
-Run: .venv/bin/python -m pytest -q -p no:cacheprovider -s tests/bench/bench_billing_accrual.py
+The accrual does more than the bare insert: it takes ranges of accounts under advisory locks, applies pending
+tariffs and discounts, guards every entry with its unique idempotency key and moves each account's balance and
+charged-through day (one UPDATE ... RETURNING -> INSERT ... ON CONFLICT statement per range, docs/billing.md).
+Target: at most 3x the bare insert. Rounds alternate (bare, accrual) on successive days; medians; one JSON document.
+Run: .venv/bin/python -m pytest -q -s -p no:cacheprovider -o python_files='bench_*.py' \
+         tests/bench/bench_billing_accrual.py
 """
 
 import json
@@ -110,7 +111,7 @@ def test_bench_billing_accrual(pg_url: str) -> None:
                 "benchmark": "billing_accrual_one_day",
                 "contracts": CONTRACTS,
                 "rounds": ROUNDS,
-                "batch": accrual.BATCH,
+                "range_of_contract_ids": accrual.BATCH,
                 "bare_insert_select_s": [round(t, 3) for t in bare],
                 "accrual_s": [round(t, 3) for t in accrued],
                 "bare_insert_select_median_s": round(statistics.median(bare), 3),

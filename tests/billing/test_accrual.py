@@ -152,3 +152,57 @@ def test_accrual_sqlite_catches_up_and_switches_tariff(tmp_path) -> None:
         assert last.service_date == date(2026, 12, 4)
         assert last.amount_kopecks == -accrual.day_share(15000, date(2026, 12, 4))
         assert "T15000" in last.description
+
+
+def test_postgres_set_based_switch_discount_and_an_existing_entry(pg_url: str) -> None:
+    """The set-based statement applies a pending switch and a discount like the row path; a contract-day whose
+    entry already exists (account and ledger disagree) is not charged again: the range is redone row by row."""
+    db = Database(pg_url)
+    migrate.upgrade(db)
+    start = date(2026, 11, 29)
+    world = _world(db, 6, start)
+    with db.session() as s:
+        by_price = {t.monthly_price_kopecks: t.id for t in s.scalars(select(Tariff))}
+        paying = [c for c, (_, t) in world.items() if t in (by_price[29999], by_price[15000])]
+        switcher, discounted, collided = paying[:3]
+        s.get(ContractBilling, switcher).pending_tariff_id = by_price[31]
+        s.get(ContractBilling, switcher).pending_from = date(2026, 11, 30)
+        account = s.get(ContractBilling, discounted)
+        account.discount_percent, account.discount_until = 50, date(2026, 11, 30)
+        account.discount_tariff_id = account.tariff_id
+        # An accrual entry for Nov 30 posted while the account still says "charged through Nov 29".
+        ledger.post(
+            s, collided, "accrual", -1, key=accrual.accrual_key(collided, date(2026, 11, 30)), description="x",
+            service_date=date(2026, 11, 30),
+        )  # fmt: skip
+    now = datetime.combine(date(2026, 12, 1), time(12, 0), tzinfo=UTC)
+    accrual.run(db, now)
+    accrual.run(db, now)
+    with db.session() as s:
+        prices = {t.id: t.monthly_price_kopecks for t in s.scalars(select(Tariff))}
+
+        def charges(cid: int) -> dict[date, int]:
+            rows = s.execute(
+                select(LedgerEntry.service_date, LedgerEntry.amount_kopecks).where(
+                    LedgerEntry.contract_id == cid, LedgerEntry.kind == "accrual"
+                )
+            )
+            return {d: -a for d, a in rows if d is not None}
+
+        switched = s.get(ContractBilling, switcher)
+        assert switched.tariff_id == by_price[31] and switched.pending_tariff_id is None
+        assert charges(switcher)[date(2026, 11, 30)] == accrual.day_share(31, date(2026, 11, 30))
+        base = prices[world[discounted][1]]
+        assert charges(discounted)[date(2026, 11, 30)] == accrual.day_share(base // 2, date(2026, 11, 30))
+        assert charges(discounted)[date(2026, 12, 1)] == accrual.day_share(base, date(2026, 12, 1))  # discount over
+        entries = s.scalars(
+            select(LedgerEntry).where(
+                LedgerEntry.contract_id == collided, LedgerEntry.service_date == date(2026, 11, 30)
+            )
+        ).all()
+        assert len(entries) == 1  # the existing entry stands; no second charge for that day
+        for cid in world:  # the cache equals the ledger everywhere, everyone charged through Dec 1
+            account = s.get(ContractBilling, cid)
+            assert ledger.balance(s, cid) == account.balance_kopecks
+            assert account.accrued_through == date(2026, 12, 1)
+    db.dispose()

@@ -109,7 +109,7 @@ SUCCESS: dict[tuple[str, str], int | dict[str, int]] = {
     ("POST", "/operator/addresses"): 400,
     ("GET", "/operator/ip-bindings"): 200,
     ("POST", "/operator/ip-bindings/import"): 200,
-    ("GET", "/operator/sms"): 200,
+    ("GET", "/operator/sms"): 303,  # moved to /operator/notify/outbox
     ("GET", "/operator/fleet"): 200,
     ("GET", "/api/v1/operator/ip-bindings"): 200,
     ("POST", "/api/v1/operator/ip-bindings"): 422,

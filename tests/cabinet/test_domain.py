@@ -2,8 +2,7 @@
 
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
@@ -13,10 +12,8 @@ from portal.cabinet import contacts
 from portal.cabinet.contracts import find_contract, phones_of
 from portal.cabinet.errors import FieldError
 from portal.cabinet.ip_bindings import contract_for_ip, import_csv, parse_network
-from portal.models import IpBinding, OutboxMessage
-from portal.sms.gateways import HttpSmsGateway, OutboxGateway
-from portal.sms.outbox import send_message
-from tests.fixtures.ports import free_port
+from portal.models import IpBinding
+from portal.models.notify import NotifyMessage
 
 
 def test_ip_binding_forms_and_lookup(portal) -> None:
@@ -66,36 +63,12 @@ class _Provider(BaseHTTPRequestHandler):
         pass
 
 
-def test_http_sms_gateway_against_a_local_provider(portal) -> None:
-    server = HTTPServer(("127.0.0.1", free_port()), _Provider)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    gateway = HttpSmsGateway(f"http://127.0.0.1:{server.server_port}/send", token="t0ken", sender="Dozor")
-    try:
-        with portal.db.session() as s:
-            ok = send_message(s, gateway, "+79051234567", "код 123456", purpose="test")
-            assert (ok.status, ok.error, ok.gateway) == ("sent", "ref m-77", "http")
-            _Provider.status = 503
-            failed = send_message(s, gateway, "+79051234567", "ещё", purpose="test")
-            assert failed.status == "failed" and "503" in failed.error
-            s.rollback()
-    finally:
-        server.shutdown()
-        server.server_close()
-    assert _Provider.received[0] == {
-        "auth": "Bearer t0ken",
-        "sender": "Dozor",
-        "to": "+79051234567",
-        "text": "код 123456",
-        "id": ok.id,
-    }
-
-
 def test_new_phone_is_bound_only_with_the_code_sent_to_it(portal) -> None:
     with portal.db.session() as s:
         contract = find_contract(s, portal.world.contract_c)
-        pending = contacts.request_contact(s, contract.id, "phone", "8 (913) 555-44-33", OutboxGateway())
+        pending = contacts.request_contact(s, contract.id, "phone", "8 (913) 555-44-33")
         assert pending.value == "+79135554433"
-        text = s.scalar(select(OutboxMessage.body).where(OutboxMessage.recipient == "+79135554433"))
+        text = s.scalar(select(NotifyMessage.body).where(NotifyMessage.recipient == "+79135554433"))
         code = re.search(r"\d{6}", text).group(0)
         assert "+79135554433" not in [p.phone for p in phones_of(s, contract.id)]
         with pytest.raises(FieldError, match="неверный код"):
@@ -105,9 +78,9 @@ def test_new_phone_is_bound_only_with_the_code_sent_to_it(portal) -> None:
         assert contacts.confirm_contact(s, contract.id, pending.id, code) == "+79135554433"
         assert "+79135554433" in [p.phone for p in phones_of(s, contract.id)]
         with pytest.raises(FieldError, match="уже привязан"):
-            contacts.request_contact(s, contract.id, "phone", "+79135554433", OutboxGateway())
+            contacts.request_contact(s, contract.id, "phone", "+79135554433")
         with pytest.raises(FieldError, match="name@example.ru"):
-            contacts.request_contact(s, contract.id, "email", "not-an-email", OutboxGateway())
+            contacts.request_contact(s, contract.id, "email", "not-an-email")
         s.rollback()
 
 

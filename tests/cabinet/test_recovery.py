@@ -13,15 +13,15 @@ from portal.cabinet import recovery
 from portal.cabinet.contracts import find_contract, phones_of
 from portal.cabinet.errors import FieldError
 from portal.cabinet.login import check_password_login
-from portal.models import OutboxMessage, RecoveryRequest, utcnow
-from portal.sms.gateways import OutboxGateway
+from portal.models import RecoveryRequest, utcnow
+from portal.models.notify import NotifyMessage
 from tests.cabinet.world import PASSWORD
 
 
 def last_code(portal, phone: str) -> str:
     with portal.db.session() as s:
         text = s.scalars(
-            select(OutboxMessage.body).where(OutboxMessage.recipient == phone).order_by(OutboxMessage.id.desc())
+            select(NotifyMessage.body).where(NotifyMessage.recipient == phone).order_by(NotifyMessage.id.desc())
         ).first()
     return re.search(r"\b(\d{6})\b", text).group(1)
 
@@ -92,14 +92,14 @@ def flow(portal):
     with portal.db.session() as s:
         _, req = recovery.start(s, portal.world.contract_a)
         phone = phones_of(s, req.contract_id)[0]
-        recovery.send_code(s, req, phone.id, OutboxGateway())
+        recovery.send_code(s, req, phone.id)
         yield s, req, last_code_in(s, phone.phone)
         s.rollback()  # leave the shared world as it was
 
 
 def last_code_in(s, phone: str) -> str:
     text = s.scalars(
-        select(OutboxMessage.body).where(OutboxMessage.recipient == phone).order_by(OutboxMessage.id.desc())
+        select(NotifyMessage.body).where(NotifyMessage.recipient == phone).order_by(NotifyMessage.id.desc())
     ).first()
     return re.search(r"\b(\d{6})\b", text).group(1)
 
@@ -144,21 +144,21 @@ def test_reused_code_is_refused(flow, portal) -> None:
 def test_phone_not_bound_to_the_contract_is_refused(flow, portal) -> None:
     s, req, _ = flow
     other = phones_of(s, find_contract(s, portal.world.contract_c).id)[0]
-    before = s.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc()))
+    before = s.scalar(select(NotifyMessage.id).order_by(NotifyMessage.id.desc()))
     with pytest.raises(FieldError, match="не привязан к договору"):
-        recovery.send_code(s, req, other.id, OutboxGateway(), now=utcnow() + timedelta(minutes=2))
-    assert s.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id.desc())) == before  # no SMS to a stranger
+        recovery.send_code(s, req, other.id, now=utcnow() + timedelta(minutes=2))
+    assert s.scalar(select(NotifyMessage.id).order_by(NotifyMessage.id.desc())) == before  # no SMS to a stranger
 
 
 def test_resend_limits(flow) -> None:
     s, req, _ = flow
     with pytest.raises(FieldError, match="новый код можно запросить через"):
-        recovery.send_code(s, req, None, OutboxGateway())
+        recovery.send_code(s, req, None)
     t = utcnow()
     for step in (1, 2):
-        recovery.send_code(s, req, None, OutboxGateway(), now=t + timedelta(minutes=step))
+        recovery.send_code(s, req, None, now=t + timedelta(minutes=step))
     with pytest.raises(FieldError, match="лимит SMS исчерпан"):
-        recovery.send_code(s, req, None, OutboxGateway(), now=t + timedelta(minutes=3))
+        recovery.send_code(s, req, None, now=t + timedelta(minutes=3))
     assert req.sends == recovery.SENDS_PER_FLOW
 
 

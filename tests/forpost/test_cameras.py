@@ -8,9 +8,10 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from portal.models import Favourite, OutboxMessage
+from portal.models import Favourite
 from portal.models.devices_state import DeviceEvent
 from portal.models.forpost import HomeMode, PushToken
+from portal.models.notify import NotifyMessage
 from tests.forpost.conftest import World
 
 
@@ -202,7 +203,7 @@ def test_remember_queues_a_letter(world: World) -> None:
     assert world.call("Remember", Email="not-an-email")["ErrorCode"] == 3
     assert world.call("Remember")["ErrorCode"] == 4
     with world.services.db.session() as db:
-        letters = db.scalars(select(OutboxMessage).where(OutboxMessage.channel == "email")).all()
+        letters = db.scalars(select(NotifyMessage).where(NotifyMessage.channel == "email")).all()
         assert [(m.recipient, "1001" in m.text) for m in letters] == [("ivanov@example.ru", True)]
 
 

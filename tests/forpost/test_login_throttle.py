@@ -7,7 +7,7 @@ import re
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
-from portal.models import OutboxMessage
+from portal.models.notify import NotifyMessage
 from tests.forpost.conftest import World
 
 
@@ -51,7 +51,7 @@ def test_unknown_contract_answers_like_a_wrong_password_and_costs_one_verify(wor
 def test_remember_letter_links_the_recover_page(world: World) -> None:
     assert world.call("Remember", Email="ivanov@example.ru") == {"Result": 1}
     with world.services.db.session() as db:
-        text = db.scalar(select(OutboxMessage.text).where(OutboxMessage.purpose == "forpost_remember"))
+        text = db.scalar(select(NotifyMessage.text).where(NotifyMessage.category == "forpost_remember"))
     link = re.search(r"(http://testserver/\S+)", text).group(1)
     assert link == "http://testserver/recover"
     assert world.client.get("/recover").status_code == 200

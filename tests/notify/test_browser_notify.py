@@ -66,4 +66,4 @@ def test_banner_feed_and_settings(browser: Browser, portal, shot) -> None:
     # The worker of the running portal delivered A's and C's messages into the local outbox; the console shows them.
     op.goto(f"{portal.url}/operator/notify/outbox")
     expect(op.locator("#outbox")).to_contain_text("a@mail.ru")
-    expect(op.locator("#outbox")).to_contain_text("sent")
+    expect(op.locator("#outbox")).to_contain_text("отправлено")  # the console speaks Russian (portal/web/labels.py)

@@ -189,6 +189,31 @@ def test_smtp_down_is_transient(tmp_path) -> None:
     app.state.services.db.dispose()
 
 
+def test_smtp_connection_is_kept_for_a_pass_and_reopened_when_dropped(tmp_path) -> None:
+    sink = SmtpSink().start()
+    app, _ = make_centre(tmp_path)
+    db = app.state.services.db
+    try:
+        with db.session() as s:
+            for i in range(4):
+                outbox.enqueue(s, "email", f"u{i}@mail.ru", "x", subject=f"s{i}")
+        channel = SmtpChannel("127.0.0.1", sink.port, "noreply@dozor.local")
+        assert Worker(db, {"email": channel}).run_once() == {"sent": 4}
+        assert len(sink.messages) == 4 and len(set(sink.peers)) == 1  # one connection for the whole pass
+        assert channel._smtp is None  # closed at the end of the pass
+        with db.session() as s:
+            one = s.scalars(select(NotifyMessage)).first()
+            s.expunge(one)
+        channel.send(one)
+        sink.stop()  # the server goes away under the kept connection, and comes back
+        sink = SmtpSink(port=sink.port).start()
+        assert channel.send(one).startswith("<")  # the stale connection is reopened for this message
+        assert len(sink.messages) == 1
+    finally:
+        sink.stop()
+        db.dispose()
+
+
 def test_push_with_a_wrong_key_is_refused_by_both_providers(tmp_path, servers) -> None:
     """The local servers really check the signatures: a key that is not the registered one is refused."""
     app, world = make_centre(tmp_path)

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from portal.billing import autopay, ledger
 from portal.billing.provider import gateway_of
 from portal.billing.testmode import TestModeGateway
-from portal.models import Autopay, OutboxMessage, Payment, utcnow
+from portal.models import Autopay, Payment, utcnow
+from portal.models.notify import NotifyMessage
 from tests.cabinet.world import PASSWORD
 from tests.fixtures.ports import wait_until
 
@@ -69,7 +70,7 @@ def test_declined_autopay_notifies_and_stops_after_the_limit_opt_out_forgets_the
     with portal.db.session() as s:
         row = s.get(Autopay, cid)
         assert not row.enabled and row.failures == 3 and "insufficient_funds" in row.last_error
-        texts = list(s.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "autopay")))
+        texts = list(s.scalars(select(NotifyMessage).where(NotifyMessage.category == "billing")))
         recipients = {m.recipient for m in texts}
         assert recipients == {portal.world.phone_a, portal.world.phone_a2, "a@mail.ru"}
         assert len(texts) == 9 and "автоплатёж отключён" in texts[-1].text

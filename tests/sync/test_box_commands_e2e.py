@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,8 @@ from sqlalchemy import func, select
 from portal.archive.timeline import timeline
 from portal.auth.passwords import hash_password
 from portal.auth.sessions import open_session
-from portal.models import Camera, Contract, Device, DeviceCommand, Operator
+from portal.billing import tariffs
+from portal.models import Camera, Contract, Device, DeviceCommand, Operator, Tariff
 from portal.models.archive import ArchiveGap, ArchiveSegment
 from portal.models.devices_state import DeviceEvent
 from portal.models.forpost import ControlledDevice, HomeMode
@@ -271,3 +272,37 @@ def test_a_door_call_while_the_box_is_away_expires_and_never_opens_later(world: 
     assert box_answer()["status"] == "expired" and box_answer()["ok"] is False
     assert f"request {request_id} expired" in box.log()
     assert box.log().count("relay door pulsed") == pulses_before, "the door opened after its deadline"
+
+
+def test_a_deeper_tariff_reaches_the_box_as_its_retention(world: tuple[Stack, BoxProcess, Path]) -> None:
+    """Billing → edge: the subscriber switches to a 30-day tariff over the JSON API; the portal keeps the camera
+    30 days and sends the box `config.set {"retention_days": 30}`; the box applies and persists it."""
+    stack, box, _ = world
+    with stack.db.session() as session:
+        contract = session.scalar(select(Contract).where(Contract.number == CONTRACT))
+        week = Tariff(name="Неделя", monthly_price_kopecks=15000, archive_days=7, description="")
+        month = Tariff(name="Месяц", monthly_price_kopecks=45000, archive_days=30, description="")
+        session.add_all([week, month])
+        session.flush()
+        tariffs.assign(session, contract.id, week.id, date.today())
+        month_id = month.id
+        token, _ = open_session(session, contract=contract, lifetime=timedelta(hours=1))
+    answer = httpx.post(
+        f"{stack.portal_url}/api/v1/billing/tariff",
+        json={"tariff_id": month_id},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200, answer.text
+
+    def told() -> DeviceCommand | None:
+        command = _last_command(stack, "config.set")
+        return command if command is not None and (command.args or {}).get("retention_days") == 30 else None
+
+    wait_until(lambda: told() is not None and told().result is not None, 60, message="config.set retention 30")
+    command = told()
+    assert command.result["result"]["retention_days"] == 30, command.result  # the box's answer: applied
+    with stack.db.session() as session:
+        assert session.get(Camera, HOME_CAM).retention_days == 30
+    state = json.loads((box.data_dir / "state.json").read_text())
+    assert {"key": "retention", "days": 30} in state["box"].values(), state["box"]  # persisted across restarts

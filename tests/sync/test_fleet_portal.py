@@ -16,8 +16,7 @@ from portal.fleet import state
 from portal.fleet.mosquitto_hash import mosquitto_verify
 from portal.fleet.provisioning import ProvisioningError, add_camera, claim_device, create_device
 from portal.models import Device, Operator, utcnow
-from portal.sms.gateways import OutboxGateway
-from portal.sms.outbox import send_message
+from portal.notify import codes
 from tests.fixtures.keys import TEST_SECRET_KEY
 
 
@@ -105,13 +104,13 @@ def test_stale_will_is_ignored_and_fleet_page_shows_the_box(app) -> None:
 def test_operator_outbox_shows_russian_labels(app) -> None:
     db = app.state.services.db
     with db.session() as session:
-        send_message(session, OutboxGateway(), "+79001234567", "Код: 123456", purpose="recovery")
+        codes.send_code(session, "sms", "+79001234567", "Код: 123456", "123456", purpose="recovery")
         operator = Operator(login="op2", password_hash="x")
         session.add(operator)
         session.flush()
         token, _ = open_session(session, operator=operator, lifetime=timedelta(hours=1))
     with TestClient(app) as client:
-        html = client.get("/operator/sms", headers={"Authorization": f"Bearer {token}"}).text
+        html = client.get("/operator/notify/outbox", headers={"Authorization": f"Bearer {token}"}).text
     row = html[html.index("+79001234567") :]
-    assert "восстановление пароля" in row and "в очереди (без шлюза)" in row
-    assert ">recovery<" not in row and ">outbox<" not in row and ">sms<" not in row
+    assert "восстановление пароля" in row and "в очереди" in row and "Код: ••••••" in row
+    assert ">recovery<" not in row and ">queued<" not in row
