@@ -9,6 +9,7 @@ from pathlib import Path
 import typer
 
 from dozor.errors import friendly_errors
+from dozor.sim.cli import register as register_sim_cli
 from portal.cabinet.cli import register as register_cabinet_cli
 from portal.fleet.cli import register as register_fleet_cli
 
@@ -19,6 +20,7 @@ app.add_typer(edge_app, name="edge")
 app.add_typer(portal_app, name="portal")
 register_cabinet_cli(portal_app)  # `dozor portal operator|contract add`
 register_fleet_cli(portal_app)  # `dozor portal device …`, `dozor portal mosquitto-config`
+register_sim_cli(app)  # `dozor sim provision|boxes`
 
 
 @edge_app.command("run")
