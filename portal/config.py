@@ -29,6 +29,9 @@ class PortalSettings(BaseSettings):
         ge=60,
         description="Seconds the broker keeps a portal worker's session (and its messages) while it is down",
     )
+    mqtt_adopt_seconds: float = Field(
+        10.0, gt=0, description="How often a worker looks for dead workers' sessions to drain (docs/scale.md)"
+    )
     box_mqtt_url: str = Field("", description="mqtt[s]://host:port as boxes reach the broker; empty = mqtt_url's")
     public_url: str = Field("http://127.0.0.1:8000", description="How subscribers and boxes reach the portal")
     secret_key: str = Field(

@@ -1,0 +1,73 @@
+"""The consumer's persistent sessions on PostgreSQL + Mosquitto, in-process: two workers split the shared
+subscription under stable slot client ids; with every worker stopped the broker keeps the events; a returning
+worker takes its old session back and drains the session of the worker that did not return. Each event once."""
+
+import time
+
+import paho.mqtt.client as mqtt
+from sqlalchemy import select
+
+from cloud_sync import mqtt_protocol, topics
+from cloud_sync.messages import Event
+from portal.fleet.broker_config import parse_mqtt_url
+from portal.fleet.consumer import FleetConsumer
+from portal.models import ConsumerSlot
+from tests.fixtures.ports import wait_until
+from tests.scale import checks
+
+
+def _box_client(stack, index: int) -> mqtt.Client:
+    creds = stack.boxes[index]
+    client = mqtt_protocol.new_client(creds.device_id, "5", persistent=False)
+    client.username_pw_set(creds.device_id, creds.mqtt_password)
+    client.connect(stack.broker.host, stack.broker.port)
+    client.loop_start()
+    return client
+
+
+def _publish_events(client: mqtt.Client, device_id: str, count: int) -> set[tuple[str, str]]:
+    sent = set()
+    for _ in range(count):
+        event = Event(type="button", data={"relay": "door"})
+        info = client.publish(topics.event(device_id, "button"), event.to_bytes(), qos=1)
+        info.wait_for_publish(10)
+        sent.add((device_id, event.id))
+    return sent
+
+
+def _worker(stack) -> FleetConsumer:
+    url = parse_mqtt_url(stack.env()["DOZOR_MQTT_URL"])
+    consumer = FleetConsumer(stack.db, url, session_expiry=600, adopt_interval=1.0).start()
+    assert consumer.subscribed.wait(20), "the broker acknowledged the worker's subscriptions"
+    return consumer
+
+
+def test_sessions_outlive_their_workers_and_dead_ones_are_drained(scale_stack) -> None:
+    stack = scale_stack(boxes=2, cameras=1)
+    a, b = _worker(stack), _worker(stack)
+    assert (a.client_id, b.client_id) == ("portal-0", "portal-1")
+    box = _box_client(stack, 0)
+    device = stack.boxes[0].device_id
+    try:
+        sent = _publish_events(box, device, 40)
+        wait_until(lambda: set(checks.event_counts(stack.db)) >= sent, 30, message="events while both run")
+        assert a.stats.received > 0 and b.stats.received > 0, "the shared subscription split the messages"
+        a.stop()
+        b.stop()
+        sent |= _publish_events(box, device, 40)  # every worker down: the broker keeps these in their sessions
+        time.sleep(1)
+        assert len(checks.event_counts(stack.db)) == 40
+        c = _worker(stack)  # takes slot 0 back; slot 1's worker never returns
+        try:
+            assert c.client_id == "portal-0"
+            wait_until(lambda: set(checks.event_counts(stack.db)) >= sent, 60, message="every event after the return")
+            wait_until(lambda: c.stats.adopted == 1, 30, message="slot 1's session drained")
+            counts = checks.event_counts(stack.db)
+            assert len(counts) == 80 and set(counts.values()) == {1}
+            with stack.db.session() as s:
+                assert list(s.scalars(select(ConsumerSlot.slot))) == [0]  # slot 1 ended at the broker, forgotten
+        finally:
+            c.stop()
+    finally:
+        box.loop_stop()
+        box.disconnect()
