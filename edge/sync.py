@@ -20,6 +20,7 @@ from cloud_sync.messages import CameraArgs, ConfigSetArgs, Event, RelayPulseArgs
 from cloud_sync.uploader import Uploader
 from edge import telemetry
 from edge.config import CameraConfig
+from edge.metrics_export import TextfileExporter
 
 if TYPE_CHECKING:
     from edge.box import Box
@@ -36,8 +37,11 @@ FORWARDED_EVENTS = ("camera_up", "camera_down", "gap", "tamper", "disk_full")
 class Sync:
     uploader: Uploader
     link: BoxLink
+    exporter: TextfileExporter | None = None
 
     def stop(self) -> None:
+        if self.exporter is not None:
+            self.exporter.stop()
         self.uploader.stop()
         self.link.stop()
 
@@ -93,9 +97,19 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
         telemetry=lambda: telemetry.sample(box, uploader.stats, rate.bps()),
     )
     box.add_listener(_listener(link, uploader))
+    export_rate = _Rate(uploader)  # its own window: the telemetry's rate() call must not reset it
+    exporter = TextfileExporter(
+        config.data_dir / "metrics",
+        config.device_id,
+        sample=lambda: telemetry.sample(box, uploader.stats, export_rate.bps()),
+        uploads=lambda: uploader.stats,
+        connected=link.connected.is_set,
+        interval=float(os.environ.get("DOZOR_EDGE_METRICS_SECONDS", "15")),
+    )
     uploader.start()
     link.start()
-    return Sync(uploader, link)
+    exporter.start()
+    return Sync(uploader, link, exporter)
 
 
 def _listener(link: BoxLink, uploader: Uploader):

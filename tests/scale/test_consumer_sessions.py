@@ -71,3 +71,22 @@ def test_sessions_outlive_their_workers_and_dead_ones_are_drained(scale_stack) -
     finally:
         box.loop_stop()
         box.disconnect()
+
+
+def test_grafana_dashboard_queries_only_metrics_that_exist() -> None:
+    """docs/grafana-dozor.json: importable JSON whose queries name metrics the portal or the box exports."""
+    import json
+    import re
+    from pathlib import Path
+
+    from portal import metrics
+
+    root = Path(__file__).resolve().parents[2]
+    dashboard = json.loads((root / "docs" / "grafana-dozor.json").read_text())
+    exported = {m._name for m in vars(metrics).values() if hasattr(m, "_name") and hasattr(m, "_type")}
+    box = set(re.findall(r'"(dozor_box_[a-z_]+)"', (root / "edge" / "metrics_export.py").read_text()))
+    for panel in dashboard["panels"]:
+        for target in panel["targets"]:
+            for name in re.findall(r"\b(dozor_[a-z_]+)", target["expr"]):
+                base = re.sub(r"_(bucket|total|count|sum)$", "", name)
+                assert base in exported or name in box, f"{panel['title']}: {name} is not exported"
