@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dozor.sim.boxes import SimOptions
@@ -61,6 +62,18 @@ def _lag(urls: list[str]) -> dict[str, float | int | None]:
     return {"samples": int(total), "within_1s": round(buckets.get(1.0, 0.0) / total, 4), "p99_s": p99 and round(p99, 3)}
 
 
+def _table_bytes_per_row(stack: ScaleStack) -> dict[str, dict[str, float]]:
+    """Rows and on-disk bytes per row (heap + indexes + TOAST) of the tables that grow with the fleet."""
+    out = {}
+    with stack.db.engine.connect() as conn:
+        for table in ("archive_segments", "device_events", "device_health"):
+            conn.exec_driver_sql(f"ANALYZE {table}")
+            rows = conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar() or 0
+            size = conn.exec_driver_sql(f"SELECT pg_total_relation_size('{table}')").scalar() or 0
+            out[table] = {"rows": rows, "bytes_per_row": round(size / rows, 1) if rows else 0}
+    return out
+
+
 def _run(stack: ScaleStack, processes: int, boxes: int, seconds: float, clip: Path) -> dict:
     portals = [stack.start_portal() for _ in range(processes)]
     pids = [p.process.pid for p in portals if p.process.pid]
@@ -75,12 +88,17 @@ def _run(stack: ScaleStack, processes: int, boxes: int, seconds: float, clip: Pa
         upload_lanes=24,
     )
     sim = Simulation(stack.boxes[:boxes], options, clip)
-    cpu_before, started = _cpu_seconds(pids), time.monotonic()
+    broker_pid = stack.broker.process.pid
+    assert broker_pid is not None
+    cpu_before, broker_before, started = _cpu_seconds(pids), _cpu_seconds([broker_pid]), time.monotonic()
     sim.start()
     time.sleep(seconds)
-    drained = sim.finish(drain_timeout=600)
+    drained = sim.finish(drain_timeout=float(os.environ.get("DOZOR_BENCH_DRAIN", "900")))
     elapsed = time.monotonic() - started
     cpu = _cpu_seconds(pids) - cpu_before
+    broker_cpu = _cpu_seconds([broker_pid]) - broker_before
+    c = sim.counters
+    box_messages = c.telemetry + c.events + c.connects  # status births; plus the wills/results, negligible
     indexed = checks.indexed_segments(stack.db)
     stored = checks.stored_segments(sim.boxes)
     published = checks.published_events(sim.boxes)
@@ -105,9 +123,18 @@ def _run(stack: ScaleStack, processes: int, boxes: int, seconds: float, clip: Pa
         "events_published": len(published),
         "events_stored_once": sum(1 for key in published if events[key] == 1),
         "telemetry_published": sim.counters.telemetry,
+        "broker": {
+            "connections": boxes + processes,
+            "box_messages": box_messages,
+            "box_messages_per_s": round(box_messages / seconds, 1),
+            "cpu_s": round(broker_cpu, 2),
+            "cpu_s_per_1000_messages": round(1000 * broker_cpu / max(1, box_messages), 3),
+        },
+        "database": _table_bytes_per_row(stack),
     }
 
 
+@pytest.mark.timeout(3600)
 def test_bench_scale(scale_stack, tmp_path) -> None:  # noqa: F811 - the fixture imported above
     boxes = int(os.environ.get("DOZOR_BENCH_BOXES", str(ISSUE_BOXES)))
     seconds = float(os.environ.get("DOZOR_BENCH_SECONDS", "60"))
