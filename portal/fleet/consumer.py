@@ -95,7 +95,13 @@ class FleetConsumer:
             self._leases.record(slot)
             self.client_id = self._leases.client_id(slot)
         self._session = BrokerSession(
-            self.broker, self.client_id, self._received, self.subscriptions, self.session_expiry, self._connected
+            self.broker,
+            self.client_id,
+            self._received,
+            self.subscriptions,
+            self.session_expiry,
+            on_connect=self._connected,
+            on_disconnect=self._disconnected,
         )
         self._threads = [threading.Thread(target=self._write_loop, name="fleet-writer", daemon=True)]
         if self._leases is not None and self.broker.protocol == "5":
@@ -150,6 +156,10 @@ class FleetConsumer:
             except Exception:
                 log.exception("on-connect hook failed")
         threading.Thread(target=self._mirror_subscribed, daemon=True).start()
+
+    def _disconnected(self) -> None:
+        self.connected.clear()
+        self.subscribed.clear()
 
     def _mirror_subscribed(self) -> None:
         session = self._session

@@ -43,6 +43,7 @@ class BrokerSession:
         subscriptions: list[str],
         session_expiry: int,
         on_connect: Callable[[], None] | None = None,
+        on_disconnect: Callable[[], None] | None = None,
     ) -> None:
         self.broker = broker
         self.client_id = client_id
@@ -50,6 +51,7 @@ class BrokerSession:
         self.session_expiry = session_expiry
         self._deliver = deliver
         self._on_connect_hook = on_connect
+        self._on_disconnect_hook = on_disconnect
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self.session_present: bool | None = None
@@ -144,6 +146,8 @@ class BrokerSession:
     def _on_disconnect(self, _c, _u, _f, reason_code, _p) -> None:
         self.connected.clear()
         self.subscribed.clear()
+        if self._on_disconnect_hook is not None:
+            self._on_disconnect_hook()
         if not self._stopping:
             log.warning("portal MQTT link lost (%s): %s", self.client_id, reason_code)
 

@@ -90,3 +90,43 @@ def test_grafana_dashboard_queries_only_metrics_that_exist() -> None:
             for name in re.findall(r"\b(dozor_[a-z_]+)", target["expr"]):
                 base = re.sub(r"_(bucket|total|count|sum)$", "", name)
                 assert base in exported or name in box, f"{panel['title']}: {name} is not exported"
+
+
+def _leases_take_distinct_slots_and_free_them_on_release(db) -> None:
+    from portal.fleet.slots import SlotLeases
+
+    first, second = SlotLeases(db), SlotLeases(db)
+    try:
+        assert (first.acquire_lowest(), second.acquire_lowest()) == (0, 1)
+        assert not second.try_acquire(0)  # held by the other "process"
+        first.record(0)
+        second.record(1)
+        first.close()  # a dead worker: its locks go with its connection / file handles
+        assert second.orphans() == [0]  # recorded, unheld: adopted by the survivor
+        second.forget(0)
+        second.release(0)
+        assert second.orphans() == []
+    finally:
+        first.close()
+        second.close()
+
+
+def test_slot_leases_on_sqlite(tmp_path) -> None:
+    from portal import migrate
+    from portal.db import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'portal.sqlite3'}")
+    migrate.upgrade(db)
+    _leases_take_distinct_slots_and_free_them_on_release(db)
+
+
+def test_slot_leases_on_postgresql(pg_url) -> None:
+    from portal import migrate
+    from portal.db import Database
+
+    db = Database(pg_url)
+    migrate.upgrade(db)
+    try:
+        _leases_take_distinct_slots_and_free_them_on_release(db)
+    finally:
+        db.dispose()
