@@ -56,6 +56,11 @@ MQTT_LAG = Histogram(
     ["kind"],
     buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30, 60, 300),
 )
+MQTT_COMMIT_DELAY = Histogram(
+    "dozor_mqtt_commit_delay_seconds",
+    "This worker's share of the lag: its receipt of an MQTT message to the commit that stored it",
+    buckets=(0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 5, 10, 30, 60, 300),
+)
 MQTT_APPLIED = Counter("dozor_mqtt_messages_applied", "MQTT messages that changed the database, by kind", ["kind"])
 MQTT_BATCH_SECONDS = Histogram(
     "dozor_mqtt_batch_seconds",

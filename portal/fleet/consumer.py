@@ -209,6 +209,7 @@ class FleetConsumer:
         for kind, sent_at in lags:
             metrics.MQTT_LAG.labels(kind).observe(max(0.0, (committed - sent_at).total_seconds()))
         for item in batch:
+            metrics.MQTT_COMMIT_DELAY.observe(max(0.0, (committed - item.received_at).total_seconds()))
             item.session.ack(item)
         return answered
 

@@ -36,13 +36,13 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def _lag(urls: list[str]) -> dict[str, float | int | None]:
+def _lag(urls: list[str], name: str = "dozor_mqtt_consumer_lag_seconds", kind: str | None = "telemetry") -> dict:
     buckets: dict[float, float] = {}
     for url in urls:
         text = httpx.get(f"{url}/metrics", timeout=30).text
         for family in text_string_to_metric_families(text):
             for s in family.samples:
-                if s.name == "dozor_mqtt_consumer_lag_seconds_bucket" and s.labels.get("kind") == "telemetry":
+                if s.name == f"{name}_bucket" and s.labels.get("kind") == kind:
                     le = float(s.labels["le"])
                     buckets[le] = buckets.get(le, 0.0) + s.value
     total = buckets.get(float("inf"), 0.0)
@@ -120,6 +120,8 @@ def _run(stack: ScaleStack, processes: int, boxes: int, seconds: float, clip: Pa
         "portal_cpu_s": round(cpu, 1),
         "portal_cpu_s_per_1000_segments": round(1000 * cpu / max(1, len(stored)), 2),
         "telemetry_lag": _lag([p.url for p in portals]),
+        # The consumer's own part of it (its receipt to commit, every kind): the rest is broker and box side.
+        "consumer_commit_delay": _lag([p.url for p in portals], "dozor_mqtt_commit_delay_seconds", None),
         "events_published": len(published),
         "events_stored_once": sum(1 for key in published if events[key] == 1),
         "telemetry_published": sim.counters.telemetry,
