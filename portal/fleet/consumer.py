@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from cloud_sync import topics
 from portal import metrics
 from portal.db import Database
+from portal.fleet import state
 from portal.fleet.broker_config import BrokerUrl
 from portal.fleet.handlers import Applied, Context, EventHook, Handler, default_handlers
 from portal.fleet.mqtt_session import BrokerSession, Received
@@ -244,8 +245,10 @@ class FleetConsumer:
     def _apply_batch(self, batch: list[Received]) -> tuple[list[str], list[tuple[str, datetime]]]:
         answered: list[str] = []
         lags: list[tuple[str, datetime]] = []
+        items = _latest_telemetry_only(batch)
         with self.db.session() as session:
-            for item in _latest_telemetry_only(batch):
+            state.preload(session, {p.device_id for p in map(topics.parse, (i.topic for i in items)) if p is not None})
+            for item in items:
                 applied = self._dispatch(session, item.topic, item.payload, item.received_at)
                 if applied is None:
                     continue
