@@ -79,7 +79,8 @@ class SimBox:
         self.counters = counters
         self.cameras = creds.cameras[: options.cameras]
         self.session = int(time.time() * 1000) % 2_000_000_000  # a new session counter for every run
-        self.events: list[str] = []  # ids of the events published
+        self.events: list[str] = []  # ids of the events the broker acknowledged (PUBACK)
+        self._unacked: dict[int, str] = {}  # packet id -> event id, until its PUBACK
         self.executed: dict[str, int] = {}  # request id -> times executed (exactly once is 1)
         self.stored: set[tuple[str, str, int]] = set()  # (camera, run, seq) the portal acknowledged
         self.origin = datetime.now(UTC).replace(microsecond=0)
@@ -99,6 +100,7 @@ class SimBox:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_publish = self._on_publish
         self.loop.add(client)
         return client
 
@@ -166,10 +168,19 @@ class SimBox:
 
     def publish_event(self) -> None:
         event = Event(type="button", data={"relay": "door", "simulated": True})
-        self.events.append(event.id)
-        self.client.publish(topics.event(self.device_id, "button"), event.to_bytes(), qos=1)
+        info = self.client.publish(topics.event(self.device_id, "button"), event.to_bytes(), qos=1)
+        self._unacked[info.mid] = event.id
         with self.counters.lock:
             self.counters.events += 1
+
+    def _on_publish(self, _c, _u, mid: int, _reason, _p) -> None:
+        event_id = self._unacked.pop(mid, None)
+        if event_id is not None:
+            self.events.append(event_id)
+
+    @property
+    def unacked_events(self) -> int:
+        return len(self._unacked)
 
     def close(self) -> None:
         self._closing = True

@@ -57,6 +57,7 @@ class SimRun:
                 "disconnects": c.disconnects,
                 "telemetry": c.telemetry,
                 "events": c.events,
+                "events_acknowledged": sum(len(b.events) for b in self.boxes),
                 "commands_executed": c.commands_executed,
                 "command_repeats": c.command_repeats,
             },
@@ -151,7 +152,9 @@ class Simulation:
         for lane in self.lanes:
             lane.stop_event.set()
             lane.jobs.put(None)
-        time.sleep(1.0)  # the last QoS 1 publishes get their PUBACK
+        settle = time.monotonic() + 30  # the last QoS 1 events get their PUBACK (a lost link: they stay unsent)
+        while time.monotonic() < settle and any(box.unacked_events for box in self.boxes):
+            time.sleep(0.2)
         self.loop.call_soon(self._close_boxes)
         time.sleep(0.5)
         self.loop.stop()

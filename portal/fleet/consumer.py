@@ -113,14 +113,31 @@ class FleetConsumer:
         log.info("portal MQTT consumer %s (persistent session, expiry %d s)", self.client_id, self.session_expiry)
         return self
 
-    def stop(self) -> None:
-        """Disconnect keeping the session: what boxes publish until a worker returns waits at the broker."""
+    def stop(self, end_session: bool = False) -> None:
+        """Disconnect keeping the session: what boxes publish until a worker returns waits at the broker.
+
+        ``end_session``: this worker leaves the share group for good (scaling down, a test's extra worker):
+        commit what was received, then end the session so the broker queues nothing more for it."""
+        session = self._session
+        if end_session and session is not None and session.connected.is_set():
+            session.unsubscribe(self.subscriptions)
+            deadline = time.monotonic() + DRAIN_LIMIT
+            while time.monotonic() < deadline and (
+                session.pending or time.monotonic() - session.last_message < DRAIN_QUIET
+            ):
+                time.sleep(0.2)
         self._stop.set()
-        if self._session is not None:
-            self._session.stop()
         for thread in self._threads:
-            thread.join(10)
+            thread.join(10)  # the writer commits and acknowledges what it holds before the link goes
+        if self._session is not None:
+            if end_session:
+                self._session.end()
+            else:
+                self._session.stop()
         if self._leases is not None:
+            if end_session:
+                for slot in self._leases.held():
+                    self._leases.forget(slot)
             self._leases.close()
 
     def on_connect(self, hook: Callable[[], object]) -> None:
