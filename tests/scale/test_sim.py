@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from dozor.sim.boxes import SimOptions
 from dozor.sim.fleet import Simulation
@@ -18,6 +19,7 @@ from tests.fixtures.ports import wait_until
 from tests.scale import checks
 
 BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow  # real portal processes and ~30 s of simulated boxes each
 
 
 def test_simulated_boxes_are_indexed_stored_once_and_commanded_once(scale_stack, tmp_path) -> None:
