@@ -21,11 +21,18 @@ def check(protocol: str) -> Protocol:
     return protocol  # type: ignore[return-value]
 
 
-def new_client(client_id: str, protocol: Protocol, persistent: bool) -> mqtt.Client:
+def new_client(client_id: str, protocol: Protocol, persistent: bool, manual_ack: bool = False) -> mqtt.Client:
+    """``manual_ack``: PUBACK only when the caller calls ``client.ack(mid, qos)`` (after it stored the message)."""
     if protocol == "5":
-        return mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        return mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=manual_ack
+        )
     return mqtt.Client(
-        CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv311, clean_session=not persistent
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=mqtt.MQTTv311,
+        clean_session=not persistent,
+        manual_ack=manual_ack,
     )
 
 
@@ -39,3 +46,10 @@ def connect_options(protocol: Protocol, persistent: bool, session_expiry: int = 
         props.SessionExpiryInterval = session_expiry
         options["properties"] = props
     return options
+
+
+def end_session_properties() -> Properties:
+    """DISCONNECT properties that end a persistent v5 session now (session expiry 0): the broker drops it."""
+    props = Properties(PacketTypes.DISCONNECT)
+    props.SessionExpiryInterval = 0
+    return props

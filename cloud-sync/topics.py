@@ -64,7 +64,7 @@ def box_subscriptions(device_id: str) -> list[str]:
 PORTAL_SHARE_GROUP = "portal"
 
 
-def portal_subscriptions(shared: bool = True) -> list[str]:
+def portal_subscriptions(shared: bool = True, group: str = PORTAL_SHARE_GROUP) -> list[str]:
     """What the portal consumes from every box.
 
     Telemetry, events and results are shared (MQTT v5 ``$share``) so N portal workers split the load.
@@ -73,5 +73,5 @@ def portal_subscriptions(shared: bool = True) -> list[str]:
     """
     filters = [f"{PREFIX}/+/telemetry", f"{PREFIX}/+/event/+", f"{PREFIX}/+/cmd/+/result"]
     if shared:
-        filters = [f"$share/{PORTAL_SHARE_GROUP}/{f}" for f in filters]
+        filters = [f"$share/{group}/{f}" for f in filters]
     return [f"{PREFIX}/+/status", *filters]

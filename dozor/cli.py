@@ -10,6 +10,7 @@ import typer
 
 from dozor.errors import friendly_errors
 from dozor.ota_cli import edge_ota_app, edge_supervise, ota_app
+from dozor.sim.cli import register as register_sim_cli
 from portal.cabinet.cli import register as register_cabinet_cli
 from portal.fleet.cli import register as register_fleet_cli
 
@@ -23,6 +24,7 @@ edge_app.add_typer(edge_ota_app, name="ota")
 edge_app.command("supervise")(edge_supervise)
 register_cabinet_cli(portal_app)  # `dozor portal operator|contract add`
 register_fleet_cli(portal_app)  # `dozor portal device …`, `dozor portal mosquitto-config`
+register_sim_cli(app)  # `dozor sim provision|boxes`
 
 
 @edge_app.command("run")

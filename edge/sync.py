@@ -20,6 +20,7 @@ from cloud_sync.messages import CameraArgs, ConfigSetArgs, Event, RelayPulseArgs
 from cloud_sync.uploader import Uploader
 from edge import telemetry
 from edge.config import CameraConfig
+from edge.metrics_export import TextfileExporter
 from edge.motion.forward import MotionForwarder
 from edge.ota.health import running_release
 
@@ -39,10 +40,13 @@ class Sync:
     uploader: Uploader
     link: BoxLink
     motion: MotionForwarder | None = None
+    exporter: TextfileExporter | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
         self.stopping.set()
+        if self.exporter is not None:
+            self.exporter.stop()
         if self.motion is not None:
             self.motion.stop()
         self.uploader.stop()
@@ -103,7 +107,16 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
     motion_client = IngestClient(portal.url, portal.upload_token.get_secret_value())
     motion = MotionForwarder(box.motion_log, motion_client)
     box.add_listener(_listener(link, uploader, motion))
-    sync = Sync(uploader, link, motion)
+    export_rate = _Rate(uploader)  # its own window: the telemetry's rate() call must not reset it
+    exporter = TextfileExporter(
+        config.data_dir / "metrics",
+        config.device_id,
+        sample=lambda: telemetry.sample(box, uploader.stats, export_rate.bps()),
+        uploads=lambda: uploader.stats,
+        connected=link.connected.is_set,
+        interval=float(os.environ.get("DOZOR_EDGE_METRICS_SECONDS", "15")),
+    )
+    sync = Sync(uploader, link, motion, exporter)
     if config.ota is not None:
         from edge.ota.remote import RemoteUpdates
 
@@ -112,6 +125,7 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
     uploader.start()
     link.start()
     motion.start()
+    exporter.start()
     if config.ota is not None:
         updates.report_last()  # the gate's verdict on this (or the rolled back) release, once
         updates.watch(sync.stopping)

@@ -1,8 +1,9 @@
 """Portal settings: environment variables ``DOZOR_*`` or a settings object built by the CLI/tests."""
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from dozor.errors import UserError
@@ -23,6 +24,14 @@ class PortalSettings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
     storage_url: str = Field("", description="file:///dir or s3://bucket?endpoint=...; empty = data_dir/objects")
     mqtt_url: str = Field("", description="mqtt://user:pass@host:port of the broker; empty = no MQTT link")
+    mqtt_session_expiry: int = Field(
+        86_400,
+        ge=60,
+        description="Seconds the broker keeps a portal worker's session (and its messages) while it is down",
+    )
+    mqtt_adopt_seconds: float = Field(
+        10.0, gt=0, description="How often a worker looks for dead workers' sessions to drain (docs/scale.md)"
+    )
     box_mqtt_url: str = Field("", description="mqtt[s]://host:port as boxes reach the broker; empty = mqtt_url's")
     public_url: str = Field("http://127.0.0.1:8000", description="How subscribers and boxes reach the portal")
     secret_key: str = Field(
@@ -31,7 +40,11 @@ class PortalSettings(BaseSettings):
     display_tz: str = Field("Asia/Novokuznetsk", description="Default subscriber time zone (the seeds' city)")
     trusted_proxies: list[str] = Field(default_factory=list, description="CIDRs whose X-Forwarded-For is trusted")
     secure_cookies: bool = Field(False, description="Mark cookies Secure (behind TLS)")
-    metrics_token: str = Field("", description="Bearer token /metrics requires; empty = open (restrict at the LB)")
+    metrics_token: str = Field("", description="Bearer token /metrics requires (either this or metrics_allow suffices)")
+    metrics_allow: list[str] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="Client networks (CIDRs) that may read /metrics without the token; [] = token only",
+    )
     media_token_ttl: int = Field(300, description="Seconds a signed media URL lives (bound to its session)")
     session_days: int = 1
     remember_days: int = 30
@@ -102,6 +115,16 @@ class PortalSettings(BaseSettings):
     notify_apns_private_key: str = Field("", description="The .p8 key's PEM text")
     notify_apns_topic: str = Field("ru.dozor.app", description="The app's bundle id (apns-topic)")
     notify_camera_offline_minutes: int = Field(10, description="A camera offline this long notifies its viewers")
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"metrics_allow: {cidr!r} is not a network (CIDR): {exc}") from exc
+        return value
 
     def check_secret_key(self) -> None:
         """Refuse to run without a real key: anyone who knows the key can forge media, embed and CSRF tokens."""

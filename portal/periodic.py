@@ -7,8 +7,11 @@ the same jobs: each job's own work must be safe for that (row claims with SKIP L
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
+
+from portal import metrics
 
 
 def start_periodic(
@@ -31,11 +34,14 @@ def start_periodic(
         while True:
             await asyncio.sleep(delay)
             delay = interval
+            started = time.monotonic()
             try:
                 result = await asyncio.to_thread(work)
             except Exception:
+                metrics.job_pass(name, time.monotonic() - started, failed=True)
                 log.exception("%s failed", name)
                 continue
+            metrics.job_pass(name, time.monotonic() - started, failed=False)
             if report(result):
                 log.info("%s: %s", name, result)
 

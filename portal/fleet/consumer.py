@@ -1,35 +1,46 @@
 """The portal's MQTT link: consumes every box's status, telemetry, events and command results into the
-database, and publishes commands. Runs in threads beside the ASGI app (paho's loop + one writer).
+database, and publishes commands. Runs in threads beside the ASGI app (paho's loops + one writer + a janitor).
+
+Scale-out (docs/scale.md): every worker of every portal process joins the MQTT v5 shared subscription
+``$share/portal/dozor/v1/+/…`` under a stable client id (a slot, portal/fleet/slots.py) with a persistent session,
+so the broker splits the messages between the workers and keeps what arrives while a worker is down. A message
+is acknowledged only after the transaction that stored it commits; handlers are idempotent, so a redelivery
+changes nothing. A live worker's janitor adopts the sessions of workers that died and drains them.
 
 Messages are written in batches (one transaction per ~0.2 s or 500 messages): fifty boxes' telemetry is a
 handful of rows per transaction instead of a transaction per message.
 """
 
 import logging
-import os
 import queue
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-import paho.mqtt.client as mqtt
 from pydantic import ValidationError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from cloud_sync import mqtt_protocol, topics
-from cloud_sync.messages import CommandResult, Event, Status, Telemetry
+from cloud_sync import topics
+from portal import metrics
 from portal.db import Database
 from portal.fleet import state
 from portal.fleet.broker_config import BrokerUrl
+from portal.fleet.handlers import Applied, Context, EventHook, Handler, default_handlers
+from portal.fleet.mqtt_session import BrokerSession, Received
+from portal.fleet.slots import SlotLeases
 from portal.models import utcnow
 
 log = logging.getLogger("portal.fleet.consumer")
 
 BATCH = 500
 BATCH_WAIT = 0.2
+DEFAULT_SESSION_EXPIRY = 86_400  # a day: a worker (or all of them) may be down that long without losing messages
+ADOPT_INTERVAL = 10.0
+DRAIN_QUIET = 1.0  # an adopted session is ended once it has been quiet this long with nothing unacknowledged
+DRAIN_LIMIT = 120.0
 
 
 @dataclass
@@ -38,41 +49,96 @@ class ConsumerStats:
     applied: int = 0
     rejected: int = 0
     batches: int = 0
+    adopted: int = 0  # sessions of dead workers drained by this one
 
 
 class FleetConsumer:
-    def __init__(self, db: Database, broker: BrokerUrl, client_id: str | None = None, shared: bool = True) -> None:
+    def __init__(
+        self,
+        db: Database,
+        broker: BrokerUrl,
+        client_id: str | None = None,
+        shared: bool = True,
+        session_expiry: int = DEFAULT_SESSION_EXPIRY,
+        adopt_interval: float = ADOPT_INTERVAL,
+        share_group: str = topics.PORTAL_SHARE_GROUP,
+    ) -> None:
+        """``client_id`` fixes the session's id (tests, benchmarks); without it the worker takes a slot."""
         self.db = db
         self.broker = broker
         self.shared = shared and broker.protocol == "5"  # $share subscriptions are an MQTT v5 feature
-        self.client_id = client_id or f"portal-{socket.gethostname()}-{os.getpid()}"
+        self.session_expiry = session_expiry
+        self.adopt_interval = adopt_interval
+        self.subscriptions = topics.portal_subscriptions(self.shared, share_group)
+        self.client_id = client_id
         self.stats = ConsumerStats()
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # the broker acknowledged the subscriptions of this connection
-        self._queue: queue.Queue[tuple[str, bytes, datetime]] = queue.Queue(maxsize=100_000)
+        self.handlers: dict[str, Handler] = default_handlers()
+        # Called with (session, device_id, event) for each newly stored event (the notification centre's).
+        self.event_hooks: list[EventHook] = []
+        self._context = Context(self.event_hooks)
+        self._queue: queue.Queue[Received] = queue.Queue(maxsize=100_000)
         self._stop = threading.Event()
         self._waiters: dict[str, threading.Event] = {}
         self._waiters_lock = threading.Lock()
         self._on_connect_hooks: list[Callable[[], object]] = []
-        # Called with (session, device_id, event) for each newly stored event (the notification centre's).
-        self.event_hooks: list[Callable[[Session, str, Event], None]] = []
-        self._client = self._make_client()
-        self._writer = threading.Thread(target=self._write_loop, name="fleet-writer", daemon=True)
+        self._leases: SlotLeases | None = None
+        self._session: BrokerSession | None = None
+        self._threads: list[threading.Thread] = []
 
     # --- lifecycle ---------------------------------------------------------------------------------------
 
     def start(self) -> "FleetConsumer":
-        self._writer.start()
-        options = mqtt_protocol.connect_options(self.broker.protocol, persistent=False)
-        self._client.connect_async(self.broker.host, self.broker.port, keepalive=30, **options)
-        self._client.loop_start()
+        if self.client_id is None:
+            self._leases = SlotLeases(self.db)
+            slot = self._leases.acquire_lowest()
+            self._leases.record(slot)
+            self.client_id = self._leases.client_id(slot)
+        self._session = BrokerSession(
+            self.broker,
+            self.client_id,
+            self._received,
+            self.subscriptions,
+            self.session_expiry,
+            on_connect=self._connected,
+            on_disconnect=self._disconnected,
+        )
+        self._threads = [threading.Thread(target=self._write_loop, name="fleet-writer", daemon=True)]
+        if self._leases is not None and self.broker.protocol == "5":
+            self._threads.append(threading.Thread(target=self._janitor, name="fleet-janitor", daemon=True))
+        for thread in self._threads:
+            thread.start()
+        self._session.start()
+        log.info("portal MQTT consumer %s (persistent session, expiry %d s)", self.client_id, self.session_expiry)
         return self
 
-    def stop(self) -> None:
+    def stop(self, end_session: bool = False) -> None:
+        """Disconnect keeping the session: what boxes publish until a worker returns waits at the broker.
+
+        ``end_session``: this worker leaves the share group for good (scaling down, a test's extra worker):
+        commit what was received, then end the session so the broker queues nothing more for it."""
+        session = self._session
+        if end_session and session is not None and session.connected.is_set():
+            session.unsubscribe(self.subscriptions)
+            deadline = time.monotonic() + DRAIN_LIMIT
+            while time.monotonic() < deadline and (
+                session.pending or time.monotonic() - session.last_message < DRAIN_QUIET
+            ):
+                time.sleep(0.2)
         self._stop.set()
-        self._client.disconnect()
-        self._client.loop_stop()
-        self._writer.join(10)
+        for thread in self._threads:
+            thread.join(10)  # the writer commits and acknowledges what it holds before the link goes
+        if self._session is not None:
+            if end_session:
+                self._session.end()
+            else:
+                self._session.stop()
+        if self._leases is not None:
+            if end_session:
+                for slot in self._leases.held():
+                    self._leases.forget(slot)
+            self._leases.close()
 
     def on_connect(self, hook: Callable[[], object]) -> None:
         """Run after every (re)connect, in paho's thread (e.g. re-publish unanswered commands)."""
@@ -82,7 +148,9 @@ class FleetConsumer:
 
     def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
         """QoS 1; while the broker is unreachable paho queues the message and sends it on reconnect."""
-        self._client.publish(topic, payload, qos=qos)
+        if self._session is None:
+            raise RuntimeError("the MQTT consumer is not started")
+        self._session.publish(topic, payload, qos=qos)
 
     def waiter(self, request_id: str) -> threading.Event:
         with self._waiters_lock:
@@ -96,46 +164,30 @@ class FleetConsumer:
         """Nothing received is still waiting to be written (for tests and benchmarks)."""
         return self._queue.unfinished_tasks == 0
 
-    # --- paho callbacks (network thread) -------------------------------------------------------------------
+    # --- network threads -----------------------------------------------------------------------------------
 
-    def _make_client(self) -> mqtt.Client:
-        client = mqtt_protocol.new_client(self.client_id, self.broker.protocol, persistent=False)
-        if self.broker.username:
-            client.username_pw_set(self.broker.username, self.broker.password)
-        if self.broker.tls:
-            client.tls_set()
-        client.reconnect_delay_set(min_delay=1, max_delay=10)
-        client.max_queued_messages_set(10_000)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        client.on_subscribe = self._on_subscribe
-        return client
-
-    def _on_connect(self, client: mqtt.Client, _u, _f, reason_code, _p) -> None:
-        if reason_code.is_failure:
-            log.error("portal MQTT connect refused: %s", reason_code)
-            return
-        client.subscribe([(t, 1) for t in topics.portal_subscriptions(self.shared)])
+    def _connected(self) -> None:
         self.connected.set()
         for hook in self._on_connect_hooks:
             try:
                 hook()
             except Exception:
                 log.exception("on-connect hook failed")
+        threading.Thread(target=self._mirror_subscribed, daemon=True).start()
 
-    def _on_subscribe(self, _c, _u, _mid, _reason_codes, _p) -> None:
-        self.subscribed.set()
-
-    def _on_disconnect(self, _c, _u, _f, reason_code, _p) -> None:
+    def _disconnected(self) -> None:
         self.connected.clear()
         self.subscribed.clear()
-        if not self._stop.is_set():
-            log.warning("portal MQTT link lost: %s", reason_code)
 
-    def _on_message(self, _c, _u, message: mqtt.MQTTMessage) -> None:
+    def _mirror_subscribed(self) -> None:
+        session = self._session
+        if session is not None and session.subscribed.wait(30):
+            self.subscribed.set()
+
+    def _received(self, item: Received) -> None:
         self.stats.received += 1
-        self._queue.put((message.topic, bytes(message.payload), utcnow()))  # bytes(): no copy of bytes
+        self._queue.put(item)
+        metrics.MQTT_QUEUE.inc()
 
     # --- writer thread -------------------------------------------------------------------------------------
 
@@ -145,21 +197,53 @@ class FleetConsumer:
             if not batch:
                 continue
             try:
-                answered = self._apply_batch(batch)
-            except Exception:
-                log.exception("fleet batch failed; applying one by one")
-                answered = []
-                for item in batch:
-                    try:
-                        answered += self._apply_batch([item])
-                    except Exception:
-                        log.exception("dropping undecodable/unstorable message on %s", item[0])
+                answered = self._store(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
+                metrics.MQTT_QUEUE.dec(len(batch))
             self._notify(answered)
 
-    def _take_batch(self) -> list[tuple[str, bytes, datetime]]:
+    def _store(self, batch: list[Received]) -> list[str]:
+        """Commit the batch, then acknowledge it. The database unreachable: retry, never acknowledge unstored."""
+        delay = 0.5
+        while True:
+            started = time.monotonic()
+            try:
+                answered, lags = self._apply_batch(batch)
+                break
+            except (OperationalError, InterfaceError):
+                if self._stop.is_set():
+                    return []  # unacknowledged: the broker keeps them for this session
+                log.exception("fleet batch: database unreachable, retrying in %.1f s", delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+            except Exception:
+                log.exception("fleet batch failed; applying one by one")
+                answered, lags = self._apply_one_by_one(batch)
+                break
+        metrics.MQTT_BATCH_SECONDS.observe(time.monotonic() - started)
+        committed = utcnow()
+        for kind, sent_at in lags:
+            metrics.MQTT_LAG.labels(kind).observe(max(0.0, (committed - sent_at).total_seconds()))
+        for item in batch:
+            metrics.MQTT_COMMIT_DELAY.observe(max(0.0, (committed - item.received_at).total_seconds()))
+            item.session.ack(item)
+        return answered
+
+    def _apply_one_by_one(self, batch: list[Received]) -> tuple[list[str], list[tuple[str, datetime]]]:
+        answered: list[str] = []
+        lags: list[tuple[str, datetime]] = []
+        for item in batch:
+            try:
+                more, more_lags = self._apply_batch([item])
+                answered += more
+                lags += more_lags
+            except Exception:
+                log.exception("dropping unstorable message on %s", item.topic)  # acknowledged: it cannot succeed
+        return answered, lags
+
+    def _take_batch(self) -> list[Received]:
         try:
             batch = [self._queue.get(timeout=0.5)]
         except queue.Empty:
@@ -175,47 +259,43 @@ class FleetConsumer:
                 break
         return batch
 
-    def _apply_batch(self, batch: list[tuple[str, bytes, datetime]]) -> list[str]:
+    def _apply_batch(self, batch: list[Received]) -> tuple[list[str], list[tuple[str, datetime]]]:
         answered: list[str] = []
+        lags: list[tuple[str, datetime]] = []
+        items = _latest_telemetry_only(batch)
         with self.db.session() as session:
-            for topic, payload, received_at in _latest_telemetry_only(batch):
-                request_id = self._apply(session, topic, payload, received_at)
-                if request_id:
-                    answered.append(request_id)
+            state.preload(session, {p.device_id for p in map(topics.parse, (i.topic for i in items)) if p is not None})
+            for item in items:
+                applied = self._dispatch(session, item.topic, item.payload, item.received_at)
+                if applied is None:
+                    continue
+                if applied.request_id:
+                    answered.append(applied.request_id)
+                if applied.sent_at is not None:
+                    lags.append((topics.parse(item.topic).kind, applied.sent_at))  # type: ignore[union-attr]
         self.stats.batches += 1
-        return answered
+        return answered, lags
 
     def _apply(self, session: Session, topic: str, payload: bytes, received_at: datetime) -> str | None:
-        """Apply one message; returns the request id when it was a command result."""
+        """Apply one message in ``session``; returns the request id when it was a command result."""
+        applied = self._dispatch(session, topic, payload, received_at)
+        return applied.request_id if applied is not None else None
+
+    def _dispatch(self, session: Session, topic: str, payload: bytes, received_at: datetime) -> Applied | None:
         parsed = topics.parse(topic)
-        if parsed is None:
+        handler = self.handlers.get(parsed.kind) if parsed is not None else None
+        if parsed is None or handler is None:
             return None
         try:
-            if parsed.kind == "status":
-                ok = state.apply_status(session, parsed.device_id, Status.model_validate_json(payload), received_at)
-            elif parsed.kind == "telemetry":
-                msg = Telemetry.model_validate_json(payload)
-                ok = state.apply_telemetry(session, parsed.device_id, msg, received_at)
-            elif parsed.kind == "event":
-                event = Event.model_validate_json(payload)
-                ok = state.store_event(session, parsed.device_id, event, received_at)
-                for hook in self.event_hooks if ok else ():
-                    hook(session, parsed.device_id, event)
-            elif parsed.kind == "cmd_result":
-                result = CommandResult.model_validate_json(payload)
-                ok = state.apply_result(session, parsed.device_id, result, received_at)
-                if ok:
-                    self.stats.applied += 1
-                    return result.request_id
-            else:
-                return None
+            applied = handler(session, parsed, payload, received_at, self._context)
         except ValidationError as exc:
             self.stats.rejected += 1
             log.warning("invalid %s from %s: %s", parsed.kind, parsed.device_id, exc.errors()[:3])
             return None
-        if ok:
+        if applied.ok:
             self.stats.applied += 1
-        return None
+            metrics.MQTT_APPLIED.labels(parsed.kind).inc()
+        return applied
 
     def _notify(self, request_ids: list[str]) -> None:
         with self._waiters_lock:
@@ -224,11 +304,53 @@ class FleetConsumer:
                 if event is not None:
                     event.set()
 
+    # --- janitor thread: dead workers' sessions --------------------------------------------------------------
 
-def _latest_telemetry_only(batch: list[tuple[str, bytes, datetime]]) -> list[tuple[str, bytes, datetime]]:
+    def _janitor(self) -> None:
+        leases = self._leases
+        assert leases is not None
+        while not self._stop.wait(self.adopt_interval):
+            try:
+                for slot in leases.held():
+                    leases.record(slot)  # last_seen: which sessions are alive, for operators
+                for slot in leases.orphans():
+                    try:
+                        self._drain(leases, slot)
+                    finally:
+                        leases.release(slot)
+            except Exception:
+                log.exception("fleet janitor pass failed")
+
+    def _drain(self, leases: SlotLeases, slot: int) -> None:
+        """Connect as a dead worker's client id, take what its session kept, then end the session."""
+        client_id = leases.client_id(slot)
+        session = BrokerSession(self.broker, client_id, self._received, [], self.session_expiry).start()
+        try:
+            if not session.connected.wait(20):
+                log.warning("could not reach the broker to drain %s; next pass", client_id)
+                return
+            if session.session_present:
+                session.unsubscribe(self.subscriptions)  # nothing new joins its queue; what is queued still comes
+                deadline = time.monotonic() + DRAIN_LIMIT
+                while time.monotonic() < deadline and not self._stop.is_set():
+                    if session.pending == 0 and time.monotonic() - session.last_message >= DRAIN_QUIET:
+                        break
+                    time.sleep(0.2)
+                if session.pending:
+                    log.warning("draining %s: %d messages still unacknowledged; next pass", client_id, session.pending)
+                    return
+                self.stats.adopted += 1
+                log.info("drained the session of dead worker %s", client_id)
+            session.end()
+            leases.forget(slot)
+        finally:
+            session.stop()
+
+
+def _latest_telemetry_only(batch: list[Received]) -> list[Received]:
     """Within one batch only each box's newest telemetry matters (it overwrites the row anyway)."""
     last: dict[str, int] = {}
-    for index, (topic, _payload, _at) in enumerate(batch):
-        if topic.endswith("/telemetry"):
-            last[topic] = index
-    return [item for i, item in enumerate(batch) if not item[0].endswith("/telemetry") or last[item[0]] == i]
+    for index, item in enumerate(batch):
+        if item.topic.endswith("/telemetry"):
+            last[item.topic] = index
+    return [item for i, item in enumerate(batch) if not item.topic.endswith("/telemetry") or last[item.topic] == i]

@@ -26,7 +26,12 @@ def start_fleet_link(services: Services) -> FleetLink | None:
     if not url:
         log.info("no mqtt_url: fleet link disabled")
         return None
-    consumer = FleetConsumer(services.db, parse_mqtt_url(url))
+    consumer = FleetConsumer(
+        services.db,
+        parse_mqtt_url(url),
+        session_expiry=services.settings.mqtt_session_expiry,
+        adopt_interval=services.settings.mqtt_adopt_seconds,
+    )
     link = FleetLink(consumer, CommandSender(services.db, consumer))
     from portal.notify.events import box_event_hook
 

@@ -65,12 +65,22 @@ def apply_telemetry(db: Session, device_id: str, msg: Telemetry, received_at: da
 
 
 def _camera_states(db: Session, device_id: str, msg: Telemetry) -> None:
-    if not msg.cameras:
+    # db.get: no query when the consumer preloaded the batch's cameras (preload below)
+    for camera_id, reported in msg.cameras.items():
+        camera = db.get(Camera, camera_id)
+        if camera is not None and camera.device_id == device_id and camera.state != reported.state:
+            camera.state = reported.state[:32]
+
+
+def preload(db: Session, device_ids: set[str]) -> None:
+    """Load the batch's boxes, health rows and cameras in three queries, so applying each message finds them
+    in the session (``db.get``) instead of a round trip per row: one batch is a few statements, not 4 per box."""
+    if not device_ids:
         return
-    for camera in db.scalars(select(Camera).where(Camera.device_id == device_id, Camera.id.in_(list(msg.cameras)))):
-        state = msg.cameras[camera.id].state
-        if camera.state != state:
-            camera.state = state[:32]
+    ids = sorted(device_ids)
+    db.scalars(select(Device).where(Device.id.in_(ids))).all()
+    db.scalars(select(DeviceHealth).where(DeviceHealth.device_id.in_(ids))).all()
+    db.scalars(select(Camera).where(Camera.device_id.in_(ids))).all()
 
 
 def store_event(db: Session, device_id: str, event: Event, received_at: datetime) -> bool:

@@ -4,6 +4,7 @@ Order matters: object first, index row second. A crash between the two leaves an
 (the retention sweeper's day sweep removes it); it never leaves a row pointing at nothing.
 """
 
+import time
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -37,11 +38,13 @@ def store_init(
 
 
 def store_segment(db: Database, storage: Storage, info: SegmentInfo, body: ReceivedBody, now: datetime) -> Outcome:
+    started = time.perf_counter()
     storage.put(info.object_key, body.chunks())
     with db.session() as session:
         table = table_at_ingest(session, storage, info.camera_id, info.run_id, b"".join(body.chunks()))
     with db.session() as session:
         outcome = record_segment(session, info, now, table)
+    metrics.UPLOAD_SECONDS.observe(time.perf_counter() - started)
     if outcome == "conflict":
         storage.delete([info.object_key])  # its key differs from the indexed one (checksum in the key)
     elif outcome == "created":

@@ -45,6 +45,7 @@ from portal.models.cabinet import (
 from portal.models.devices_state import DeviceCommand, DeviceEvent, DeviceHealth
 from portal.models.fleet import Camera, Device
 from portal.models.payments import Autopay, Payment, Refund, SandboxPayment
+from portal.models.scale import ConsumerSlot
 
 __all__ = [
     "Address",
@@ -62,6 +63,7 @@ __all__ = [
     "Camera",
     "CameraPlacement",
     "CameraRetentionOverride",
+    "ConsumerSlot",
     "ContactConfirmation",
     "Contract",
     "ContractBilling",

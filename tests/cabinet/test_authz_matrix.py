@@ -291,6 +291,7 @@ class Rule:
 
 
 RULES = [
+    # /metrics: the matrix talks to a real portal over loopback, which is on the default metrics_allow list.
     Rule("GET", r"/(openapi\.json|docs|docs/oauth2-redirect|redoc|healthz|metrics)", cells=PUBLIC),
     Rule("*", r"/static", cells=PUBLIC),
     # cabinet: login, recovery (public), JSON login

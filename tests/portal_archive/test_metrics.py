@@ -3,16 +3,20 @@ requests by route template and status. Counters are process-wide, so the test co
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
 from portal.cabinet.contracts import set_password
+from portal.config import PortalSettings
 from portal.models import Contract
 from tests.portal_archive.conftest import World, run_id
 
 
 def _samples(w: World) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = w.client.get("/metrics")
+    w.services.settings.metrics_token = "scrape-secret"  # the test client is on no metrics_allow network
+    response = w.client.get("/metrics", headers={"Authorization": "Bearer scrape-secret"})
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain")
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -55,6 +59,22 @@ def test_metrics_count_ingest_logins_and_requests(world: World) -> None:
     assert _delta(before, after, "dozor_http_requests_total", method="GET", route=timeline, status="403") == 1
     login = "/api/v1/auth/login"
     assert _delta(before, after, "dozor_http_requests_total", method="POST", route=login, status="401") == 1
+
+
+def test_metrics_allow_list_and_token(world: World) -> None:
+    w = world
+    assert w.services.settings.metrics_token == ""
+    local = TestClient(w.client.app, client=("127.0.0.1", 40000))
+    outside = TestClient(w.client.app, client=("203.0.113.7", 40000))
+    assert local.get("/metrics").status_code == 200  # loopback is on the default allow list
+    refused = outside.get("/metrics")
+    assert refused.status_code == 403 and "metrics_allow" in refused.json()["detail"]
+    w.services.settings.metrics_allow = ["203.0.113.0/24"]
+    assert outside.get("/metrics").status_code == 200
+    assert local.get("/metrics").status_code == 403
+    w.services.settings.metrics_allow = ["127.0.0.0/8"]
+    with pytest.raises(ValueError, match="metrics_allow"):
+        PortalSettings(metrics_allow=["10.0.0.300/8"])
 
 
 def test_metrics_token_when_configured(world: World) -> None:

@@ -1,0 +1,64 @@
+"""What the portal does with each kind of box message: one handler per topic kind (cloud_sync.topics.parse).
+
+A handler parses its payload, applies it inside the batch's transaction and says what happened. Every handler
+must be idempotent: the broker redelivers what was not acknowledged (a worker died between commit and
+PUBACK), and a redelivered message must change nothing. Another domain adds a kind by registering a handler
+on the consumer (``consumer.handlers["motion"] = handle_motion``) next to a topic kind in ``topics.parse``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from cloud_sync.messages import CommandResult, Event, Status, Telemetry
+from cloud_sync.topics import ParsedTopic
+from portal.fleet import state
+
+EventHook = Callable[[Session, str, Event], None]
+
+
+@dataclass(frozen=True)
+class Applied:
+    ok: bool  # it changed the database (False: stale, a repeat, or an unknown box)
+    sent_at: datetime | None = None  # the box's timestamp, for the consumer-lag figures
+    request_id: str | None = None  # a command result: wakes whoever waits for it
+
+
+@dataclass
+class Context:
+    """What handlers share: hooks other domains attach (the notification centre's for new events)."""
+
+    event_hooks: list[EventHook]
+
+
+Handler = Callable[[Session, ParsedTopic, bytes, datetime, Context], Applied]
+
+
+def handle_status(db: Session, topic: ParsedTopic, payload: bytes, received_at: datetime, _ctx: Context) -> Applied:
+    msg = Status.model_validate_json(payload)
+    return Applied(state.apply_status(db, topic.device_id, msg, received_at), msg.ts)
+
+
+def handle_telemetry(db: Session, topic: ParsedTopic, payload: bytes, received_at: datetime, _ctx: Context) -> Applied:
+    msg = Telemetry.model_validate_json(payload)
+    return Applied(state.apply_telemetry(db, topic.device_id, msg, received_at), msg.ts)
+
+
+def handle_event(db: Session, topic: ParsedTopic, payload: bytes, received_at: datetime, ctx: Context) -> Applied:
+    event = Event.model_validate_json(payload)
+    ok = state.store_event(db, topic.device_id, event, received_at)
+    for hook in ctx.event_hooks if ok else ():
+        hook(db, topic.device_id, event)  # same transaction: the event and its notifications commit together
+    return Applied(ok, event.ts)
+
+
+def handle_result(db: Session, topic: ParsedTopic, payload: bytes, received_at: datetime, _ctx: Context) -> Applied:
+    result = CommandResult.model_validate_json(payload)
+    ok = state.apply_result(db, topic.device_id, result, received_at)
+    return Applied(ok, result.ts, result.request_id if ok else None)
+
+
+def default_handlers() -> dict[str, Handler]:
+    return {"status": handle_status, "telemetry": handle_telemetry, "event": handle_event, "cmd_result": handle_result}

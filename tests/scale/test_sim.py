@@ -1,0 +1,76 @@
+"""`dozor sim boxes` against one real portal (PostgreSQL, SeaweedFS, Mosquitto): every segment the boxes
+produced is indexed, every event stored once, every box's telemetry applied, and a command reaches its box once."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dozor.sim.boxes import SimOptions
+from dozor.sim.fleet import Simulation
+from dozor.sim.provision import save
+from portal.fleet.broker_config import parse_mqtt_url
+from portal.fleet.commands import CommandSender
+from portal.fleet.consumer import FleetConsumer
+from tests.fixtures.ports import wait_until
+from tests.scale import checks
+
+BIN = Path(sys.executable).parent
+pytestmark = pytest.mark.slow  # real portal processes and ~30 s of simulated boxes each
+
+
+def test_simulated_boxes_are_indexed_stored_once_and_commanded_once(scale_stack, tmp_path) -> None:
+    stack = scale_stack(boxes=6, cameras=2)
+    portal = stack.start_portal()
+    options = SimOptions(
+        portals=(portal.url,),
+        broker_host="127.0.0.1",
+        broker_port=stack.broker.port,
+        cameras=2,
+        segment_seconds=2.0,
+        telemetry_seconds=1.0,
+        events_per_minute=20,
+        upload_lanes=3,
+    )
+    sim = Simulation(stack.boxes, options, tmp_path / "clip").start()
+    wait_until(lambda: checks.boxes_with_telemetry(stack.db) == 6, 60, message="every box's telemetry")
+    # A command from a second portal worker (this test's own consumer in the share group) reaches its box once.
+    worker = FleetConsumer(stack.db, parse_mqtt_url(stack.env()["DOZOR_MQTT_URL"]), client_id="test-worker").start()
+    try:
+        assert worker.subscribed.wait(20)
+        sender = CommandSender(stack.db, worker)
+        answer = sender.send(stack.boxes[0].device_id, "ping", {}, timeout=60)
+        assert answer is not None and answer["ok"], answer
+        assert list(sim.boxes[0].executed.values()) == [1]
+    finally:
+        worker.stop(end_session=True)  # an extra worker leaving for good: nothing more is queued for it
+    wait_until(lambda: sim.counters.segments_due >= 12, 60, message="segments produced")
+    assert sim.finish(drain_timeout=120), "every due segment stored"
+    summary_due, stored = sim.counters.segments_due, checks.stored_segments(sim.boxes)
+    assert len(stored) == summary_due
+    assert stored <= checks.indexed_segments(stack.db)  # every acknowledged segment is in the index
+    published = checks.published_events(sim.boxes)
+    assert published
+    wait_until(lambda: set(checks.event_counts(stack.db)) >= published, 90, message="every event stored")
+    counts = checks.event_counts(stack.db)
+    assert all(counts[key] == 1 for key in published)
+
+
+def test_cli_provisions_and_runs_boxes_with_a_json_summary(scale_stack, tmp_path) -> None:
+    stack = scale_stack(boxes=2, cameras=1)
+    portal = stack.start_portal()
+    creds = save(tmp_path / "boxes.json", stack.boxes)
+    argv = [str(BIN / "dozor"), "sim", "boxes", "2", "--portal", portal.url, "--broker", stack.broker.url]
+    argv += ["--cameras", "1", "--seconds", "5", "--segment-seconds", "2", "--credentials", str(creds)]
+    argv += ["--clip-dir", str(tmp_path / "clip"), "--telemetry-seconds", "1", "--events-per-minute", "30"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["boxes"] == 2 and summary["segments"]["all_stored"] and summary["segments"]["due"] >= 2
+    assert summary["mqtt"]["telemetry"] >= 4
+    refused = subprocess.run(argv[:3] + ["9"] + argv[4:], capture_output=True, text=True, timeout=60)
+    assert refused.returncode != 0 and "count" in refused.stderr and "holds 2 boxes" in refused.stderr
+    assert httpx.get(f"{portal.url}/healthz").status_code == 200
