@@ -325,6 +325,7 @@ class FleetConsumer:
         """Connect as a dead worker's client id, take what its session kept, then end the session."""
         client_id = leases.client_id(slot)
         session = BrokerSession(self.broker, client_id, self._received, [], self.session_expiry).start()
+        drained = False
         try:
             if not session.connected.wait(20):
                 log.warning("could not reach the broker to drain %s; next pass", client_id)
@@ -339,10 +340,12 @@ class FleetConsumer:
                 if session.pending:
                     log.warning("draining %s: %d messages still unacknowledged; next pass", client_id, session.pending)
                     return
-                self.stats.adopted += 1
-                log.info("drained the session of dead worker %s", client_id)
+                drained = True
             session.end()
             leases.forget(slot)
+            if drained:  # counted once the slot is forgotten, so a reader of the count sees the slot gone too
+                self.stats.adopted += 1
+                log.info("drained the session of dead worker %s", client_id)
         finally:
             session.stop()
 
