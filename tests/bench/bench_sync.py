@@ -133,7 +133,10 @@ def test_upload_throughput_vs_raw_put(stack: Stack, tmp_path: Path) -> None:
         "raw_put_MBps": round(total / raw_s / 1e6, 2),
         "ratio_vs_raw": round(raw_s / up_s, 3),
         "ratio_per_repetition": [round(r / u, 3) for r, u in zip(raw, up, strict=True)],
-        "target_ratio": 0.9,  # issue 18: the uploader at >= 0.9x raw PUT throughput
+        "target_ratio": 0.8,  # issue 4's figure, unchanged
+        "meets_target": raw_s / up_s >= 0.8,
+        "issue_18_target_ratio": 0.9,  # issue 18: the uploader at >= 0.9x raw PUT throughput
+        "meets_issue_18_target": raw_s / up_s >= 0.9,
         "portal_ingest_segments_per_s": round(SEGMENTS / up_s, 1),
         "portal_cpu_s_per_1000_segments": round(statistics.median(cpu) / SEGMENTS * 1000, 2),
     }

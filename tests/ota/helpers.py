@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from cloud_sync.ota_bundle import build_bundle, generate_keypair, load_private_key
+from tests.fixtures.ports import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 DOZOR = str(Path(sys.executable).parent / "dozor")
@@ -156,13 +157,10 @@ class Box:
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 120, box: Box | None = None) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}\n{box.log_tail() if box else ''}")
+    try:
+        return wait_until(check, timeout, interval=0.5, message=what)
+    except TimeoutError as exc:
+        raise AssertionError(f"timed out waiting for {what}\n{box.log_tail() if box else ''}") from exc
 
 
 def recording(box: Box, release: str, since: float) -> bool:
