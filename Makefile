@@ -7,6 +7,9 @@ PYTEST_ARGS ?=
 # Most of the suite waits on real servers and real-time video, so workers outnumber the 2 cores.
 TEST_WORKERS ?= 4
 XDIST := -n $(TEST_WORKERS) --dist loadfile
+# Some machines set PYTHONDONTWRITEBYTECODE: then every worker, portal and box process of a run compiles the whole
+# tree (and pytest re-rewrites every test module) from source. Tests and tools here may cache bytecode.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test test-fast bench lint venv system-deps clean
 

@@ -13,12 +13,17 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from portal import migrate
 from tests.fixtures.browser import chromium_path, close_page, launch_chromium, screenshot_path
 from tests.fixtures.mosquitto import Mosquitto, write_acl_file, write_password_file
 from tests.fixtures.postgres import PostgresCluster, pg_binary
 from tests.fixtures.process import start_with_retries
 from tests.fixtures.rtsp import RtspCamera
+from tests.fixtures.schema_template import template_upgrade
 from tests.fixtures.seaweedfs import SeaweedS3
+
+# Fresh databases get the migrated schema by copy (tests/fixtures/schema_template.py says why and when not).
+migrate.upgrade = template_upgrade(migrate.upgrade)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -14,6 +14,7 @@ from portal.billing import ledger, retention, tariffs
 from portal.config import PortalSettings
 from portal.models import Contract, Tariff
 from tests.fixtures.keys import TEST_SECRET_KEY
+from tests.fixtures.run_wide import run_wide_dir
 from tests.portal_archive.conftest import World, make_world
 from tests.portal_archive.media import Media, encode
 
@@ -22,7 +23,7 @@ PASSWORD = "secret-pass-1"
 
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
-    return encode(tmp_path_factory.mktemp("archive-media"))
+    return encode(run_wide_dir(tmp_path_factory, "archive-media", encode))
 
 
 @dataclass

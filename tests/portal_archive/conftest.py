@@ -19,12 +19,13 @@ from portal.config import PortalSettings
 from portal.models import Address, Camera, Contract, Device, LoginSession
 from portal.services import Services
 from tests.fixtures.keys import TEST_SECRET_KEY
+from tests.fixtures.run_wide import run_wide_dir
 from tests.portal_archive.media import Media, encode
 
 
 @pytest.fixture(scope="session")
 def media(tmp_path_factory: pytest.TempPathFactory) -> Media:
-    return encode(tmp_path_factory.mktemp("archive-media"))
+    return encode(run_wide_dir(tmp_path_factory, "archive-media", encode))
 
 
 @dataclass
