@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from portal import migrate
+from portal import migrate, route_table
 from portal.config import PortalSettings
 from portal.db import Database
 from portal.domains import Domain, Job
@@ -94,7 +94,7 @@ def _install_domains(app: FastAPI, domains: list[Domain]) -> None:
         for install in domain.installs:
             install(app)
         for router in domain.routers:
-            app.include_router(router)
+            route_table.include(app, router)
         for item in domain.console_nav:
             register_operator_nav(item.key, item.title, item.href)
     _mount_static(app)
@@ -104,9 +104,8 @@ def _include_payments_routers(app: FastAPI) -> None:
     """Online payments: JSON API + YooKassa webhook, cabinet top-up/auto-payment pages, operator payments."""
     from portal.routers import payments, payments_pages
 
-    app.include_router(payments.router)
-    app.include_router(payments_pages.router)
-    app.include_router(payments_pages.operator)
+    for router in (payments.router, payments_pages.router, payments_pages.operator):
+        route_table.include(app, router)
 
 
 def _mount_static(app: FastAPI) -> None:
