@@ -7,14 +7,13 @@ TinyDB cannot open. AtomicJSONStorage writes a temp file, fsyncs it, renames it 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
-from cloud_sync.durable import fsync_dir
+from cloud_sync.durable import write_atomic
 
 
 class AtomicJSONStorage(Storage):
@@ -32,13 +31,7 @@ class AtomicJSONStorage(Storage):
         return json.loads(text)
 
     def write(self, data: dict[str, Any]) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, separators=(",", ":"), default=str)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
+        write_atomic(self.path, json.dumps(data, separators=(",", ":"), default=str))
 
     def close(self) -> None:
         pass

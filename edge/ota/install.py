@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from cloud_sync.durable import fsync_dir
+from cloud_sync.durable import write_atomic
 from cloud_sync.ota_bundle import BundleError, Manifest, load_public_keys, verify_bundle
 from edge.config import OtaConfig
 from edge.ota import faults
@@ -74,11 +74,7 @@ def stage(ota: OtaConfig, bundle: Path, step: Step | None = None) -> Manifest:
         faults.point("unpack")
         release = {"version": manifest.version, "min_from": manifest.min_from, "key_id": manifest.key_id,
                    "created": manifest.created, "installed_at": now_iso()}  # fmt: skip
-        with (target / RELEASE_FILE).open("w") as handle:
-            json.dump(release, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        fsync_dir(target)
+        write_atomic(target / RELEASE_FILE, json.dumps(release))
         return manifest
     except BaseException:
         _rmtree(staging)

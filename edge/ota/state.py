@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cloud_sync.durable import fsync_dir
+from cloud_sync.durable import fsync_dir, write_atomic
 
 RELEASE_FILE = "release.json"  # written last into a slot: a slot without it is incomplete
 
@@ -121,13 +121,7 @@ class Slots:
             return OtaState()
 
     def write(self, state: OtaState) -> None:
-        tmp = self.state_path.with_name(self.state_path.name + ".new")
-        with tmp.open("w") as handle:
-            json.dump(state.as_dict(), handle, indent=1)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self.state_path)
-        fsync_dir(self.root)
+        write_atomic(self.state_path, json.dumps(state.as_dict(), indent=1))
 
     @contextmanager
     def locked(self) -> Iterator[OtaState]:

@@ -5,7 +5,6 @@ Each claimed box gets one password line; the ACL gives every user (hence every b
 files on SIGHUP.
 """
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -14,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cloud_sync import mqtt_protocol, topics
+from cloud_sync.durable import write_atomic
 from portal.fleet.mosquitto_hash import mosquitto_hash
 from portal.models import Device
 
@@ -79,11 +79,4 @@ def write_broker_files(db: Session, out_dir: Path, portal_user: str, portal_pass
 
 
 def _write_atomic(path: Path, text: str) -> Path:
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)  # hashes only; group-readable for the broker
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, text, mode=0o640)  # hashes only; group-readable for the broker
