@@ -27,6 +27,7 @@ ROUTE_LIMITS: list[tuple[re.Pattern[str], int]] = [
     (re.compile("^" + re.escape(INGEST_PREFIX) + "/"), MAX_SEGMENT_BYTES),
     (re.compile(r"^(/api/v1)?/operator/ip-bindings/import$"), CSV_MAX_BODY),
     (re.compile(r"^/api/v1/operator/ota/bundles$"), 512 * 1024 * 1024),  # a signed OTA bundle (wheels)
+    (re.compile(r"^/operator/ota/bundles$"), 512 * 1024 * 1024 + 64 * 1024),  # the same, as a console form file
 ]
 
 

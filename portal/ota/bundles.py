@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -13,9 +14,15 @@ from portal.archive.storage import CHUNK, LocalStorage, ObjectNotFound, Storage
 from portal.config import PortalSettings
 from portal.models.ota import OtaBundle
 
+MAX_BUNDLE = 512 * 1024 * 1024  # portal/body_limit.py lets bundle uploads this far
+
 
 class BundleRefused(ValueError):
     """The upload is not a bundle this portal accepts; the message names the reason."""
+
+
+class BundleTooLarge(BundleRefused):
+    """The upload passed MAX_BUNDLE bytes (HTTP 413)."""
 
 
 def trusted_keys(settings: PortalSettings) -> dict:
@@ -26,6 +33,24 @@ def trusted_keys(settings: PortalSettings) -> dict:
         return load_public_keys(paths)
     except BundleError as exc:
         raise BundleRefused(f"DOZOR_OTA_KEYS: {exc}") from None
+
+
+async def accept_upload(
+    db: Session, storage: Storage, settings: PortalSettings, chunks: AsyncIterator[bytes], who: str
+) -> OtaBundle:
+    """Spool an upload (API body or console form file) to a temporary file, then `accept` it."""
+    with tempfile.TemporaryDirectory(prefix="dozor-ota-") as tmp:
+        path = Path(tmp) / "bundle.tar"
+        size = 0
+        with path.open("wb") as out:
+            async for chunk in chunks:
+                size += len(chunk)
+                if size > MAX_BUNDLE:
+                    raise BundleTooLarge(f"larger than {MAX_BUNDLE} bytes")
+                out.write(chunk)
+        if size == 0:
+            raise BundleRefused("the upload is empty (send the bundle file)")
+        return accept(db, storage, settings, path, who)
 
 
 def accept(db: Session, storage: Storage, settings: PortalSettings, path: Path, who: str) -> OtaBundle:

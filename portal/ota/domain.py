@@ -7,8 +7,9 @@ import logging
 from portal.domains import Domain, TaskJob, task_job
 from portal.ota import rollout
 from portal.periodic import start_periodic
-from portal.routers import ota
+from portal.routers import operator_ota, ota
 from portal.services import Services
+from portal.web.templating import NavItem
 
 log = logging.getLogger("portal.ota")
 
@@ -26,4 +27,9 @@ def start_rollouts(services: Services) -> TaskJob | None:
     return task_job(start_periodic("ota rollouts", interval, work, log=log, report=lambda r: any(r.values())))
 
 
-DOMAIN = Domain(name="ota", routers=(ota.router,), jobs=(start_rollouts,))
+DOMAIN = Domain(
+    name="ota",
+    routers=(ota.router, operator_ota.router),
+    jobs=(start_rollouts,),
+    console_nav=(NavItem("ota", "Обновления", "/operator/ota"),),
+)

@@ -129,6 +129,15 @@ def advance(db: Session, commands: CommandSending | None, public_url: str) -> di
     return {"offered": offered, "paused": paused}
 
 
+def resume(db: Session, rollout: OtaRollout, commands: CommandSending | None, public_url: str) -> None:
+    """An operator resumes a paused rollout; the failures that paused it do not pause it again at once."""
+    if rollout.state != "paused":
+        raise RolloutRefused(f"rollout {rollout.id} is {rollout.state}, not paused")
+    rollout.state, rollout.paused_reason = "running", ""
+    rollout.threshold_percent = 100
+    advance(db, commands, public_url)
+
+
 def _settle_answers(db: Session, rows: list[OtaTarget]) -> None:
     """A box that refused the command itself (busy, expired, already on the version) says so in its answer."""
     for target in rows:

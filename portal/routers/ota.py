@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
@@ -18,12 +16,11 @@ from portal.deps import DB, Operator, services
 from portal.ingest.devices import device_for_token
 from portal.models.ota import OtaBundle, OtaRollout
 from portal.ota import rollout as rollouts
-from portal.ota.bundles import BundleRefused, accept, read_range
+from portal.ota.bundles import BundleRefused, BundleTooLarge, accept_upload, read_range
 from portal.params import RowId
 
 router = APIRouter(tags=["ota"])
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
-MAX_BUNDLE = 512 * 1024 * 1024
 
 
 def _bundle_out(bundle: OtaBundle) -> dict[str, Any]:
@@ -40,21 +37,13 @@ def _bundle_out(bundle: OtaBundle) -> dict[str, Any]:
 @router.post("/api/v1/operator/ota/bundles", status_code=201)
 async def upload_bundle(request: Request, who: Operator, db: DB) -> dict[str, Any]:
     """The request body is the bundle file (application/octet-stream); refused whole unless it verifies."""
-    with tempfile.TemporaryDirectory(prefix="dozor-ota-") as tmp:
-        path = Path(tmp) / "bundle.tar"
-        size = 0
-        with path.open("wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_BUNDLE:
-                    raise HTTPException(413, f"bundle: larger than {MAX_BUNDLE} bytes")
-                out.write(chunk)
-        if size == 0:
-            raise HTTPException(400, "bundle: the request body is empty (send the bundle file)")
-        try:
-            bundle = accept(db, storage_of(services(request)), services(request).settings, path, f"op{who.operator_id}")
-        except BundleRefused as exc:
-            raise HTTPException(400, f"bundle: {exc}") from None
+    svc = services(request)
+    try:
+        bundle = await accept_upload(db, storage_of(svc), svc.settings, request.stream(), f"op{who.operator_id}")
+    except BundleTooLarge as exc:
+        raise HTTPException(413, f"bundle: {exc}") from None
+    except BundleRefused as exc:
+        raise HTTPException(400, f"bundle: {exc}") from None
     return _bundle_out(bundle)
 
 
@@ -141,10 +130,9 @@ def get_rollout(rollout_id: RowId, _who: Operator, db: DB) -> dict[str, Any]:
 @router.post("/api/v1/operator/ota/rollouts/{rollout_id}/resume")
 def resume_rollout(rollout_id: RowId, request: Request, _who: Operator, db: DB) -> dict[str, Any]:
     found = _rollout(db, rollout_id)
-    if found.state != "paused":
-        raise HTTPException(409, f"rollout {rollout_id} is {found.state}, not paused")
-    found.state, found.paused_reason = "running", ""
-    found.threshold_percent = 100  # resumed by a human: the same failures do not pause it again at once
     svc = services(request)
-    rollouts.advance(db, svc.commands, svc.settings.public_url)
+    try:
+        rollouts.resume(db, found, svc.commands, svc.settings.public_url)
+    except rollouts.RolloutRefused as exc:
+        raise HTTPException(409, str(exc)) from None
     return rollouts.summary(db, found)

@@ -17,6 +17,20 @@ LABELS: dict[str, dict[str, str]] = {
         "disabled": "отключена",
     },
     "device": {"online": "в сети", "offline": "не в сети", "unknown": "нет данных"},
+    # OTA (portal/ota): a rollout's state and each box's stage in it.
+    "rollout": {"running": "идёт", "paused": "пауза", "done": "завершена"},
+    "ota": {
+        "pending": "ждёт своей волны",
+        "offered": "предложено",
+        "downloading": "загрузка",
+        "installing": "установка",
+        "switching": "переключение",
+        "healthy": "обновлено",
+        "rolled_back": "откат",
+        "refused": "отказ",
+        "failed": "ошибка",
+        "already": "уже стоит",
+    },
     "channel": {"sms": "SMS", "email": "письмо", "push": "push"},
     # The notification centre's one outbox (portal/notify): a row's status, and its category, which for the
     # messages outside the subscription categories says what they are for.

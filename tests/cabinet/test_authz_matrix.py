@@ -272,6 +272,11 @@ SUCCESS: dict[tuple[str, str], int | dict[str, int]] = {
     ("GET", "/operator/forpost"): 200,
     ("POST", "/operator/forpost"): 422,
     ("POST", "/operator/forpost/{operator_id}/active"): 404,
+    ("GET", "/operator/ota"): 200,
+    ("POST", "/operator/ota/bundles"): 422,  # no file chosen
+    ("POST", "/operator/ota/rollouts"): 422,  # no bundle chosen
+    ("GET", "/operator/ota/rollouts/{rollout_id}"): 404,
+    ("POST", "/operator/ota/rollouts/{rollout_id}/resume"): 404,
 }
 
 
@@ -353,6 +358,7 @@ RULES = [
     # the System API: its own operator credentials in the parameters (tests/forpost/test_system_api.py)
     Rule("*", r"/system-api/\{name\}", cells=FORPOST),
     Rule("*", r"/operator/forpost(/\{operator_id\}/active)?", cells=OPERATOR_PAGE),
+    Rule("*", r"/operator/ota(/.*)?", cells=OPERATOR_PAGE),  # the OTA console (tests/ota/test_console.py)
     Rule("GET", r"/embed/forpost", cells=expect({403}, {403}, {403}, {403}, {403})),  # needs a signed embed link
     # support desk (docs/support.md): A's ticket, attachment and chat are A's alone (and staff's)
     Rule("GET", r"/api/v1/support/(topics|bot)|/api/v1/contacts", cells=PUBLIC),
