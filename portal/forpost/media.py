@@ -17,6 +17,9 @@ from portal.archive.snapshot import NoVideo, snapshot_jpeg
 from portal.archive.storage import storage_of
 from portal.billing.gate import visible_since
 from portal.forpost import hls_ts, remux, translations
+from portal.light import lease as light_lease
+from portal.light.playlist import light_playlist
+from portal.light.store import segment_data
 from portal.models import Camera, utcnow
 from portal.models.forpost import Translation
 from portal.services import Services
@@ -41,7 +44,11 @@ def _window(services: Services) -> timedelta:
 
 
 def hls_playlist(db: Session, services: Services, translation: Translation, fmp4: bool = False) -> str:
-    """The spec's MPEG-TS playlist; with ``fmp4`` the archive's fMP4 one (our own embed player's, hls.js)."""
+    """The spec's MPEG-TS playlist; with ``fmp4`` the archive's fMP4 one (our own embed player's, hls.js).
+    A live translation asked with LightStream=1 plays the light (sub-stream) relay when the camera has one."""
+    light = _light_playlist(db, services, translation)
+    if light is not None:
+        return light
     if not fmp4:
         return _ts_playlist(db, services, translation)
     live = translation.start_at is None
@@ -52,6 +59,30 @@ def hls_playlist(db: Session, services: Services, translation: Translation, fmp4
         assert start is not None  # not live
         text = archive_playlist(db, translation.camera_id, start, start + _window(services), TranslationUrls())
     return text or _empty_playlist(live)
+
+
+def _light_playlist(db: Session, services: Services, translation: Translation) -> str | None:
+    """The light relay's TS playlist (docs/live-light.md), or None for the main stream: not asked for, an archive
+    translation, a camera without a sub-stream, or a relay that did not start in time. That fallback is kept
+    (``light`` cleared), so a player never switches between the two streams inside one translation."""
+    if not translation.light or translation.start_at is not None:
+        return None
+    camera = db.get(Camera, translation.camera_id)
+    if camera is None or not light_lease.capable(db, camera):
+        return None
+    db.commit()  # the wait below must not hold this unit's writes (activation): the box's uploads write meanwhile
+    try:
+        refs = light_lease.watch(services, camera.id)
+    except light_lease.LightUnavailable:
+        translation.light = False
+        return None
+    return light_playlist(refs, lambda segment_id: f"light/{segment_id}.ts")
+
+
+def light_segment(db: Session, services: Services, translation: Translation, segment_id: int) -> bytes | None:
+    """One relayed light segment of the translation's camera; None once dropped (kept about a minute)."""
+    since = utcnow() - timedelta(seconds=services.settings.light_keep_seconds)
+    return segment_data(db, translation.camera_id, segment_id, since)
 
 
 def _ts_playlist(db: Session, services: Services, translation: Translation) -> str:
