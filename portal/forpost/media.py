@@ -18,6 +18,7 @@ from portal.archive.storage import storage_of
 from portal.billing.gate import visible_since
 from portal.forpost import hls_ts, remux, translations
 from portal.light import lease as light_lease
+from portal.light import store as light_store
 from portal.light.playlist import light_playlist
 from portal.light.store import segment_data
 from portal.models import Camera, utcnow
@@ -148,8 +149,57 @@ def snapshot(db: Session, services: Services, translation: Translation) -> bytes
 
 def flv_stream(services: Services, translation_id: int) -> Iterator[bytes]:
     """FLV of one run: from the requested moment (archive) or the newest segment (live, then following
-    new segments until the translation is closed or the run stops growing)."""
+    new segments until the translation is closed or the run stops growing). A live translation asked with
+    LightStream=1 of a camera with a sub-stream follows the light relay's TS segments instead."""
+    light = _light_chunks(services, translation_id)
+    if light is not None:
+        return remux.fmp4_to_flv(light, container="mpegts")
     return remux.fmp4_to_flv(_run_chunks(services, translation_id))
+
+
+def _light_chunks(services: Services, translation_id: int) -> Iterator[bytes] | None:
+    with services.db.session() as db:
+        translation = db.get(Translation, translation_id)
+        if translation is None or not translation.light or translation.start_at is not None:
+            return None
+        camera = db.get(Camera, translation.camera_id)
+        if camera is None or not light_lease.capable(db, camera):
+            return None
+        camera_id = camera.id
+    try:
+        refs = light_lease.watch(services, camera_id)
+    except light_lease.LightUnavailable:
+        with services.db.session() as db:
+            translations.keep_main(db, translation_id)
+        return None
+    return _follow_light(services, translation_id, camera_id, refs)
+
+
+def _follow_light(
+    services: Services, translation_id: int, camera_id: str, refs: list[light_store.LightRef]
+) -> Iterator[bytes]:
+    """The light relay's segments from the newest one on, while the translation stays open; each look renews
+    the relay's lease (light_lease.watch), so the box relays exactly as long as this stream is read."""
+    run, sent = refs[-1].run_id, refs[-1].seq - 1
+    last_new = time.monotonic()
+    while time.monotonic() - last_new < 6.0:
+        fresh = [r for r in refs if r.run_id == run and r.seq > sent]
+        with services.db.session() as db:
+            if not translations.still_open(db, translation_id):
+                return
+            since = utcnow() - timedelta(seconds=services.settings.light_keep_seconds)
+            chunks = [(r.seq, segment_data(db, camera_id, r.id, since)) for r in fresh]
+            if fresh:
+                translations.touch(db, translation_id, utcnow())
+        for seq, data in chunks:
+            if data is not None:
+                yield data
+                sent, last_new = seq, time.monotonic()
+        time.sleep(FOLLOW_POLL)
+        try:
+            refs = light_lease.watch(services, camera_id)
+        except light_lease.LightUnavailable:
+            return
 
 
 def _first_run(services: Services, camera_id: str, start: datetime | None) -> list[SegmentRef]:

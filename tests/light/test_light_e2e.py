@@ -123,6 +123,20 @@ def _hls_size(url: str) -> tuple[tuple[int, int], str]:
     return _size_of_ts(segment.content), uri
 
 
+def _flv_size(url: str) -> tuple[int, int]:
+    """(width, height) of the first picture of an HTTP-FLV translation (its first ~40 KB)."""
+    data = b""
+    with httpx.stream("GET", url, timeout=30) as answer:
+        assert answer.status_code == 200 and answer.headers["content-type"] == "video/x-flv"
+        for chunk in answer.iter_bytes():
+            data += chunk
+            if len(data) > 40_000:
+                break
+    with av.open(io.BytesIO(data), format="flv") as container:
+        frame = next(container.decode(video=0))
+        return frame.width, frame.height
+
+
 def test_light_live_relays_only_while_watched_and_never_reaches_the_archive(
     world: tuple[Stack, BoxProcess],
 ) -> None:
@@ -163,6 +177,8 @@ def test_light_live_relays_only_while_watched_and_never_reaches_the_archive(
     main_size, main_uri = _hls_size(main_url)
     assert (light_size, main_size) == (SUB, MAIN)
     assert light_uri.startswith("light/") and main_uri.startswith("ts/")
+    flv_url = _forpost(stack, "GetTranslationURL", SessionID=sid, CameraID=number)["URL"]  # H264 = HTTP-FLV
+    assert _flv_size(flv_url) == SUB
 
     # A player keeps fetching for three leases: the portal renews the lease, the relay goes on in one run.
     started = time.monotonic()

@@ -205,3 +205,13 @@ def test_forpost_light_stream_one_plays_the_relay_zero_the_main_stream(world: Wo
     other = world.call("GetTranslationURL", SessionID=sid, CameraID=number, Format="HLS")["URL"]
     fallback = world.client.get(other.replace("http://testserver", ""))
     assert fallback.status_code == 200 and not any(u.startswith("light/") for u in _uris(fallback.text))
+
+
+def test_camera_page_offers_the_light_choice_only_with_a_sub_stream(world: World) -> None:
+    owner = _bearer(world, "1001")
+    page = world.client.get(f"/cameras/{CAM}", headers=owner)
+    assert page.status_code == 200 and "data-light-url" not in page.text and 'id="quality-btn"' not in page.text
+    _capable(world)
+    page = world.client.get(f"/cameras/{CAM}", headers=owner)
+    assert page.status_code == 200
+    assert f'data-light-url="/api/v1/cameras/{CAM}/light.m3u8"' in page.text and 'id="quality-btn"' in page.text
