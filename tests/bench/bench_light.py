@@ -4,8 +4,8 @@ Two simulator cameras stand for one IP camera: the 1280x720/10 fps main stream (
 sub-stream (500 kbit/s), 1 s GOP, like bench_motion. The box's relay (edge/light_relay.py) runs on each for the
 same window and its PUTs are counted: the sub-stream is what a watched camera costs with light live view; the
 main stream through the same relay (1 s TS segments) is the baseline a viewer of the main stream costs. Not
-watched, nothing is relayed at all (tests/light/test_light_e2e.py). Also the relay ffmpeg's CPU. DOZOR_BENCH_SECONDS sets the
-window (default 20).
+watched, nothing is relayed at all (tests/light/test_light_e2e.py). Also the relay ffmpeg's CPU.
+DOZOR_BENCH_SECONDS sets the window (default 20).
 """
 
 import json
