@@ -52,8 +52,9 @@ def spool_root(data_dir: Path) -> Path:
     return data_dir / "light-spool"
 
 
-def relay_command(binary: str, url: str) -> list[str]:
-    """argv writing the sub-stream as 1 s TS segments (cwd = the relay's spool directory); video only, copied."""
+def relay_command(binary: str, url: str, start_number: int = 0) -> list[str]:
+    """argv writing the sub-stream as 1 s TS segments (cwd = the relay's spool directory); video only, copied.
+    A restarted ffmpeg goes on numbering from `start_number`: seq stays unique within the relay's run."""
     return [
         binary,
         "-hide_banner",
@@ -79,6 +80,8 @@ def relay_command(binary: str, url: str) -> list[str]:
         "5",
         "-hls_segment_type",
         "mpegts",
+        "-start_number",
+        str(start_number),
         "-hls_flags",
         "temp_file+omit_endlist",
         "-hls_segment_filename",
@@ -162,14 +165,16 @@ class LightRelay:
         sent = -1
         process: subprocess.Popen[bytes] | None = None
         next_start = 0.0
+        reason = "lease lapsed"
         try:
             while self._keep_going():
                 gone = process is None or process.poll() is not None
                 if gone and time.monotonic() >= next_start:  # (re)start, at most every RESTART_DELAY
-                    process = self._spawn(process)
+                    process = self._spawn(process, start_number=sent + 1)
                     next_start = time.monotonic() + RESTART_DELAY
                 highest = self._upload_new(sent_after=sent)
                 if highest is None:
+                    reason = "refused by the portal"
                     break
                 sent = highest
                 self._stop.wait(POLL_SECONDS)
@@ -178,15 +183,16 @@ class LightRelay:
                 self._closing = True
             _end(process)
             shutil.rmtree(self.spool, ignore_errors=True)
-            reason = "stopped" if self._stop.is_set() else "lease lapsed"
+            reason = "stopped" if self._stop.is_set() else reason
             log.info("light relay of %s ended (%s, %d segments sent)", self.camera_id, reason, self.stats.segments)
 
-    def _spawn(self, previous: subprocess.Popen[bytes] | None) -> subprocess.Popen[bytes]:
+    def _spawn(self, previous: subprocess.Popen[bytes] | None, start_number: int) -> subprocess.Popen[bytes]:
         if previous is not None:
             self.stats.last_error = f"ffmpeg exited with {previous.returncode}"
         self.spool.mkdir(parents=True, exist_ok=True)
+        (self.spool / PLAYLIST).unlink(missing_ok=True)  # the last ffmpeg's list: all of it was handled
         return subprocess.Popen(
-            relay_command(self.binary, self.url),
+            relay_command(self.binary, self.url, start_number),
             cwd=self.spool,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,

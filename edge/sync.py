@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import threading
@@ -193,6 +194,9 @@ def _handlers(box: Box, uploader: Uploader, light: LightRelays | None = None) ->
             box.set_retention_days(args.retention_days)
         for camera_id, on in recording.items():
             box.set_recording(camera_id, on)
+            if not on and light is not None:  # home mode: no live view either, not even the rest of a lease
+                with contextlib.suppress(LightRefused):
+                    light.lease(camera_id, 0)
         return {
             "cameras": [c.id for c in box.config.cameras],
             "paused": box.paused_cameras(),

@@ -151,10 +151,13 @@ def flv_stream(services: Services, translation_id: int) -> Iterator[bytes]:
     """FLV of one run: from the requested moment (archive) or the newest segment (live, then following
     new segments until the translation is closed or the run stops growing). A live translation asked with
     LightStream=1 of a camera with a sub-stream follows the light relay's TS segments instead."""
+    # A generator: nothing runs until the response iterates it in the threadpool (the light relay's first
+    # segment may take seconds to arrive, which must not block the event loop).
     light = _light_chunks(services, translation_id)
     if light is not None:
-        return remux.fmp4_to_flv(light, container="mpegts")
-    return remux.fmp4_to_flv(_run_chunks(services, translation_id))
+        yield from remux.fmp4_to_flv(light, container="mpegts")
+        return
+    yield from remux.fmp4_to_flv(_run_chunks(services, translation_id))
 
 
 def _light_chunks(services: Services, translation_id: int) -> Iterator[bytes] | None:

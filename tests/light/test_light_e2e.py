@@ -27,7 +27,16 @@ from cloud_sync.segments import HEADER_DURATION, HEADER_SHA256
 from portal.auth.passwords import hash_password
 from portal.auth.sessions import open_session
 from portal.fleet.provisioning import add_camera, claim_device, create_device
-from portal.models import ArchiveRun, ArchiveSegment, Camera, Contract, Device, DeviceCommand, DeviceHealth
+from portal.models import (
+    ArchiveRun,
+    ArchiveSegment,
+    Camera,
+    Contract,
+    Device,
+    DeviceCommand,
+    DeviceHealth,
+    Operator,
+)
 from portal.models.light import LightSegment
 from tests.fixtures.ports import wait_until
 from tests.sync.stack import BoxProcess, Stack, make_stack
@@ -229,6 +238,30 @@ def test_light_live_relays_only_while_watched_and_never_reaches_the_archive(
         catalogue.close()
     assert box_runs and not (box_runs & runs)
     assert not list((box.data_dir / "archive").rglob("*.ts"))
+
+    # Watching again starts a new relay run; «Я дома» (recording paused) ends it at once, lease or not.
+    assert httpx.get(f"{base}/light.m3u8", headers=owner, timeout=30).status_code == 200
+    paused = _operator_command(stack, {"cameras": [{"id": CAM, "recording": False}]})
+    assert paused["ok"] and paused["result"]["paused"] == [CAM], paused
+    wait_until(lambda: "ended (stopped" in box.log(), 15, message="the relay stopped by home mode")
+    refused = httpx.get(f"{base}/light.m3u8", headers=owner, timeout=30)
+    assert refused.status_code == 503, refused.text  # the box refuses to relay a paused camera
+
+
+def _operator_command(stack: Stack, args: dict[str, Any]) -> dict[str, Any]:
+    with stack.db.session() as db:
+        who = Operator(login=f"op-{uuid.uuid4().hex[:6]}", password_hash="x", name="test")
+        db.add(who)
+        db.flush()
+        token = open_session(db, operator=who, lifetime=timedelta(hours=1))[0]
+    answer = httpx.post(
+        f"{stack.portal_url}/api/v1/operator/devices/{BOX}/commands",
+        json={"name": "config.set", "args": args, "wait": 30},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=45,
+    )
+    assert answer.status_code == 200 and answer.json()["result"] is not None, answer.text
+    return answer.json()["result"]
 
 
 def _other_box_token(stack: Stack) -> str:

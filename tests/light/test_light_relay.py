@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
+import psutil
 import pytest
 
 from cloud_sync.ingest_client import Outcome
@@ -98,6 +99,14 @@ def test_relays_the_sub_stream_while_leased_and_stops_by_itself(tmp_path: Path, 
         assert all(0 < s.duration <= 2.5 for s in ingest.sent) and {s.run_id for s in ingest.sent} == {first["run_id"]}
         again = relays.lease("cam-1", 8.0)  # a renewal: the same relay, the same run
         assert again["run_id"] == first["run_id"] and not again["started"]
+
+        # ffmpeg dies mid-lease (the camera dropped the connection): restarted, numbering goes on in the run.
+        before = len(ingest.sent)
+        for child in psutil.Process().children():
+            if child.name().startswith("ffmpeg"):
+                child.kill()
+        relays.lease("cam-1", 8.0)
+        wait_until(lambda: len(ingest.sent) >= before + 2, 20, message="segments after the ffmpeg restart")
 
         wait_until(lambda: relays.active() == [], 20, message="the relay ending when its lease lapsed")
         count = len(ingest.sent)
