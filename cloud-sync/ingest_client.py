@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 
-from cloud_sync import motion, segments
+from cloud_sync import light, motion, segments
 from cloud_sync.bandwidth import TokenBucket
 from cloud_sync.catalogue import GapLike, SegmentLike
 
@@ -112,6 +112,17 @@ class IngestClient:
         expected = {"motion_id": motion_id, "ended": report.end is not None}
         payload = report.model_dump(mode="json")
         return self._json("PUT", motion.motion_path(camera_id, motion_id), payload, _echoes(expected))
+
+    def put_light(self, camera_id: str, run_id: str, seq: int, body: bytes, duration: float) -> Outcome:
+        """One light live segment (MPEG-TS); live only, so the caller never retries it (docs/live-light.md)."""
+        sha256 = hashlib.sha256(body).hexdigest()
+        headers = {
+            segments.HEADER_SHA256: sha256,
+            segments.HEADER_DURATION: f"{duration:.3f}",
+            "Content-Type": light.LIGHT_CONTENT_TYPE,
+        }
+        expected = {"camera_id": camera_id, "run_id": run_id, "seq": seq, "sha256": sha256}
+        return self._put(light.light_path(camera_id, run_id, seq), body, headers, _echoes(expected))
 
     def close(self) -> None:
         client = getattr(self._local, "client", None)

@@ -10,6 +10,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cloud_sync.light import LightArgs
 from cloud_sync.segments import ID_PATTERN
 
 EventType = Literal["camera_up", "camera_down", "gap", "tamper", "disk_full", "button", "power_cycle", "ota"]
@@ -23,6 +24,7 @@ COMMAND_NAMES = (
     "reboot",
     "ping",
     "ota.install",
+    "live.light",
 )
 MAX_PULSE_SECONDS = 30.0
 CommandStatus = Literal["ok", "failed", "expired", "interrupted"]
@@ -36,6 +38,7 @@ COMMAND_LIFETIME: dict[str, timedelta] = {
     "camera.power_cycle": timedelta(minutes=1),
     "snapshot": timedelta(seconds=30),
     "ping": timedelta(minutes=1),
+    "live.light": timedelta(seconds=15),  # a viewer waits for it; later it starts an upload nobody watches
     "reboot": timedelta(minutes=10),
     "config.set": timedelta(days=7),
     "upload.range": timedelta(days=7),
@@ -94,6 +97,7 @@ class CameraTelemetry(BaseModel):
     state: str = "unknown"  # recording | down | starting | disabled | unknown
     last_segment_at: datetime | None = None
     error: str = ""
+    light: bool = False  # the box can relay a light live stream (a sub-stream is configured): docs/live-light.md
 
 
 class Telemetry(WireModel):
@@ -277,6 +281,7 @@ COMMAND_ARGS: dict[str, type[BaseModel]] = {
     "reboot": NoArgs,
     "ping": NoArgs,
     "ota.install": OtaInstallArgs,
+    "live.light": LightArgs,
 }
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import logging
 import os
 import threading
@@ -16,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 from cloud_sync.bandwidth import TokenBucket
 from cloud_sync.box_link import BoxLink, CommandError, LinkSettings
 from cloud_sync.ingest_client import IngestClient
+from cloud_sync.light import LightArgs
 from cloud_sync.messages import CameraArgs, ConfigSetArgs, Event, RelayPulseArgs, UploadRangeArgs
 from cloud_sync.uploader import Uploader
 from edge import telemetry
 from edge.config import CameraConfig
+from edge.light_relay import LightRefused, LightRelays
 from edge.metrics_export import TextfileExporter
 from edge.motion.forward import MotionForwarder
 from edge.ota.health import running_release
@@ -41,10 +44,13 @@ class Sync:
     link: BoxLink
     motion: MotionForwarder | None = None
     exporter: TextfileExporter | None = None
+    light: LightRelays | None = None
     stopping: threading.Event = field(default_factory=threading.Event)
 
     def stop(self) -> None:
         self.stopping.set()
+        if self.light is not None:
+            self.light.stop()
         if self.exporter is not None:
             self.exporter.stop()
         if self.motion is not None:
@@ -97,10 +103,13 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
         telemetry_interval=telemetry_interval,
         firmware=FIRMWARE + running_release(),
     )
+    # Light live view has its own client too (no bandwidth cap: it runs only while someone watches, and a
+    # backlog must not delay live video); its byte counter is the light uplink alone.
+    light = LightRelays(box, IngestClient(portal.url, portal.upload_token.get_secret_value(), timeout=5.0))
     link = BoxLink(
         settings,
         config.data_dir / "sync",
-        _handlers(box, uploader),
+        _handlers(box, uploader, light),
         telemetry=lambda: telemetry.sample(box, uploader.stats, rate.bps()),
     )
     # Its own client (own connection pool and thread), so a backlog of video never delays a motion event.
@@ -116,7 +125,7 @@ def start_sync(box: Box, telemetry_interval: float | None = None) -> Sync:
         connected=link.connected.is_set,
         interval=float(os.environ.get("DOZOR_EDGE_METRICS_SECONDS", "15")),
     )
-    sync = Sync(uploader, link, motion, exporter)
+    sync = Sync(uploader, link, motion, exporter, light)
     if config.ota is not None:
         from edge.ota.remote import RemoteUpdates
 
@@ -176,7 +185,7 @@ def _cameras_after(box: Box, args: ConfigSetArgs) -> tuple[list[CameraConfig] | 
     ], recording
 
 
-def _handlers(box: Box, uploader: Uploader) -> dict[str, Any]:
+def _handlers(box: Box, uploader: Uploader, light: LightRelays | None = None) -> dict[str, Any]:
     def config_set(args: ConfigSetArgs) -> dict[str, Any]:
         cameras, recording = _cameras_after(box, args)
         if cameras is not None:
@@ -185,6 +194,9 @@ def _handlers(box: Box, uploader: Uploader) -> dict[str, Any]:
             box.set_retention_days(args.retention_days)
         for camera_id, on in recording.items():
             box.set_recording(camera_id, on)
+            if not on and light is not None:  # home mode: no live view either, not even the rest of a lease
+                with contextlib.suppress(LightRefused):
+                    light.lease(camera_id, 0)
         return {
             "cameras": [c.id for c in box.config.cameras],
             "paused": box.paused_cameras(),
@@ -224,7 +236,16 @@ def _handlers(box: Box, uploader: Uploader) -> dict[str, Any]:
         threading.Timer(REBOOT_DELAY, box.reboot).start()  # answer first (stored and published), then go down
         return {"rebooting_in_s": REBOOT_DELAY, "command": box.config.reboot_command}
 
+    def live_light(args: LightArgs) -> dict[str, Any]:
+        if light is None:
+            raise CommandError("light live view is not running on this box")
+        try:
+            return light.lease(args.camera_id, args.seconds)
+        except LightRefused as exc:
+            raise CommandError(str(exc)) from exc
+
     return {
+        "live.light": live_light,
         "config.set": config_set,
         "upload.range": upload_range,
         "snapshot": snapshot,

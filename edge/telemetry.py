@@ -37,15 +37,22 @@ def throttled() -> int | None:
         return None
 
 
-def _camera_entry(status: CameraStatus) -> CameraTelemetry:
+def _camera_entry(status: CameraStatus, light: bool) -> CameraTelemetry:
     try:
         return CameraTelemetry(
             state=status.state or "unknown",
             last_segment_at=status.last_segment,
             error=(status.last_error or "")[:300],
+            light=light,
         )
     except ValueError:
-        return CameraTelemetry(state=status.state or "unknown")
+        return CameraTelemetry(state=status.state or "unknown", light=light)
+
+
+def light_capable(box: Box, camera_id: str) -> bool:
+    """Whether this camera can feed light live view: an RTSP camera with a sub-stream (edge/light_relay.py)."""
+    camera = box.config.camera(camera_id)
+    return camera is not None and camera.kind == "rtsp" and bool(camera.sub_url)
 
 
 def sample(box: Box, upload_stats: UploaderStats | None = None, upload_rate: float = 0.0) -> Telemetry:
@@ -62,7 +69,7 @@ def sample(box: Box, upload_stats: UploaderStats | None = None, upload_rate: flo
         load=os.getloadavg(),
         disk_total=int(disk.get("filesystem_total_bytes") or 0),
         disk_free=int(disk.get("filesystem_free_bytes") or 0),
-        cameras={cid: _camera_entry(cam) for cid, cam in status.cameras.items()},
+        cameras={cid: _camera_entry(cam, light_capable(box, cid)) for cid, cam in status.cameras.items()},
         backlog_segments=sum(count for count, _ in backlog.values()),
         backlog_bytes=sum(size for _, size in backlog.values()),
         clock_synced=bool(box.clock.synced()),

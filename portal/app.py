@@ -22,6 +22,7 @@ DOMAINS = (
     "portal.support.domain",
     "portal.notify.domain",
     "portal.motion.domain",
+    "portal.light.domain",
     "portal.ota.domain",
     "portal.forpost.domain",
 )

@@ -53,6 +53,12 @@ class PortalSettings(BaseSettings):
     # OTA (docs/ota.md): trusted signing keys (.pub files or dirs, os.pathsep-separated); rollout pass interval.
     ota_keys: str = Field("", description="Trusted OTA public keys; empty = bundle uploads are refused")
     ota_rollout_seconds: float = Field(10.0, description="How often rollouts offer waves and check thresholds")
+    # Light live view from the boxes' sub-streams (docs/live-light.md)
+    light_lease_seconds: float = Field(
+        30.0, gt=0, le=120, description="Seconds a box relays its sub-stream after the last viewer's fetch"
+    )
+    light_keep_seconds: float = Field(60.0, gt=0, description="Seconds a relayed light segment is kept")
+    light_first_wait: float = Field(8.0, ge=0, description="Seconds a first light playlist waits for the box")
     # Forpost mobile API (docs/forpost.md)
     forpost_session_days: int = Field(30, description="Lifetime of a Forpost app session")
     forpost_bind_ip: bool = Field(False, description="Bind Forpost sessions to the client IP they logged in from")

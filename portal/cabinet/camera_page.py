@@ -21,6 +21,7 @@ API = {
 }
 # Route names other domains register (downloads: sprite previews; motion: event marks), by the page's key.
 OPTIONAL_ROUTES = {"thumbnails": "camera_thumbnails", "events": "camera_events"}
+LIGHT_ROUTE = "camera_light"  # light live view (docs/live-light.md): only for a camera with a sub-stream
 
 
 def route_path(app: FastAPI, name: str, camera_id: str) -> str | None:
@@ -33,10 +34,12 @@ def route_path(app: FastAPI, name: str, camera_id: str) -> str | None:
         return None
 
 
-def page_urls(app: FastAPI, camera_id: str) -> dict[str, str | None]:
+def page_urls(app: FastAPI, camera_id: str, light: bool = False) -> dict[str, str | None]:
+    """`light`: the camera's box can relay its sub-stream (portal.light.lease.capable)."""
     urls: dict[str, str | None] = {key: value.format(id=camera_id) for key, value in API.items()}
     for key, name in OPTIONAL_ROUTES.items():
         urls[key] = route_path(app, name, camera_id)
+    urls["light"] = route_path(app, LIGHT_ROUTE, camera_id) if light else None
     return urls
 
 

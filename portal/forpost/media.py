@@ -17,6 +17,10 @@ from portal.archive.snapshot import NoVideo, snapshot_jpeg
 from portal.archive.storage import storage_of
 from portal.billing.gate import visible_since
 from portal.forpost import hls_ts, remux, translations
+from portal.light import lease as light_lease
+from portal.light import store as light_store
+from portal.light.playlist import light_playlist
+from portal.light.store import segment_data
 from portal.models import Camera, utcnow
 from portal.models.forpost import Translation
 from portal.services import Services
@@ -41,7 +45,11 @@ def _window(services: Services) -> timedelta:
 
 
 def hls_playlist(db: Session, services: Services, translation: Translation, fmp4: bool = False) -> str:
-    """The spec's MPEG-TS playlist; with ``fmp4`` the archive's fMP4 one (our own embed player's, hls.js)."""
+    """The spec's MPEG-TS playlist; with ``fmp4`` the archive's fMP4 one (our own embed player's, hls.js).
+    A live translation asked with LightStream=1 plays the light (sub-stream) relay when the camera has one."""
+    light = _light_playlist(db, services, translation)
+    if light is not None:
+        return light
     if not fmp4:
         return _ts_playlist(db, services, translation)
     live = translation.start_at is None
@@ -52,6 +60,30 @@ def hls_playlist(db: Session, services: Services, translation: Translation, fmp4
         assert start is not None  # not live
         text = archive_playlist(db, translation.camera_id, start, start + _window(services), TranslationUrls())
     return text or _empty_playlist(live)
+
+
+def _light_playlist(db: Session, services: Services, translation: Translation) -> str | None:
+    """The light relay's TS playlist (docs/live-light.md), or None for the main stream: not asked for, an archive
+    translation, a camera without a sub-stream, or a relay that did not start in time. That fallback is kept
+    (``light`` cleared), so a player never switches between the two streams inside one translation."""
+    if not translation.light or translation.start_at is not None:
+        return None
+    camera = db.get(Camera, translation.camera_id)
+    if camera is None or not light_lease.capable(db, camera):
+        return None
+    db.commit()  # the wait below must not hold this unit's writes (activation): the box's uploads write meanwhile
+    try:
+        refs = light_lease.watch(services, camera.id)
+    except light_lease.LightUnavailable:
+        translation.light = False
+        return None
+    return light_playlist(refs, lambda segment_id: f"light/{segment_id}.ts")
+
+
+def light_segment(db: Session, services: Services, translation: Translation, segment_id: int) -> bytes | None:
+    """One relayed light segment of the translation's camera; None once dropped (kept about a minute)."""
+    since = utcnow() - timedelta(seconds=services.settings.light_keep_seconds)
+    return segment_data(db, translation.camera_id, segment_id, since)
 
 
 def _ts_playlist(db: Session, services: Services, translation: Translation) -> str:
@@ -117,8 +149,60 @@ def snapshot(db: Session, services: Services, translation: Translation) -> bytes
 
 def flv_stream(services: Services, translation_id: int) -> Iterator[bytes]:
     """FLV of one run: from the requested moment (archive) or the newest segment (live, then following
-    new segments until the translation is closed or the run stops growing)."""
-    return remux.fmp4_to_flv(_run_chunks(services, translation_id))
+    new segments until the translation is closed or the run stops growing). A live translation asked with
+    LightStream=1 of a camera with a sub-stream follows the light relay's TS segments instead."""
+    # A generator: nothing runs until the response iterates it in the threadpool (the light relay's first
+    # segment may take seconds to arrive, which must not block the event loop).
+    light = _light_chunks(services, translation_id)
+    if light is not None:
+        yield from remux.fmp4_to_flv(light, container="mpegts")
+        return
+    yield from remux.fmp4_to_flv(_run_chunks(services, translation_id))
+
+
+def _light_chunks(services: Services, translation_id: int) -> Iterator[bytes] | None:
+    with services.db.session() as db:
+        translation = db.get(Translation, translation_id)
+        if translation is None or not translation.light or translation.start_at is not None:
+            return None
+        camera = db.get(Camera, translation.camera_id)
+        if camera is None or not light_lease.capable(db, camera):
+            return None
+        camera_id = camera.id
+    try:
+        refs = light_lease.watch(services, camera_id)
+    except light_lease.LightUnavailable:
+        with services.db.session() as db:
+            translations.keep_main(db, translation_id)
+        return None
+    return _follow_light(services, translation_id, camera_id, refs)
+
+
+def _follow_light(
+    services: Services, translation_id: int, camera_id: str, refs: list[light_store.LightRef]
+) -> Iterator[bytes]:
+    """The light relay's segments from the newest one on, while the translation stays open; each look renews
+    the relay's lease (light_lease.watch), so the box relays exactly as long as this stream is read."""
+    run, sent = refs[-1].run_id, refs[-1].seq - 1
+    last_new = time.monotonic()
+    while time.monotonic() - last_new < 6.0:
+        fresh = [r for r in refs if r.run_id == run and r.seq > sent]
+        with services.db.session() as db:
+            if not translations.still_open(db, translation_id):
+                return
+            since = utcnow() - timedelta(seconds=services.settings.light_keep_seconds)
+            chunks = [(r.seq, segment_data(db, camera_id, r.id, since)) for r in fresh]
+            if fresh:
+                translations.touch(db, translation_id, utcnow())
+        for seq, data in chunks:
+            if data is not None:
+                yield data
+                sent, last_new = seq, time.monotonic()
+        time.sleep(FOLLOW_POLL)
+        try:
+            refs = light_lease.watch(services, camera_id)
+        except light_lease.LightUnavailable:
+            return
 
 
 def _first_run(services: Services, camera_id: str, start: datetime | None) -> list[SegmentRef]:

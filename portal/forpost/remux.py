@@ -47,9 +47,10 @@ class _Sink(io.RawIOBase):
         return out
 
 
-def fmp4_to_flv(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """The FLV stream of the fMP4 bytes in ``chunks`` (video only; audio is not recorded by the boxes)."""
-    source = av.open(ChunkReader(chunks), mode="r", format="mp4")
+def fmp4_to_flv(chunks: Iterable[bytes], container: str = "mp4") -> Iterator[bytes]:
+    """The FLV stream of the fMP4 bytes in ``chunks`` (video only; audio is not recorded by the boxes);
+    ``container="mpegts"`` for concatenated TS segments (the light relay's)."""
+    source = av.open(ChunkReader(chunks), mode="r", format=container)
     sink = _Sink()
     target = av.open(sink, mode="w", format="flv")
     try:

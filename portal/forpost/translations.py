@@ -147,6 +147,11 @@ def delivered(db: Session, translation_id: int, now: datetime | None = None) -> 
     )
 
 
+def keep_main(db: Session, translation_id: int) -> None:
+    """The light relay did not start in time: this translation plays the main stream from now on."""
+    db.execute(update(Translation).where(Translation.id == translation_id).values(light=False))
+
+
 def touch(db: Session, translation_id: int, now: datetime | None = None) -> None:
     db.execute(update(Translation).where(Translation.id == translation_id).values(last_access=now or utcnow()))
 

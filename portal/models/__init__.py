@@ -2,6 +2,7 @@
 
 import portal.models.forpost
 import portal.models.forpost_system
+import portal.models.light
 import portal.models.motion
 import portal.models.notify
 import portal.models.ota

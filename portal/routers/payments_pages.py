@@ -4,7 +4,7 @@ confirmation page, and the operator's payments list with refunds (domain: portal
 from contextlib import suppress
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from portal.billing import autopay, ledger
@@ -18,7 +18,7 @@ from portal.billing.testmode import TestModeGateway
 from portal.cabinet.errors import FieldError
 from portal.deps import DB, services
 from portal.models import Contract, Operator, Payment
-from portal.params import RowId
+from portal.params import INT32_MAX, RowId
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageOperator, PageSubscriber
 from portal.web.templating import render
@@ -100,7 +100,12 @@ def topup(
 
 
 @router.get("/billing/topup/return")
-def topup_return(request: Request, who: PageSubscriber, db: DB, payment: int = 0) -> Response:
+def topup_return(
+    request: Request,
+    who: PageSubscriber,
+    db: DB,
+    payment: Annotated[int, Query(ge=0, le=INT32_MAX, description="Our payment id (0: the newest open one)")] = 0,
+) -> Response:
     """The provider sends the payer back here: settle the payment now (re-read from the provider, never trusted)."""
     gateway = gateway_of(services(request))
     row = db.get(Payment, payment) if payment else None

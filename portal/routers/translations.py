@@ -80,6 +80,18 @@ def hls_ts_segment(token: str, segment_id: BigRowId, request: Request, db: DB) -
     return Response(data, media_type="video/mp2t")
 
 
+@router.get("/{token}/light/{segment_id}.ts")
+def hls_light_segment(token: str, segment_id: BigRowId, request: Request, db: DB) -> Response:
+    """One light (sub-stream) segment of a live HLS translation asked with LightStream=1 (docs/live-light.md)."""
+    translation = _open(request, db, token, "HLS")
+    if translation is None:
+        return gone()
+    data = media.light_segment(db, services(request), translation, segment_id)
+    if data is None:
+        return no_video()
+    return Response(data, media_type="video/mp2t")
+
+
 @router.get("/{token}/snapshot.jpg")
 def jpg(token: str, request: Request, db: DB) -> Response:
     translation = _open(request, db, token, "JPG")

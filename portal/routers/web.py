@@ -19,6 +19,7 @@ from portal.cabinet.favourites import favourite_ids, toggle_favourite
 from portal.deps import DB, services
 from portal.forpost.devices import set_home_mode
 from portal.forpost.ownership import is_private
+from portal.light.lease import capable as light_capable
 from portal.models import Camera
 from portal.models.forpost import HomeMode
 from portal.web.csrf import verify_csrf
@@ -81,7 +82,7 @@ def camera_page(request: Request, camera_id: str, who: PageSubscriber, db: DB) -
         "camera.html",
         active="cameras",
         camera=camera,
-        urls=page_urls(request.app, camera.id),
+        urls=page_urls(request.app, camera.id, light=light_capable(db, camera)),
         live_available=live_available(db, camera.id),
         tz=contract_tz(db, who.contract_id),
         favourite=camera.id in favourite_ids(db, who.contract_id),

@@ -23,6 +23,7 @@ from cloud_sync.segments import format_time, init_path, segment_path
 from portal.auth.sessions import open_session
 from portal.cabinet.ip_bindings import bind_ip
 from portal.models import ArchiveRun, ArchiveSegment, Contract, ContractEmail, ContractPhone, Operator
+from portal.models.light import LightSegment
 from portal.web.csrf import CSRF_COOKIE
 from tests.portal_archive.media import encode
 
@@ -143,6 +144,8 @@ SUCCESS: dict[tuple[str, str], int | dict[str, int]] = {
         )
     },
     ("GET", "/api/v1/cameras/{camera_id}/events/{event_id}/thumbnail.jpg"): 404,  # no such event
+    ("GET", "/api/v1/cameras/{camera_id}/light.m3u8"): 503,  # light live view: this portal has no MQTT link
+    ("GET", "/api/v1/cameras/{camera_id}/light/{segment_id}.ts"): 200,  # the fixture's relayed segment
     ("POST", "/api/v1/cameras/{camera_id}/shares"): 422,  # the matrix posts a form; a share wants a JSON body
     ("GET", "/api/v1/shares"): 200,
     ("GET", "/metrics"): 200,
@@ -473,6 +476,14 @@ def video(portal, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Video]:
                 run_pk = s.query(ArchiveRun).filter_by(camera_id=camera, run_id=run).one().id
                 segment = s.query(ArchiveSegment).filter_by(run_pk=run_pk, seq=0).one()
                 videos[camera] = Video(run_pk, segment.id, start, t)
+                # A relayed light segment under the same id (docs/live-light.md), dated ahead so it stays within
+                # the light store's minute however long the matrix runs.
+                s.add(
+                    LightSegment(
+                        id=segment.id, camera_id=camera, run_id=run, seq=0, duration=1.0, size=len(media.segments[0]),
+                        data=media.segments[0], received_at=datetime.now(UTC) + timedelta(hours=1),
+                    )
+                )  # fmt: skip
     return videos
 
 

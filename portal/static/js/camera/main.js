@@ -273,6 +273,29 @@ function start(root) {
   }
   $("live-btn").addEventListener("click", goLive);
 
+  // Light live view (the camera's sub-stream, relayed while watched): a choice remembered per browser; by default
+  // on for narrow screens and for a browser that asks to save data.
+  const lightUrl = root.dataset.lightUrl;
+  const qualityBtn = $("quality-btn");
+  if (lightUrl && qualityBtn) {
+    const saved = window.localStorage.getItem("dozor.light");
+    const saveData = navigator.connection && navigator.connection.saveData;
+    let light = saved !== null ? saved === "1" : Boolean(saveData || window.matchMedia("(max-width: 600px)").matches);
+    const apply = () => {
+      player.urls.live = light ? lightUrl : root.dataset.liveUrl;
+      qualityBtn.setAttribute("aria-pressed", light ? "true" : "false");
+      qualityBtn.textContent = light ? "Экономно ✓" : "Экономно";
+      root.dataset.quality = light ? "light" : "main";
+    };
+    apply();
+    qualityBtn.addEventListener("click", () => {
+      light = !light;
+      window.localStorage.setItem("dozor.light", light ? "1" : "0");
+      apply();
+      if (player.mode === "live") player.live();
+    });
+  }
+
   // The now-line moves, and a view on the live edge slides with it (and reloads now and then).
   let ticks = 0;
   setInterval(() => {
