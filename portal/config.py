@@ -50,6 +50,10 @@ class PortalSettings(BaseSettings):
     remember_days: int = 30
     retention_sweep_seconds: float = Field(600.0, description="Archive retention sweep interval; 0 = off")
     billing_interval_seconds: float = Field(300.0, description="Billing job (accrual catch-up) interval; 0 = off")
+    command_log_days: int = Field(
+        90, ge=1, description="Days a finished box command is kept (portal/fleet/command_log.py)"
+    )
+    command_log_sweep_seconds: float = Field(3600.0, description="How often old box commands are forgotten; 0 = off")
     # OTA (docs/ota.md): trusted signing keys (.pub files or dirs, os.pathsep-separated); rollout pass interval.
     ota_keys: str = Field("", description="Trusted OTA public keys; empty = bundle uploads are refused")
     ota_rollout_seconds: float = Field(10.0, description="How often rollouts offer waves and check thresholds")
