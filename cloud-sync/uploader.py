@@ -127,17 +127,18 @@ class Uploader:
     def _cycle(self) -> None:
         if time.monotonic() < self._paused_until:
             return
-        now = time.monotonic()
-        if now >= self._next_gaps:
-            self._next_gaps = now + 5.0
-            self._report_gaps()
         self._upload_inits()
-        self._report_holdings()
         free = self.depth - len(self._inflight)
         for seg in self._next_segments(free):
             self._inflight.add(seg.id)
             future = self._pool.submit(self._put, seg)
             future.add_done_callback(partial(self._on_done, seg))
+        # Reports go while the workers upload (they are requests of their own, sent from this thread).
+        now = time.monotonic()
+        if now >= self._next_gaps:
+            self._next_gaps = now + 5.0
+            self._report_gaps()
+        self._report_holdings()
 
     def _put(self, seg: SegmentLike) -> Outcome:
         """A worker's PUT; one queued behind a failure that paused uploads is handed back unsent."""
