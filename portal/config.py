@@ -32,6 +32,17 @@ class PortalSettings(BaseSettings):
     mqtt_adopt_seconds: float = Field(
         10.0, gt=0, description="How often a worker looks for dead workers' sessions to drain (docs/scale.md)"
     )
+    ingest_threads: int = Field(
+        4,
+        ge=1,
+        description="Threads one portal worker gives segment uploads (docs/scale.md): more only queue for the GIL, "
+        "and every thread waiting for it delays the MQTT consumer's next database round trip",
+    )
+    access_log: bool = Field(
+        True,
+        description="One log line per HTTP request; off at fleet scale (each costs CPU on the event loop thread: "
+        "route latency and counts are in /metrics anyway)",
+    )
     box_mqtt_url: str = Field("", description="mqtt[s]://host:port as boxes reach the broker; empty = mqtt_url's")
     public_url: str = Field("http://127.0.0.1:8000", description="How subscribers and boxes reach the portal")
     secret_key: str = Field(

@@ -22,4 +22,5 @@ def serve(host: str, port: int, workers: int = 1) -> None:
         workers=workers,
         proxy_headers=False,  # X-Forwarded-For is honoured only from configured proxies (portal.auth)
         log_level="info",
+        access_log=settings.access_log,
     )

@@ -31,8 +31,9 @@ class ObjectNotFound(KeyError):
 class Storage(Protocol):
     url: str
 
-    def put(self, key: str, data: bytes | Iterable[bytes]) -> int:
-        """Store an object from bytes or a stream of chunks; returns its size. Atomic."""
+    def put(self, key: str, data: bytes | Iterable[bytes], sha256: str | None = None) -> int:
+        """Store an object from bytes or a stream of chunks; returns its size. Atomic. ``sha256``: the hex
+        digest of ``data`` when the caller already computed it (ingest), so the store need not hash it again."""
 
     def get(self, key: str) -> Iterator[bytes]:
         """The object's bytes as chunks; raises ObjectNotFound."""
@@ -78,7 +79,7 @@ class LocalStorage:
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
 
-    def put(self, key: str, data: bytes | Iterable[bytes]) -> int:
+    def put(self, key: str, data: bytes | Iterable[bytes], sha256: str | None = None) -> int:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")

@@ -19,7 +19,9 @@ from portal.archive.storage import Storage
 from portal.models import ArchiveRun, ArchiveSegment
 
 log = logging.getLogger(__name__)
-_INIT_CACHE_SIZE = 256
+# Every ingested segment's table needs its run's init: the cache must hold one run per camera a worker takes
+# uploads from (500 boxes x 4 cameras = 2,000), or each segment costs a GET and a parse. Inits are ~1-2 KB.
+_INIT_CACHE_SIZE = 8192
 
 
 class InitCache:

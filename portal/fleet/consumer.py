@@ -264,7 +264,8 @@ class FleetConsumer:
         lags: list[tuple[str, datetime]] = []
         items = _latest_telemetry_only(batch)
         with self.db.session() as session:
-            state.preload(session, {p.device_id for p in map(topics.parse, (i.topic for i in items)) if p is not None})
+            devices = {p.device_id for p in map(topics.parse, (i.topic for i in items)) if p is not None}
+            held = state.preload(session, devices)  # referenced until the commit (see state.preload)
             for item in items:
                 applied = self._dispatch(session, item.topic, item.payload, item.received_at)
                 if applied is None:
@@ -273,6 +274,7 @@ class FleetConsumer:
                     answered.append(applied.request_id)
                 if applied.sent_at is not None:
                     lags.append((topics.parse(item.topic).kind, applied.sent_at))  # type: ignore[union-attr]
+            del held
         self.stats.batches += 1
         return answered, lags
 

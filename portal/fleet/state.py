@@ -4,10 +4,10 @@
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cloud_sync.messages import CommandResult, Event, Status, Telemetry
+from portal.archive.index import dialect_insert
 from portal.models import Camera, Device, DeviceCommand, DeviceEvent, DeviceHealth, utcnow
 
 
@@ -72,41 +72,44 @@ def _camera_states(db: Session, device_id: str, msg: Telemetry) -> None:
             camera.state = reported.state[:32]
 
 
-def preload(db: Session, device_ids: set[str]) -> None:
+def preload(db: Session, device_ids: set[str]) -> list[object]:
     """Load the batch's boxes, health rows and cameras in three queries, so applying each message finds them
-    in the session (``db.get``) instead of a round trip per row: one batch is a few statements, not 4 per box."""
+    in the session (``db.get``) instead of a round trip per row: one batch is a few statements, not 4 per box.
+
+    The caller keeps the returned list until the batch ends: the session's identity map holds objects weakly,
+    so rows nobody references are gone again before ``db.get`` looks for them (and every get is a query)."""
     if not device_ids:
-        return
+        return []
     ids = sorted(device_ids)
-    db.scalars(select(Device).where(Device.id.in_(ids))).all()
-    db.scalars(select(DeviceHealth).where(DeviceHealth.device_id.in_(ids))).all()
-    db.scalars(select(Camera).where(Camera.device_id.in_(ids))).all()
+    held: list[object] = []
+    held += db.scalars(select(Device).where(Device.id.in_(ids))).all()
+    held += db.scalars(select(DeviceHealth).where(DeviceHealth.device_id.in_(ids))).all()
+    held += db.scalars(select(Camera).where(Camera.device_id.in_(ids))).all()
+    return held
 
 
 def store_event(db: Session, device_id: str, event: Event, received_at: datetime) -> bool:
     """Insert once per (device, event id); camera up/down also updates the camera's state."""
     if db.get(Device, device_id) is None:
         return False
-    exists = db.scalar(
-        select(DeviceEvent.id).where(DeviceEvent.device_id == device_id, DeviceEvent.event_id == event.id)
+    # One statement, not a lookup plus a savepoint'd insert: a repeat (redelivery, another worker first)
+    # inserts nothing and returns no id.
+    stmt = (
+        dialect_insert(db, DeviceEvent)
+        .values(
+            device_id=device_id,
+            event_id=event.id,
+            type=event.type,
+            camera_id=event.camera_id,
+            ts=event.ts,
+            data=event.data,
+            received_at=received_at,
+        )
+        .on_conflict_do_nothing(index_elements=["device_id", "event_id"])
+        .returning(DeviceEvent.id)
     )
-    if exists is not None:
+    if db.execute(stmt).scalar() is None:
         return False
-    try:
-        with db.begin_nested():
-            db.add(
-                DeviceEvent(
-                    device_id=device_id,
-                    event_id=event.id,
-                    type=event.type,
-                    camera_id=event.camera_id,
-                    ts=event.ts,
-                    data=event.data,
-                    received_at=received_at,
-                )
-            )
-    except IntegrityError:
-        return False  # another worker stored it first
     if event.camera_id and event.type in ("camera_up", "camera_down"):
         camera = db.get(Camera, event.camera_id)
         if camera is not None and camera.device_id == device_id:

@@ -27,6 +27,11 @@ class ReceivedBody:
         while chunk := self.file.read(READ_CHUNK):
             yield chunk
 
+    def read(self) -> bytes:
+        """The whole body (bounded by the receive limit)."""
+        self.file.seek(0)
+        return self.file.read()
+
     def close(self) -> None:
         self.file.close()
 

@@ -29,7 +29,7 @@ def store_init(
     db: Database, storage: Storage, camera_id: str, run_id: str, body: ReceivedBody, now: datetime
 ) -> Outcome:
     key = keys.init_key(camera_id, run_id, body.sha256)
-    storage.put(key, body.chunks())
+    storage.put(key, body.read(), sha256=body.sha256)
     with db.session() as session:
         outcome = record_init(session, camera_id, run_id, key, body.sha256, body.size, now)
     if outcome == "conflict":
@@ -39,10 +39,10 @@ def store_init(
 
 def store_segment(db: Database, storage: Storage, info: SegmentInfo, body: ReceivedBody, now: datetime) -> Outcome:
     started = time.perf_counter()
-    storage.put(info.object_key, body.chunks())
-    with db.session() as session:
-        table = table_at_ingest(session, storage, info.camera_id, info.run_id, b"".join(body.chunks()))
-    with db.session() as session:
+    data = body.read()  # segments are small (MAX_SEGMENT_BYTES): one read serves the store and the table
+    storage.put(info.object_key, data, sha256=body.sha256)
+    with db.session() as session:  # one transaction: the table's init lookup and the index writes
+        table = table_at_ingest(session, storage, info.camera_id, info.run_id, data)
         outcome = record_segment(session, info, now, table)
     metrics.UPLOAD_SECONDS.observe(time.perf_counter() - started)
     if outcome == "conflict":

@@ -88,6 +88,8 @@ def box_event_hook(services):
     policy = Policy.from_settings(services.settings)
 
     def hook(db: Session, device_id: str, event) -> None:
+        if not event.camera_id:
+            return  # on_event tells nobody about a box-level event: spare the savepoint's two round trips
         try:
             with db.begin_nested():
                 on_event(db, policy, device_id, event.type, event.camera_id, event.ts)

@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, HTTPException, Path, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from cloud_sync.segments import (
@@ -21,6 +20,7 @@ from portal.archive.index import SegmentInfo, find_segment
 from portal.archive.storage import storage_of
 from portal.deps import DB, services
 from portal.ingest import headers as hdr
+from portal.ingest import threads as ingest_threads
 from portal.ingest.body import receive
 from portal.ingest.devices import device_for_token, own_camera
 from portal.ingest.service import (
@@ -58,7 +58,8 @@ def _answer(outcome: str, what: str, receipt: dict) -> JSONResponse:
 
 @router.put("/{camera}/runs/{run}/init", status_code=201, responses={200: {"description": "already stored"}})
 async def put_init(request: Request, camera: CameraId, run: str, authorization: Authorization = "") -> JSONResponse:
-    await run_in_threadpool(_authorise, request, camera, authorization)
+    threads = services(request).settings.ingest_threads
+    await ingest_threads.run(threads, _authorise, request, camera, authorization)
     hdr.check_run(run)
     hdr.check_content_type(request.headers.get("content-type"), INIT_CONTENT_TYPE)
     hdr.check_length(request.headers.get("content-length"))
@@ -68,7 +69,7 @@ async def put_init(request: Request, camera: CameraId, run: str, authorization: 
         if claimed is not None and claimed != body.sha256:
             raise HTTPException(400, f"{hdr.HEADER_SHA256}: does not match the body (got {body.sha256})")
         svc = services(request)
-        outcome = await run_in_threadpool(store_init, svc.db, storage_of(svc), camera, run, body, _now())
+        outcome = await ingest_threads.run(threads, store_init, svc.db, storage_of(svc), camera, run, body, _now())
     finally:
         body.close()
     key = keys.init_key(camera, run, body.sha256)
@@ -84,14 +85,14 @@ async def put_init(request: Request, camera: CameraId, run: str, authorization: 
 async def put_segment(
     request: Request, camera: CameraId, run: str, seq: Seq, authorization: Authorization = ""
 ) -> JSONResponse:
-    await run_in_threadpool(_authorise, request, camera, authorization)
+    threads = services(request).settings.ingest_threads
+    existing = await ingest_threads.run(threads, _authorised_existing, request, camera, run, seq, authorization)
     hdr.check_run(run)
     hdr.check_content_type(request.headers.get("content-type"), SEGMENT_CONTENT_TYPE)
     hdr.check_length(request.headers.get("content-length"))
     meta = hdr.parse_segment_headers(request.headers)
     svc = services(request)
     receipt = {"camera_id": camera, "run_id": run, "seq": seq, "sha256": meta.sha256}
-    existing = await run_in_threadpool(_existing, svc, camera, run, seq)
     if existing is not None:  # answer a retry without reading the body again
         sha, key = existing
         return _answer("same" if sha == meta.sha256 else "conflict", f"segment {run}/{seq}", {**receipt, "key": key})
@@ -110,15 +111,19 @@ async def put_segment(
             clock_synced=meta.clock_synced,
             object_key=keys.segment_key(camera, run, seq, meta.start, body.sha256),
         )
-        outcome = await run_in_threadpool(store_segment, svc.db, storage_of(svc), info, body, _now())
+        outcome = await ingest_threads.run(threads, store_segment, svc.db, storage_of(svc), info, body, _now())
     finally:
         body.close()
     return _answer(outcome, f"segment {run}/{seq}", {**receipt, "key": info.object_key})
 
 
-def _existing(svc, camera_id: str, run_id: str, seq: int) -> tuple[str, str] | None:
-    """(sha256, object key) of the segment already indexed under this key, if any."""
-    with svc.db.session() as db:
+def _authorised_existing(
+    request: Request, camera_id: str, run_id: str, seq: int, authorization: str
+) -> tuple[str, str] | None:
+    """After the token and camera checks (401/403): (sha256, object key) of the segment already indexed under
+    this key, if any. One session for both: each checkout is a round trip, and under load a wait for the GIL."""
+    with services(request).db.session() as db:
+        own_camera(db, device_for_token(db, authorization), camera_id)
         row = find_segment(db, camera_id, run_id, seq)
         return (row.sha256, row.object_key) if row else None
 

@@ -3,8 +3,10 @@ one portal process, then the same against two processes, each on a fresh Postgre
 and Mosquitto (docs/scale.md). Figures: telemetry lag p99 (box timestamp to commit, from the portal's
 ``dozor_mqtt_consumer_lag_seconds`` histogram; the share of samples within 1 s is exact, the p99 interpolated),
 every segment indexed, ingest segments/s, portal CPU-seconds per 1,000 segments, and the 2-process/1-process
-ratio of ingest rate. DOZOR_BENCH_BOXES / DOZOR_BENCH_SECONDS override the scale for a quick look only
-(``at_issue_scale: false``). Prints JSON.
+ratio of ingest rate. The simulator runs in DOZOR_BENCH_SIM_PROCESSES (4) processes of its own
+(dozor/sim/processes.py: one process starved its own timers and publishes), its CPU reported apart.
+DOZOR_BENCH_BOXES / DOZOR_BENCH_SECONDS override the scale for a quick look only (``at_issue_scale: false``).
+Prints JSON.
 Run: .venv/bin/pytest -s -p no:cacheprovider tests/bench/bench_scale.py
 """
 
@@ -19,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from dozor.sim.boxes import SimOptions
 from dozor.sim.fleet import Simulation
+from dozor.sim.processes import ProcessSimulation
 from tests.scale import checks
 from tests.scale.conftest import scale_stack  # noqa: F401 - the fixture
 from tests.scale.stack import ScaleStack
@@ -34,6 +37,11 @@ def _cpu_seconds(pids: list[int]) -> float:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         total += sum(int(v) for v in fields[11:15]) / CLK_TCK  # utime stime cutime cstime
     return total
+
+
+def _own_cpu_seconds() -> float:
+    """This process's CPU (the in-process simulator's, with the bench's own small share)."""
+    return sum(os.times()[:2])
 
 
 def _lag(urls: list[str], name: str = "dozor_mqtt_consumer_lag_seconds", kind: str | None = "telemetry") -> dict:
@@ -87,16 +95,23 @@ def _run(stack: ScaleStack, processes: int, boxes: int, seconds: float, clip: Pa
         events_per_minute=1.0,
         upload_lanes=24,
     )
-    sim = Simulation(stack.boxes[:boxes], options, clip)
+    sim_processes = int(os.environ.get("DOZOR_BENCH_SIM_PROCESSES", "4"))
+    sim: Simulation | ProcessSimulation
+    if sim_processes > 1:
+        sim = ProcessSimulation(stack.boxes[:boxes], options, clip, processes=sim_processes)
+    else:
+        sim = Simulation(stack.boxes[:boxes], options, clip)
     broker_pid = stack.broker.process.pid
     assert broker_pid is not None
     cpu_before, broker_before, started = _cpu_seconds(pids), _cpu_seconds([broker_pid]), time.monotonic()
+    sim_cpu_before = _own_cpu_seconds()
     sim.start()
     time.sleep(seconds)
     drained = sim.finish(drain_timeout=float(os.environ.get("DOZOR_BENCH_DRAIN", "900")))
     elapsed = time.monotonic() - started
     cpu = _cpu_seconds(pids) - cpu_before
     broker_cpu = _cpu_seconds([broker_pid]) - broker_before
+    sim_cpu = sim.cpu_s if isinstance(sim, ProcessSimulation) else _own_cpu_seconds() - sim_cpu_before
     c = sim.counters
     box_messages = c.telemetry + c.events + c.connects  # status births; plus the wills/results, negligible
     indexed = checks.indexed_segments(stack.db)
@@ -111,6 +126,8 @@ def _run(stack: ScaleStack, processes: int, boxes: int, seconds: float, clip: Pa
         "seconds": seconds,
         "wall_seconds": round(elapsed, 1),
         "segments_due": sim.counters.segments_due,
+        # What a simulator keeping time would have produced: fewer due means its timers ran late.
+        "segments_due_on_time": int(boxes * ISSUE_CAMERAS * (seconds / options.segment_seconds)),
         "segments_indexed": len(stored & indexed),
         "every_segment_indexed": drained and len(stored) == sim.counters.segments_due and stored <= indexed,
         # The first segments complete one segment length after the start: the rate is over the time after that.
@@ -122,6 +139,7 @@ def _run(stack: ScaleStack, processes: int, boxes: int, seconds: float, clip: Pa
         "telemetry_lag": _lag([p.url for p in portals]),
         # The consumer's own part of it (its receipt to commit, every kind): the rest is broker and box side.
         "consumer_commit_delay": _lag([p.url for p in portals], "dozor_mqtt_commit_delay_seconds", None),
+        "simulator": {"processes": max(1, sim_processes), "cpu_s": round(sim_cpu, 1)},
         "events_published": len(published),
         "events_stored_once": sum(1 for key in published if events[key] == 1),
         "telemetry_published": sim.counters.telemetry,

@@ -1,10 +1,11 @@
 """What the scale and fault tests check in the database against what the simulated boxes did."""
 
 from collections import Counter
+from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import func, select
 
-from dozor.sim.boxes import SimBox
 from portal.db import Database
 from portal.models import ArchiveRun, ArchiveSegment, DeviceEvent, DeviceHealth
 
@@ -25,11 +26,19 @@ def event_counts(db: Database) -> Counter[tuple[str, str]]:
         return Counter((d, e) for d, e in rows)
 
 
-def published_events(boxes: list[SimBox]) -> set[tuple[str, str]]:
+class BoxLike(Protocol):
+    """A simulated box (dozor.sim.boxes.SimBox) or what a simulator process reported of one (BoxRecord)."""
+
+    device_id: str
+    stored: set[tuple[str, str, int]]
+    events: list[str]
+
+
+def published_events(boxes: Sequence[BoxLike]) -> set[tuple[str, str]]:
     return {(box.device_id, event_id) for box in boxes for event_id in box.events}
 
 
-def stored_segments(boxes: list[SimBox]) -> set[tuple[str, str, int]]:
+def stored_segments(boxes: Sequence[BoxLike]) -> set[tuple[str, str, int]]:
     return set().union(*(box.stored for box in boxes))
 
 

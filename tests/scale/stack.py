@@ -57,6 +57,7 @@ class ScaleStack:
             "DOZOR_RETENTION_SWEEP_SECONDS": "0",
             "DOZOR_BILLING_INTERVAL_SECONDS": "0",
             "DOZOR_PAYMENTS_JOB_SECONDS": "0",
+            "DOZOR_ACCESS_LOG": "0",  # docs/scale.md: a log line per upload is CPU the fleet needs
             **(extra or {}),
         }
 

@@ -11,6 +11,7 @@ import pytest
 
 from dozor.sim.boxes import SimOptions
 from dozor.sim.fleet import Simulation
+from dozor.sim.processes import ProcessSimulation
 from dozor.sim.provision import save
 from portal.fleet.broker_config import parse_mqtt_url
 from portal.fleet.commands import CommandSender
@@ -74,3 +75,30 @@ def test_cli_provisions_and_runs_boxes_with_a_json_summary(scale_stack, tmp_path
     refused = subprocess.run(argv[:3] + ["9"] + argv[4:], capture_output=True, text=True, timeout=60)
     assert refused.returncode != 0 and "count" in refused.stderr and "holds 2 boxes" in refused.stderr
     assert httpx.get(f"{portal.url}/healthz").status_code == 200
+
+
+def test_simulator_split_across_processes_reports_every_box(scale_stack, tmp_path) -> None:
+    """The benchmark's simulator (dozor/sim/processes.py): children run slices of the fleet; what the parent
+    collects matches the database (every segment indexed, every acknowledged event stored once)."""
+    stack = scale_stack(boxes=8, cameras=2)
+    portal = stack.start_portal()
+    options = SimOptions(
+        portals=(portal.url,),
+        broker_host="127.0.0.1",
+        broker_port=stack.broker.port,
+        cameras=2,
+        segment_seconds=2.0,
+        telemetry_seconds=1.0,
+        events_per_minute=20,
+        upload_lanes=4,
+    )
+    sim = ProcessSimulation(stack.boxes, options, tmp_path / "clip", processes=2).start()
+    wait_until(lambda: checks.boxes_with_telemetry(stack.db) == 8, 120, message="every box's telemetry")
+    assert sim.finish(drain_timeout=120), "every due segment stored"
+    assert sorted(b.device_id for b in sim.boxes) == sorted(c.device_id for c in stack.boxes)
+    stored = checks.stored_segments(sim.boxes)
+    assert sim.counters.segments_due > 0 and len(stored) == sim.counters.segments_due
+    assert stored <= checks.indexed_segments(stack.db)
+    published, stored_events = checks.published_events(sim.boxes), checks.event_counts(stack.db)
+    assert published and all(stored_events[key] == 1 for key in published)
+    assert sim.counters.telemetry > 0 and sim.cpu_s > 0
