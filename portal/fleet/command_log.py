@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, delete
 
 from portal.db import Database
 from portal.domains import TaskJob, task_job
@@ -29,16 +30,11 @@ def prune(database: Database, keep_days: int, now: datetime | None = None) -> in
     """Delete finished commands past their keeping time; the number of rows removed."""
     now = now or utcnow()
     finished = DeviceCommand.status != "sent"
+    past = DeviceCommand.created_at < now - timedelta(days=keep_days)
+    chatter = DeviceCommand.name.in_(HOUSEKEEPING) & (DeviceCommand.created_at < now - HOUSEKEEPING_KEEP)
     with database.session() as db:
-        old = db.execute(
-            delete(DeviceCommand).where(finished, DeviceCommand.created_at < now - timedelta(days=keep_days))
-        ).rowcount
-        chatter = db.execute(
-            delete(DeviceCommand).where(
-                finished, DeviceCommand.name.in_(HOUSEKEEPING), DeviceCommand.created_at < now - HOUSEKEEPING_KEEP
-            )
-        ).rowcount
-    return (old or 0) + (chatter or 0)
+        result = db.execute(delete(DeviceCommand).where(finished, past | chatter))
+        return cast(CursorResult[Any], result).rowcount or 0  # a DELETE's result is a cursor result
 
 
 def start_pruning(services: Services) -> TaskJob | None:
