@@ -1,4 +1,8 @@
-"""Clip downloads: check a requested range against retention and what exists, then name the file."""
+"""Clip downloads: check a requested range against retention and what exists, then name the file.
+
+``plan_clip`` lists the range's segments (the fragmented clip, remuxers); ``plan_file`` gives the progressive
+MP4's layout instead, from the layout cache when the range's index rows are unchanged (portal.archive.layout_cache).
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -8,8 +12,11 @@ from sqlalchemy.orm import Session
 
 from cloud_sync.segments import format_time
 from portal.archive import intervals as iv
+from portal.archive.layout_cache import cached_layout
 from portal.archive.ondemand import missing_but_held, request_upload
+from portal.archive.progressive import Layout
 from portal.archive.segments import SegmentRef, segments_in_range
+from portal.archive.storage import Storage
 from portal.archive.timeline import retention_start
 from portal.models import Camera
 from portal.services import CommandSending
@@ -34,12 +41,23 @@ class Fetching(Exception):
 
 
 @dataclass(frozen=True)
-class ClipPlan:
+class ClipRange:
+    """A checked range of a camera: what to download and under which name."""
+
     camera: Camera
     start: datetime
     end: datetime
-    segments: list[SegmentRef]
     filename: str
+
+
+@dataclass(frozen=True)
+class ClipPlan(ClipRange):
+    segments: list[SegmentRef]
+
+
+@dataclass(frozen=True)
+class FilePlan(ClipRange):
+    file: Layout  # the progressive MP4
 
 
 def plan_clip(
@@ -54,6 +72,49 @@ def plan_clip(
 ) -> ClipPlan:
     """What a download of ``duration`` seconds from ``start`` will contain, or why it cannot be served.
     ``depth_days``: the viewer's archive depth (their tariff, portal.billing.gate); default the camera's."""
+    clip = check_clip(db, sender, camera, start, duration, now, tz, depth_days)
+    segments = segments_in_range(db, camera.id, clip.start, clip.end)
+    if not segments:
+        raise _no_video(clip)
+    return ClipPlan(clip.camera, clip.start, clip.end, clip.filename, segments)
+
+
+def plan_file(
+    db: Session,
+    storage: Storage,
+    sender: CommandSending | None,
+    camera: Camera,
+    start: datetime,
+    duration: float,
+    now: datetime,
+    tz: str,
+    depth_days: int | None = None,
+) -> FilePlan:
+    """``plan_clip`` for the progressive MP4: the same checks and refusals, and the file's layout (cached);
+    raises portal.archive.progressive.CodecChanged too."""
+    clip = check_clip(db, sender, camera, start, duration, now, tz, depth_days)
+    file = cached_layout(db, storage, camera.id, clip.start, clip.end)
+    if file is None:
+        raise _no_video(clip)
+    return FilePlan(clip.camera, clip.start, clip.end, clip.filename, file)
+
+
+def _no_video(clip: ClipRange) -> ClipRefused:
+    return ClipRefused(404, f"no video recorded between {format_time(clip.start)} and {format_time(clip.end)}")
+
+
+def check_clip(
+    db: Session,
+    sender: CommandSending | None,
+    camera: Camera,
+    start: datetime,
+    duration: float,
+    now: datetime,
+    tz: str,
+    depth_days: int | None = None,
+) -> ClipRange:
+    """The range a download of ``duration`` seconds from ``start`` covers, or why it cannot be served (retention,
+    the future, being fetched from the box); whether video is in it is the caller's next question."""
     depth = camera.retention_days if depth_days is None else depth_days
     limit = depth * 86400
     if not 0 < duration <= limit:
@@ -77,10 +138,7 @@ def plan_clip(
             raise ClipRefused(409, str(exc)) from None
         if fetching:
             raise Fetching(fetching)
-    segments = segments_in_range(db, camera.id, start, end)
-    if not segments:
-        raise ClipRefused(404, f"no video recorded between {format_time(start)} and {format_time(end)}")
-    return ClipPlan(camera, start, end, segments, clip_filename(camera.name, start, tz))
+    return ClipRange(camera, start, end, clip_filename(camera.name, start, tz))
 
 
 def clip_filename(camera_name: str, start: datetime, tz: str) -> str:

@@ -37,5 +37,5 @@ def file_response(request: Request, storage: Storage, plan: Layout, filename: st
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers, media_type="video/mp4")
     # No coalescing: the pieces are already whole segments' media (~1 MB+), and joining them would copy every byte.
-    stream = plan.iter_range(storage, first, last)
+    stream = plan.aiter_range(storage, first, last)
     return StreamingResponse(stream, status_code=status, media_type="video/mp4", headers=headers)

@@ -122,10 +122,35 @@ def add_samples(track: TrackSamples, table, chunks: list[tuple[int, int]]) -> No
     if track.has_ctts:
         track.ctts.append(table.ctts_raw or _zero_offsets(table.count))
     track.negative_cts = track.negative_cts or table.negative_cts
-    track.sync.extend(base + 1 + i for i in table.sync)
+    track.sync += [base + 1 + i for i in table.sync]
     track.chunks.extend(chunks)
     track.count += table.count
     track.duration += table.total_duration
+
+
+class _Rope:
+    """A box as a list of byte strings, joined once at the end: an hour's moov nests its 1 MB of tables six
+    boxes deep, and joining at every level would copy them six times."""
+
+    __slots__ = ("parts", "size")
+    parts: list[bytes]
+    size: int
+
+    def __init__(self, kind: bytes, *children: "bytes | _Rope", full: tuple[int, int] | None = None) -> None:
+        parts: list[bytes] = [b""]
+        size = 8
+        if full is not None:
+            parts.append(struct.pack(">I", (full[0] << 24) | full[1]))
+            size += 4
+        for child in children:
+            if isinstance(child, _Rope):
+                parts.extend(child.parts)
+                size += child.size
+            else:
+                parts.append(child)
+                size += len(child)
+        parts[0] = struct.pack(">I4s", size, kind)
+        self.parts, self.size = parts, size
 
 
 def header(tracks: list[TrackSamples], mdat_payload: int) -> bytes:
@@ -137,49 +162,49 @@ def header(tracks: list[TrackSamples], mdat_payload: int) -> bytes:
         else struct.pack(">I4s", mdat_payload + 8, b"mdat")
     )
     for co64 in (False, True):
-        moov_len = len(_moov(tracks, 0, co64))
+        moov_len = _moov(tracks, 0, co64).size  # the size does not depend on the offsets' values
         base = len(FTYP) + moov_len + len(mdat_header)
         if co64 or base + mdat_payload <= 0xFFFFFFFF:
-            return FTYP + _moov(tracks, base, co64) + mdat_header
+            return b"".join([FTYP, *_moov(tracks, base, co64).parts, mdat_header])
     raise AssertionError("unreachable")
 
 
-def _moov(tracks: list[TrackSamples], base: int, co64: bool) -> bytes:
+def _moov(tracks: list[TrackSamples], base: int, co64: bool) -> _Rope:
     movie = max((_movie_time(t) for t in tracks), default=0)
     next_id = max((t.setup.track_id for t in tracks), default=0) + 1
     mvhd = full_box(
         b"mvhd", 1, 0, struct.pack(">QQIQIH10s", 0, 0, MOVIE_TIMESCALE, movie, 0x10000, 0x100, b""),
         _UNITY, bytes(24), struct.pack(">I", next_id),
     )  # fmt: skip
-    return box(b"moov", mvhd, *(_trak(t, base, co64) for t in tracks))
+    return _Rope(b"moov", mvhd, *(_trak(t, base, co64) for t in tracks))
 
 
 def _movie_time(track: TrackSamples) -> int:
     return track.duration * MOVIE_TIMESCALE // max(track.setup.timescale, 1)
 
 
-def _trak(t: TrackSamples, base: int, co64: bool) -> bytes:
+def _trak(t: TrackSamples, base: int, co64: bool) -> _Rope:
     s = t.setup
     tkhd = full_box(b"tkhd", 1, s.tkhd_flags, struct.pack(">QQIIQ", 0, 0, s.track_id, 0, _movie_time(t)), s.tkhd_tail)
     mdhd = full_box(b"mdhd", 1, 0, struct.pack(">QQIQ", 0, 0, s.timescale, t.duration), s.language)
-    stbl = [s.stsd, _entries(b"stts", 0, t.stts)]
+    stbl: list[bytes | _Rope] = [s.stsd, _entries(b"stts", 0, t.stts)]
     if t.has_ctts:
         stbl.append(_entries(b"ctts", 1 if t.negative_cts else 0, t.ctts))
     if len(t.sync) < t.count:
         stbl.append(full_box(b"stss", 0, 0, struct.pack(f">I{len(t.sync)}I", len(t.sync), *t.sync)))
     stbl.append(full_box(b"stsc", 0, 0, _stsc(t.chunks)))
-    stbl.append(full_box(b"stsz", 0, 0, struct.pack(">II", 0, t.count), *t.sizes))
+    stbl.append(_Rope(b"stsz", struct.pack(">II", 0, t.count), *t.sizes, full=(0, 0)))
     offsets = [base + offset for offset, _ in t.chunks]
     kind, fmt = (b"co64", "Q") if co64 else (b"stco", "I")
     stbl.append(full_box(kind, 0, 0, struct.pack(f">I{len(offsets)}{fmt}", len(offsets), *offsets)))
-    minf = box(b"minf", s.media_header, s.dinf, box(b"stbl", *stbl))
-    return box(b"trak", tkhd, box(b"mdia", mdhd, s.hdlr, minf))
+    minf = _Rope(b"minf", s.media_header, s.dinf, _Rope(b"stbl", *stbl))
+    return _Rope(b"trak", tkhd, _Rope(b"mdia", mdhd, s.hdlr, minf))
 
 
-def _entries(kind: bytes, version: int, blobs: list[bytes]) -> bytes:
+def _entries(kind: bytes, version: int, blobs: list[bytes]) -> _Rope:
     """An stts/ctts box from packed 8-byte entries."""
     count = sum(len(b) for b in blobs) // 8
-    return full_box(kind, version, 0, struct.pack(">I", count), *blobs)
+    return _Rope(kind, struct.pack(">I", count), *blobs, full=(version, 0))
 
 
 def _stsc(chunks: list[tuple[int, int]]) -> bytes:

@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.access import can_view_media
-from portal.archive.downloads import ClipPlan, ClipRefused, Fetching, plan_clip
-from portal.archive.progressive import CodecChanged, Layout, layout
+from portal.archive.downloads import ClipRefused, Fetching, FilePlan, plan_file
+from portal.archive.progressive import CodecChanged, Layout
 from portal.archive.segments import newest_segments
 from portal.archive.storage import storage_of
 from portal.auth.passwords import new_token, token_hash
@@ -40,7 +40,7 @@ class DownloadGone(Exception):
 
 @dataclass(frozen=True)
 class Ready:
-    plan: ClipPlan
+    plan: FilePlan
     file: Layout  # the progressive MP4 (size known, Range), as the cabinet's download serves it
 
 
@@ -75,18 +75,18 @@ def resolve(db: Session, services: Services, token: str, now: datetime | None = 
     camera = can_view_media(db, who, row.camera_id) if who is not None and who.contract_id == row.contract_id else None
     if camera is None:
         raise DownloadGone()
-    plan = clip_source(db, services, camera, row.contract_id, row.start_at, row.duration, now)
     try:
-        return Ready(plan, layout(db, storage_of(services), plan.segments, plan.start, plan.end))
+        plan = clip_source(db, services, camera, row.contract_id, row.start_at, row.duration, now)
     except CodecChanged as exc:
         raise ClipRefused(409, str(exc)) from None
+    return Ready(plan, plan.file)
 
 
 def clip_source(
     db: Session, services: Services, camera: Camera, contract_id: int, start: datetime, duration: int, now: datetime
-) -> ClipPlan:
+) -> FilePlan:
     """What serves the clip (switch the download path here). NotReady while the range is still being recorded,
-    uploaded, or fetched from the box on demand."""
+    uploaded, or fetched from the box on demand; CodecChanged when it cannot be one progressive file."""
     end = start + timedelta(seconds=duration)
     if end > now:
         raise NotReady("запись ещё идёт")
@@ -97,7 +97,7 @@ def clip_source(
     tz = contract.tz if contract and contract.tz else services.settings.display_tz
     depth = visible_depth_days(db, contract_id, camera)
     try:
-        return plan_clip(db, services.commands, camera, start, duration, now, tz, depth)
+        return plan_file(db, storage_of(services), services.commands, camera, start, duration, now, tz, depth)
     except Fetching:
         raise NotReady("запись загружается с устройства") from None
 

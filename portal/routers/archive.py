@@ -9,11 +9,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from cloud_sync.segments import format_time
 from portal.archive.authz import camera_for_request, media_access
 from portal.archive.clip import coalesce, open_clip
-from portal.archive.downloads import ClipPlan, ClipRefused, Fetching, plan_clip
+from portal.archive.downloads import ClipPlan, ClipRefused, Fetching, FilePlan, plan_clip, plan_file
 from portal.archive.file_response import disposition, file_response
 from portal.archive.params import parse_instant, parse_window
 from portal.archive.playlists import archive_playlist
-from portal.archive.progressive import CodecChanged, Layout, layout
+from portal.archive.progressive import CodecChanged
 from portal.archive.segments import init_key_of, segment_by_id
 from portal.archive.storage import ObjectNotFound, storage_of
 from portal.billing.gate import visible_depth_days, visible_since
@@ -101,7 +101,7 @@ async def download(
 ) -> Response:
     svc = services(request)
     moment = parse_instant("start", start)
-    plan, file = await run_in_threadpool(_plan, request, camera_id, token, moment, duration, format == "mp4")
+    plan = await run_in_threadpool(_plan, request, camera_id, token, moment, duration, format == "mp4")
     if isinstance(plan, Fetching):
         ranges = [{"start": format_time(s), "end": format_time(e)} for s, e in plan.ranges]
         return JSONResponse(
@@ -115,8 +115,8 @@ async def download(
             headers={"Retry-After": str(RETRY_SECONDS)},
         )
     storage = storage_of(svc)
-    if file is not None:
-        return file_response(request, storage, file, plan.filename)
+    if isinstance(plan, FilePlan):
+        return file_response(request, storage, plan.file, plan.filename)
     stream = coalesce(open_clip(storage, plan.segments, plan.start, plan.end))
     headers = {"Content-Disposition": disposition(plan.filename)}
     return StreamingResponse(stream, media_type="video/mp4", headers=headers)
@@ -124,8 +124,8 @@ async def download(
 
 def _plan(
     request: Request, camera_id: str, token: str | None, start, duration: float, progressive: bool
-) -> tuple[ClipPlan | Fetching, Layout | None]:
-    """The clip's plan and, for the progressive format, its file layout: one thread hop, one DB session."""
+) -> ClipPlan | FilePlan | Fetching:
+    """The clip's segments or, for the progressive format, its file layout: one thread hop, one DB session."""
     svc = services(request)
     with svc.db.session() as db:
         access = media_access(request, db, camera_id, token)
@@ -134,12 +134,11 @@ def _plan(
         tz = contract.tz if contract and contract.tz else svc.settings.display_tz
         try:
             depth = visible_depth_days(db, access.viewer, camera)
-            plan = plan_clip(db, svc.commands, camera, start, duration, utcnow(), tz, depth)
-            if not progressive:
-                return plan, None
-            return plan, layout(db, storage_of(svc), plan.segments, plan.start, plan.end)
+            if progressive:
+                return plan_file(db, storage_of(svc), svc.commands, camera, start, duration, utcnow(), tz, depth)
+            return plan_clip(db, svc.commands, camera, start, duration, utcnow(), tz, depth)
         except Fetching as fetching:
-            return fetching, None
+            return fetching
         except ClipRefused as exc:
             raise HTTPException(exc.status, exc.detail) from None
         except CodecChanged as exc:

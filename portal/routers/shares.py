@@ -13,9 +13,9 @@ from portal.access import can_view_media
 from portal.archive import shares
 from portal.archive.downloads import ClipRefused, Fetching, clip_filename, plan_clip
 from portal.archive.file_response import file_response
+from portal.archive.layout_cache import cached_layout
 from portal.archive.params import parse_instant
-from portal.archive.progressive import CodecChanged, Layout, layout
-from portal.archive.segments import segments_in_range
+from portal.archive.progressive import CodecChanged, Layout
 from portal.archive.storage import storage_of
 from portal.auth.client_ip import client_ip
 from portal.deps import DB, PasswordSubscriber, Subscriber, services
@@ -182,13 +182,12 @@ def _shared_layout(request: Request, token: str) -> tuple[Layout, str]:
         except shares.ShareRefused as refused:
             raise HTTPException(refused.status, refused.message) from None
         share = shared.share
-        segments = segments_in_range(db, share.camera_id, share.start, share.end)
-        if not segments:
-            raise HTTPException(410, "the video of this link is no longer stored (past the camera's retention)")
         try:
-            plan = layout(db, storage_of(svc), segments, share.start, share.end)
+            plan = cached_layout(db, storage_of(svc), share.camera_id, share.start, share.end)
         except CodecChanged as exc:
             raise HTTPException(409, str(exc)) from None
+        if plan is None:
+            raise HTTPException(410, "the video of this link is no longer stored (past the camera's retention)")
         contract = db.get(Contract, share.contract_id)
         tz = contract.tz if contract and contract.tz else svc.settings.display_tz
         return plan, clip_filename(shared.camera.name, share.start, tz)
