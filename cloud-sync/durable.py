@@ -1,6 +1,8 @@
 """fsync helpers for writes that must survive a power cut (the box's archive and state, the portal's file store)."""
 
 import os
+import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 
@@ -21,14 +23,18 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes | str, mode: int = 0o644) -> Path:
-    """Replace ``path`` with ``data`` so that a power cut leaves the old file or the new one, never a torn one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # one writer per process; a crash leaves only a dot-file
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+def write_atomic(path: Path, data: bytes | str | Iterable[bytes], mode: int = 0o644) -> int:
+    """Replace ``path`` with ``data`` (bytes, text, or chunks streamed through) so that a power cut leaves the old
+    file or the new one, never a torn one; the number of bytes written."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")  # writers of the same path never share one
+    chunks = [data.encode("utf-8")] if isinstance(data, str) else [data] if isinstance(data, bytes) else data
+    size = 0
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
+            for chunk in chunks:
+                handle.write(chunk)
+                size += len(chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -36,4 +42,4 @@ def write_atomic(path: Path, data: bytes | str, mode: int = 0o644) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)
-    return path
+    return size

@@ -48,7 +48,9 @@ def render(sample: Telemetry, uploads: UploaderStats, mqtt_connected: bool, devi
     return "\n".join(lines) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_replacing(path: Path, text: str) -> None:
+    """Atomic for the collector's reads, deliberately not fsynced (cloud_sync.durable.write_atomic is): rewritten
+    every few seconds, a lost copy after a power cut costs nothing, an fsync each time would wear the SD card."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")  # the collector reads only *.prom
     tmp.write_text(text)
@@ -73,7 +75,7 @@ class TextfileExporter:
         self._thread = threading.Thread(target=self._loop, name="metrics-export", daemon=True)
 
     def export(self) -> None:
-        write_atomic(self.path, render(self.sample(), self.uploads(), self.connected(), self.device_id))
+        write_replacing(self.path, render(self.sample(), self.uploads(), self.connected(), self.device_id))
 
     def start(self) -> "TextfileExporter":
         self._thread.start()

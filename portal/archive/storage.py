@@ -9,13 +9,12 @@ Writes are all-or-nothing: a reader never sees half an object, and a failed writ
 
 import os
 import re
-import secrets
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from cloud_sync.durable import fsync_dir
+from cloud_sync.durable import write_atomic
 
 if TYPE_CHECKING:
     from portal.services import Services
@@ -82,21 +81,7 @@ class LocalStorage:
     def put(self, key: str, data: bytes | Iterable[bytes], sha256: str | None = None) -> int:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-        size = 0
-        try:
-            with tmp.open("wb") as out:
-                for chunk in as_chunks(data):
-                    out.write(chunk)
-                    size += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        fsync_dir(path.parent)
-        return size
+        return write_atomic(path, as_chunks(data))
 
     def get(self, key: str) -> Iterator[bytes]:
         try:

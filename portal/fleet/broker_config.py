@@ -79,4 +79,5 @@ def write_broker_files(db: Session, out_dir: Path, portal_user: str, portal_pass
 
 
 def _write_atomic(path: Path, text: str) -> Path:
-    return write_atomic(path, text, mode=0o640)  # hashes only; group-readable for the broker
+    write_atomic(path, text, mode=0o640)  # hashes only; group-readable for the broker
+    return path

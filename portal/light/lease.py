@@ -33,16 +33,22 @@ class LightUnavailable(Exception):
         self.status = status
 
 
-def capable(db: Session, camera: Camera) -> bool:
-    """The camera's box says it can relay a sub-stream (its telemetry's per-camera `light`)."""
+def _reported(db: Session, camera: Camera) -> dict[str, Any]:
     health = db.get(DeviceHealth, camera.device_id)
     reported = (health.cameras or {}).get(camera.id) if health is not None else None
-    return isinstance(reported, dict) and reported.get("light") is True
+    return reported if isinstance(reported, dict) else {}
+
+
+def capable(db: Session, camera: Camera) -> bool:
+    """The camera's box says it can relay a sub-stream (its telemetry's per-camera `light`)."""
+    return _reported(db, camera).get("light") is True
 
 
 def available(db: Session, camera: Camera) -> bool:
-    """A light stream can be had now: the box can relay it and is online."""
-    return capable(db, camera) and camera.device is not None and camera.device.state == "online"
+    """A light stream can be had now: the box can relay it, is online, and the camera is not paused («Я дома»:
+    the box refuses to relay it, and the portal stops listing what it relayed before at once)."""
+    online = camera.device is not None and camera.device.state == "online"
+    return capable(db, camera) and online and _reported(db, camera).get("state") != "paused"
 
 
 def lease_live(db: Session, camera_id: str, now: datetime) -> bool:
@@ -84,7 +90,7 @@ def watch(services: Services, camera_id: str) -> list[LightRef]:
         if camera is None or not capable(db, camera):
             raise LightUnavailable(404, f"camera {camera_id!r} has no light stream (no sub-stream on its box)")
         if not available(db, camera):
-            raise LightUnavailable(503, f"camera {camera_id!r}: its box is offline")
+            raise LightUnavailable(503, f"camera {camera_id!r}: its box is offline or the camera is paused")
         device_id = camera.device_id
         send = claim_renewal(db, camera_id, utcnow(), settings.light_lease_seconds)
     if send:

@@ -94,6 +94,9 @@ def test_simulator_split_across_processes_reports_every_box(scale_stack, tmp_pat
     )
     sim = ProcessSimulation(stack.boxes, options, tmp_path / "clip", processes=2).start()
     wait_until(lambda: checks.boxes_with_telemetry(stack.db) == 8, 120, message="every box's telemetry")
+    # Telemetry comes each second, segments every 2 s: on a quick machine the first can all be in before any
+    # segment is due, so run until every camera's first segments are indexed too.
+    wait_until(lambda: len(checks.indexed_segments(stack.db)) >= 2 * 8 * 2, 120, message="segments indexed")
     assert sim.finish(drain_timeout=120), "every due segment stored"
     assert sorted(b.device_id for b in sim.boxes) == sorted(c.device_id for c in stack.boxes)
     stored = checks.stored_segments(sim.boxes)

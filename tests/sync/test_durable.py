@@ -35,3 +35,9 @@ def _umask() -> int:
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+def test_streams_chunks_and_counts_them(tmp_path) -> None:
+    target = tmp_path / "segment.m4s"
+    assert durable.write_atomic(target, iter([b"ab", b"", b"cde"])) == 5
+    assert target.read_bytes() == b"abcde"
