@@ -4,29 +4,16 @@ camera page plays the light stream (the box's 160x90 sub-stream, relayed because
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from portal.auth.sessions import SESSION_COOKIE
-from tests.fixtures.browser import launch_chromium
 from tests.fixtures.ports import wait_until
 from tests.light.test_light_e2e import CAM, MAIN, OWNER, SUB, _bearer, _light_capable, _main_segments, world
 from tests.sync.stack import BoxProcess, Stack
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 __all__ = ["world"]  # the fixture, imported for this module's test
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        chromium = launch_chromium(pw)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 def test_phone_plays_the_light_stream_and_switches_to_main(world: tuple[Stack, BoxProcess], browser: Browser) -> None:
