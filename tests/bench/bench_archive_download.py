@@ -182,7 +182,9 @@ def _measure(name: str, world, media: Media) -> dict:
         "total_vs_raw_over_http": round(ours_total / med("raw_http", 1), 3),
         "total_vs_concat": round(ours_total / med("concat", 1), 4),
         "total_vs_raw": round(ours_total / med("raw", 1), 3),
-        "meets_first_byte": med("ours", 0) * 1000 <= TARGETS["first_byte_ms_max"],
+        # The first byte is any download's: a first request for the range (layout not cached) as well as
+        # a repeat, HEAD or resume (cached). Both must meet it.
+        "meets_first_byte": max(med("ours", 0), statistics.median(cold)) * 1000 <= TARGETS["first_byte_ms_max"],
         "meets_vs_concat": ours_total / med("concat", 1) <= TARGETS["total_vs_concat_max"],
         "meets_vs_raw": ours_total / med("raw", 1) <= TARGETS["total_vs_raw_max"],
     }
