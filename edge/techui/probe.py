@@ -8,6 +8,7 @@ H.264/H.265 only, with no transcoding), no_video, and error (anything else, with
 from __future__ import annotations
 
 import errno
+import re
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -51,21 +52,25 @@ class ProbeResult:
         return {**asdict(self), "message": self.message}
 
 
-def classify_error(exc: BaseException) -> str:
-    """FFmpeg reports RTSP 401/404 as HTTP-style errors; connection problems as errno values."""
-    text = str(exc).lower()
+def classify_error(exc: BaseException, url: str = "") -> str:
+    """FFmpeg reports RTSP 401/404 as HTTP-style errors; connection problems as errno values.
+
+    The errno is trusted before the text, and the URL is cut out of the text first: a port such as 40404
+    in the message must not read as "404 not found".
+    """
     code = getattr(exc, "errno", None)
-    if "401" in text or "unauthorized" in text or "authorization" in text:
-        return "unauthorized"
-    if "404" in text or "not found" in text:
-        return "not_found"
     unreachable = {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT, errno.EIO}
     if isinstance(exc, TimeoutError) or code in unreachable or code is not None and -code in unreachable:
         return "unreachable"
+    text = str(exc).lower()
+    for shown in {url, mask_url(url)} - {""}:
+        text = text.replace(shown.lower(), "")
+    if re.search(r"\b401\b", text) or "unauthorized" in text or "authorization" in text:
+        return "unauthorized"
+    if re.search(r"\b404\b", text) or "not found" in text:
+        return "not_found"
     if any(word in text for word in ("connection refused", "timed out", "timeout", "no route", "unreachable")):
         return "unreachable"
-    if "invalid data" in text:
-        return "error"
     return "error"
 
 
@@ -76,11 +81,11 @@ def probe(url: str, *, sample_seconds: float = 2.0, timeout: float = 8.0) -> Pro
     try:
         container = av.open(url, options=options, timeout=(timeout, timeout))
     except Exception as exc:
-        return ProbeResult(False, shown, failure=classify_error(exc), detail=_clean(exc, url))
+        return ProbeResult(False, shown, failure=classify_error(exc, url), detail=_clean(exc, url))
     try:
         return _measure(container, shown, sample_seconds)
     except Exception as exc:
-        return ProbeResult(False, shown, failure=classify_error(exc), detail=_clean(exc, url))
+        return ProbeResult(False, shown, failure=classify_error(exc, url), detail=_clean(exc, url))
     finally:
         container.close()
 

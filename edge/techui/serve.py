@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import socket
 import threading
 import time
 from pathlib import Path
@@ -35,6 +36,20 @@ def attach_log_file(path: Path) -> logging.Handler:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.getLogger().addHandler(handler)
     return handler
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on host:port (IPv6 when the host is one), or an OSError naming what is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise OSError(exc.errno, f"technician UI cannot listen on {host}:{port}: {exc.strerror}") from exc
+    return sock
 
 
 class OnSite:
@@ -82,6 +97,10 @@ class OnSite:
         # The portal's camera.power_cycle and relay.pulse (edge.sync) reach the relays through these hooks.
         box.register_power_cycler(self.gpio.power_cycle_camera)
         box.register_relay_pulser(self.gpio.pulse_relay)
+        # Bound here, before the server thread, so that the port is ours (0: the system picks one) and a taken
+        # port is a clear error at once rather than a server that never comes up.
+        self._socket = listen(self.bind, self.port)
+        self.port = self._socket.getsockname()[1]
         self.advertiser = (
             Advertiser(
                 box.config.device_id,
@@ -108,12 +127,14 @@ class OnSite:
 
     def start(self, timeout: float = 30.0) -> OnSite:
         self.gpio.start()
-        self._thread = threading.Thread(target=self._server.run, name="techui", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, name="techui", daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"technician UI did not start on {self.bind}:{self.port} (port taken?)")
+                raise RuntimeError(f"technician UI did not start on {self.bind}:{self.port}")
             time.sleep(0.05)
         if self.advertiser is not None:
             self.advertiser.start()
@@ -127,6 +148,7 @@ class OnSite:
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(10)
+        self._socket.close()
         self.box.register_power_cycler(None)  # the relays close with the controller
         self.box.register_relay_pulser(None)
         self.gpio.stop()

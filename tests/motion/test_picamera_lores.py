@@ -48,7 +48,11 @@ def test_pi_camera_motion_comes_from_the_lores_stream(tmp_path: Path, monkeypatc
         )
         assert worker.source_label == "picamera lores" and worker.error == ""
         event = ended[0]
-        assert timedelta(seconds=2) <= event.end - event.start <= timedelta(seconds=4), event  # the 3 s of motion
+        # The scripted 3 s of motion (seconds 2-5): the event starts in its first second and lasts into its last
+        # half-second. Its ends are frame times, so a loaded machine dropping frames moves them by a frame or two.
+        cycle = event.start.timestamp() - event.start.timestamp() % 10
+        assert event.end.timestamp() - cycle >= 4.5, event
+        assert event.end - event.start <= timedelta(seconds=4), event
         assert event.thumbnail is not None and event.thumbnail[:2] == b"\xff\xd8"
     finally:
         box.stop()

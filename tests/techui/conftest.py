@@ -12,7 +12,6 @@ from edge.box import Box
 from edge.config import EdgeConfig
 from edge.sync import start_sync
 from edge.techui.serve import OnSite
-from tests.fixtures.ports import free_port
 
 LABEL_PASSWORD = "label-pass-123"
 
@@ -42,7 +41,7 @@ def onsite(tmp_path: Path) -> Iterator[Callable[..., OnSite]]:
         box = Box(config)
         box.start()
         sync = start_sync(box) if portal else None
-        site = OnSite(box, sync=sync, port=free_port(), bind="127.0.0.1", gpio_mock=True, advertise=False)
+        site = OnSite(box, sync=sync, port=0, bind="127.0.0.1", gpio_mock=True, advertise=False)
         started.append((site, box))
         return site.start()
 
