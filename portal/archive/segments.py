@@ -27,6 +27,7 @@ class SegmentRef:
     duration: float
     object_key: str
     init_key: str
+    size: int = 0  # bytes of the stored object
 
 
 def _refs(playable_only: bool = True) -> Select:
@@ -40,6 +41,7 @@ def _refs(playable_only: bool = True) -> Select:
         ArchiveSegment.duration,
         ArchiveSegment.object_key,
         ArchiveRun.init_key,
+        ArchiveSegment.bytes,
     ).join(ArchiveRun, ArchiveRun.id == ArchiveSegment.run_pk)
     return query.where(ArchiveRun.init_key != "") if playable_only else query
 

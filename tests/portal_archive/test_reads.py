@@ -58,3 +58,47 @@ def test_read_ahead_close_stops_further_reads() -> None:
     wait(in_flight, timeout=10)  # cancelled or finished: no read of these can still start
     assert all(f.done() for f in in_flight)
     assert len(store.started) <= 4  # the first window plus the refill after k0, nothing after close
+
+
+class _CountingStore:
+    """Objects in memory; counts whole and ranged reads."""
+
+    def __init__(self, objects: dict[str, bytes]) -> None:
+        self.objects = objects
+        self.whole: list[str] = []
+        self.ranged: list[tuple[str, int, int]] = []
+
+    def read(self, key: str) -> bytes:
+        self.whole.append(key)
+        return self.objects[key]
+
+    def read_range(self, key: str, offset: int, length: int) -> bytes:
+        self.ranged.append((key, offset, length))
+        return self.objects[key][offset : offset + length]
+
+
+def test_progressive_reads_take_whole_objects_for_whole_pieces_and_ranges_otherwise() -> None:
+    from portal.archive.progressive import WHOLE_SLACK, Layout, Piece, iter_range
+
+    objects = {"a": b"A" * 300 + bytes(range(256)) * 400, "b": b"B" * 200 + bytes(range(255, -1, -1)) * 40}
+    media = {k: v[300 if k == "a" else 200 :] for k, v in objects.items()}
+    header = b"HEAD" * 10
+    pieces = [
+        Piece("a", 300, len(media["a"]), len(header), len(objects["a"])),
+        Piece("b", 200, len(media["b"]), len(header) + len(media["a"]), len(objects["b"])),
+    ]
+    plan = Layout(header, pieces, len(header) + len(media["a"]) + len(media["b"]), '"x"', 12.0)
+    full = header + media["a"] + media["b"]
+    store = _CountingStore(objects)
+    assert b"".join(iter_range(store, plan, 0, plan.size - 1)) == full
+    assert store.whole == ["a", "b"] and store.ranged == []  # each piece is its object's media to the end
+
+    store = _CountingStore(objects)
+    first, last = len(header) + WHOLE_SLACK, plan.size - 2  # a resume deep into a, ending before b's end
+    assert b"".join(iter_range(store, plan, first, last)) == full[first : last + 1]
+    assert store.whole == [] and [r[0] for r in store.ranged] == ["a", "b"]  # partial pieces: ranged reads
+    assert WHOLE_SLACK > 300
+
+    store = _CountingStore({"a": objects["a"][:-1], "b": objects["b"]})  # the stored object is not the indexed one
+    with pytest.raises(OSError, match="the index says"):
+        b"".join(iter_range(store, plan, 0, plan.size - 1))
