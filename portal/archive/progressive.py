@@ -34,9 +34,9 @@ from portal.archive.tables import INITS, load_tables
 
 LAYOUT_VERSION = b"progressive-1"  # part of the ETag: a change of layout code invalidates resumes
 READ_AHEAD = 8  # pieces in flight per download (a piece is about one segment's media)
-# A piece that is an object's media from at most this far into it to its end is read as the whole object and
-# sliced without a copy: the object store serves a plain GET cheaper than a range starting mid-object (SeaweedFS
-# spent ~30 % more CPU on an hour of such ranges), and the skipped moof is a few hundred bytes.
+# On a store with ``whole_reads`` (S3), a piece that is an object's media from at most this far into it to its end
+# is read as the whole object and sliced without a copy: a plain GET costs the store less than a range starting
+# mid-object (SeaweedFS: ~30 % more CPU on an hour of such ranges), and the skipped moof is a few hundred bytes.
 WHOLE_SLACK = 64 * 1024
 
 
@@ -188,7 +188,7 @@ def _reads(plan: Layout, first: int, last: int) -> list[Read]:
 
 def _read(storage: Storage, key: str, offset: int, length: int, whole: int) -> bytes | memoryview:
     """One read: a ranged read, or the whole object (``whole`` bytes long) sliced without a copy."""
-    if not whole:
+    if not whole or not getattr(storage, "whole_reads", False):
         return storage.read_range(key, offset, length)
     data = storage.read(key)
     if len(data) != whole:

@@ -29,6 +29,9 @@ class ObjectNotFound(KeyError):
 
 class Storage(Protocol):
     url: str
+    # A whole-object read costs this store less than a range starting inside the object (an object store's
+    # plain GET; a file's pread costs the same either way).
+    whole_reads: bool
 
     def put(self, key: str, data: bytes | Iterable[bytes], sha256: str | None = None) -> int:
         """Store an object from bytes or a stream of chunks; returns its size. Atomic. ``sha256``: the hex
@@ -69,6 +72,8 @@ def as_chunks(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
 
 class LocalStorage:
     """Objects as files under a root directory; written to a temp file, fsynced, renamed."""
+
+    whole_reads = False
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)

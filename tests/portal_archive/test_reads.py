@@ -63,6 +63,8 @@ def test_read_ahead_close_stops_further_reads() -> None:
 class _CountingStore:
     """Objects in memory; counts whole and ranged reads."""
 
+    whole_reads = True
+
     def __init__(self, objects: dict[str, bytes]) -> None:
         self.objects = objects
         self.whole: list[str] = []
@@ -102,3 +104,8 @@ def test_progressive_reads_take_whole_objects_for_whole_pieces_and_ranges_otherw
     store = _CountingStore({"a": objects["a"][:-1], "b": objects["b"]})  # the stored object is not the indexed one
     with pytest.raises(OSError, match="the index says"):
         b"".join(iter_range(store, plan, 0, plan.size - 1))
+
+    store = _CountingStore(objects)
+    store.whole_reads = False  # a directory store: ranges cost it no more
+    assert b"".join(iter_range(store, plan, 0, plan.size - 1)) == full
+    assert store.whole == [] and len(store.ranged) == 2
