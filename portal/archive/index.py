@@ -5,12 +5,14 @@ lock on PostgreSQL and the database write lock on SQLite, so one camera's writer
 parallel uploads) run one after another and the span bookkeeping never sees a stale picture.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from cloud_sync.catalogue import Segment
@@ -75,17 +77,28 @@ def record_init(db: Session, camera_id: str, run_id: str, key: str, sha256: str,
     return "created"
 
 
-def record_segment(db: Session, info: SegmentInfo, now: datetime, sample_table: bytes | None = None) -> Outcome:
-    """Index a stored media segment (with its encoded sample table, if known); duplicates compare by checksum."""
-    lock_camera(db, info.camera_id, now)
-    run = get_or_create_run(db, info.camera_id, info.run_id)
-    existing = db.scalar(select(ArchiveSegment).where(ArchiveSegment.run_pk == run.id, ArchiveSegment.seq == info.seq))
-    if existing is not None:
-        return "same" if existing.sha256 == info.sha256 else "conflict"
-    db.add(
-        ArchiveSegment(
+def record_segment(
+    db: Session, info: SegmentInfo, now: datetime, table_for: Callable[[str], bytes | None] | None = None
+) -> Outcome:
+    """Index a stored media segment; duplicates compare by checksum. ``table_for(init_key)`` encodes its sample
+    table once the run's init is known (it is read under the camera lock, with the run).
+
+    Every segment of every camera comes through here, so it costs as few round trips as the invariants allow
+    (docs/scale.md): the camera lock and the newest-segment note are one upsert, the run and its init one
+    select, the row one INSERT … ON CONFLICT DO NOTHING, the usual span extension one UPDATE."""
+    _lock_noting_latest(db, info, now)
+    run = db.execute(
+        select(ArchiveRun.id, ArchiveRun.init_key).where(
+            ArchiveRun.camera_id == info.camera_id, ArchiveRun.run_id == info.run_id
+        )
+    ).first()
+    run_pk, init_key = (run.id, run.init_key) if run else (get_or_create_run(db, info.camera_id, info.run_id).id, "")
+    table = table_for(init_key) if table_for is not None and init_key else None
+    inserted = db.scalar(
+        dialect_insert(db, ArchiveSegment)
+        .values(
             camera_id=info.camera_id,
-            run_pk=run.id,
+            run_pk=run_pk,
             seq=info.seq,
             start=info.start,
             end=info.end,
@@ -95,23 +108,68 @@ def record_segment(db: Session, info: SegmentInfo, now: datetime, sample_table: 
             sha256=info.sha256,
             clock_synced=info.clock_synced,
             created_at=now,
-            sample_table=sample_table,
+            sample_table=table,
         )
+        .on_conflict_do_nothing(index_elements=["run_pk", "seq"])
+        .returning(ArchiveSegment.id)
     )
-    if run.complete:
+    if inserted is None:
+        db.rollback()  # nothing of this upload is kept, not even the newest-segment note
+        existing = db.scalar(
+            select(ArchiveSegment.sha256).where(ArchiveSegment.run_pk == run_pk, ArchiveSegment.seq == info.seq)
+        )
+        return "same" if existing == info.sha256 else "conflict"
+    if init_key and not _extend_span(db, info.camera_id, info.start, info.end):
         add_span(db, info.camera_id, info.start, info.end)
-    _note_latest(db, info, now)
+    if info.end > now - timedelta(minutes=1):
+        db.execute(
+            update(Camera)
+            .where(Camera.id == info.camera_id, Camera.state != "recording")
+            .values(state="recording")
+            .execution_options(synchronize_session=False)
+        )
     return "created"
 
 
-def _note_latest(db: Session, info: SegmentInfo, now: datetime) -> None:
-    """Keep the newest segment time (live view, "online") and mark the camera as recording."""
-    state = db.get(ArchiveCamera, info.camera_id)
-    if state is not None and (state.last_segment_end is None or info.end > state.last_segment_end):
-        state.last_segment_start, state.last_segment_end = info.start, info.end
-        camera = db.get(Camera, info.camera_id)
-        if camera is not None and camera.state != "recording" and info.end > now - timedelta(minutes=1):
-            camera.state = "recording"
+def _lock_noting_latest(db: Session, info: SegmentInfo, now: datetime) -> None:
+    """lock_camera, also keeping the newest segment's times (live view, "online") in the same statement."""
+    table = ArchiveCamera.__table__.c
+    newer = or_(table.last_segment_end.is_(None), table.last_segment_end < info.end)
+    stmt = dialect_insert(db, ArchiveCamera).values(
+        camera_id=info.camera_id, last_upload_at=now, last_segment_start=info.start, last_segment_end=info.end
+    )
+    db.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["camera_id"],
+            set_={
+                "last_upload_at": now,
+                "last_segment_start": case((newer, stmt.excluded.last_segment_start), else_=table.last_segment_start),
+                "last_segment_end": case((newer, stmt.excluded.last_segment_end), else_=table.last_segment_end),
+            },
+        )
+    )
+
+
+def _extend_span(db: Session, camera_id: str, start: datetime, end: datetime) -> bool:
+    """The common case of add_span in one statement: exactly one span touches [start, end) and it is widened
+    to cover it. False (nothing changed) when none or several touch: add_span merges those."""
+    touches = (
+        ArchiveSpan.camera_id == camera_id,
+        ArchiveSpan.start <= end + SPAN_TOLERANCE,
+        ArchiveSpan.end >= start - SPAN_TOLERANCE,
+    )
+    only = select(func.min(ArchiveSpan.id)).where(*touches).having(func.count() == 1).scalar_subquery()
+    widened = db.execute(
+        update(ArchiveSpan)
+        .where(ArchiveSpan.id == only)
+        .values(
+            # Typed literals: an untyped datetime would be bound in the driver's format, not the column's.
+            start=case((ArchiveSpan.start > start, literal(start, ArchiveSpan.start.type)), else_=ArchiveSpan.start),
+            end=case((ArchiveSpan.end < end, literal(end, ArchiveSpan.end.type)), else_=ArchiveSpan.end),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(cast(CursorResult, widened).rowcount)
 
 
 def add_span(db: Session, camera_id: str, start: datetime, end: datetime) -> None:

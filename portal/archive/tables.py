@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from portal.archive import mp4, sample_table
 from portal.archive.clip import ReadAhead
 from portal.archive.storage import Storage
-from portal.models import ArchiveRun, ArchiveSegment
+from portal.models import ArchiveSegment
 
 log = logging.getLogger(__name__)
 # Every ingested segment's table needs its run's init: the cache must hold one run per camera a worker takes
@@ -51,19 +51,14 @@ class InitCache:
 INITS = InitCache()
 
 
-def table_at_ingest(db: Session, storage: Storage, camera_id: str, run_id: str, data: bytes) -> bytes | None:
-    """The encoded table of an uploaded segment, or None when its run's init is not here yet or it does not
+def table_at_ingest(storage: Storage, init_key: str, data: bytes) -> bytes | None:
+    """The encoded table of an uploaded segment of the run whose init is ``init_key``, or None when it does not
     parse (the download path retries then, and says what is wrong if it still fails)."""
-    init_key = db.scalar(
-        select(ArchiveRun.init_key).where(ArchiveRun.camera_id == camera_id, ArchiveRun.run_id == run_id)
-    )
-    if not init_key:
-        return None
     try:
         init, _ = INITS.get(storage, init_key)
         return sample_table.encode(sample_table.parse(data, init))
     except (mp4.Mp4Error, ValueError, KeyError, IndexError) as exc:
-        log.warning("segment of %s/%s: no sample table at ingest (%s)", camera_id, run_id, exc)
+        log.warning("segment under init %s: no sample table at ingest (%s)", init_key, exc)
         return None
 
 

@@ -41,9 +41,8 @@ def store_segment(db: Database, storage: Storage, info: SegmentInfo, body: Recei
     started = time.perf_counter()
     data = body.read()  # segments are small (MAX_SEGMENT_BYTES): one read serves the store and the table
     storage.put(info.object_key, data, sha256=body.sha256)
-    with db.session() as session:  # one transaction: the table's init lookup and the index writes
-        table = table_at_ingest(session, storage, info.camera_id, info.run_id, data)
-        outcome = record_segment(session, info, now, table)
+    with db.session() as session:  # one transaction: the run's init lookup, the table and the index writes
+        outcome = record_segment(session, info, now, lambda init_key: table_at_ingest(storage, init_key, data))
     metrics.UPLOAD_SECONDS.observe(time.perf_counter() - started)
     if outcome == "conflict":
         storage.delete([info.object_key])  # its key differs from the indexed one (checksum in the key)

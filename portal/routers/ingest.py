@@ -16,13 +16,13 @@ from cloud_sync.segments import (
     Holdings,
 )
 from portal.archive import keys
-from portal.archive.index import SegmentInfo, find_segment
+from portal.archive.index import SegmentInfo
 from portal.archive.storage import storage_of
 from portal.deps import DB, services
 from portal.ingest import headers as hdr
 from portal.ingest import threads as ingest_threads
 from portal.ingest.body import receive
-from portal.ingest.devices import device_for_token, own_camera
+from portal.ingest.devices import authorised_segment, device_for_token, own_camera
 from portal.ingest.service import (
     check_gaps,
     check_holdings,
@@ -121,11 +121,9 @@ def _authorised_existing(
     request: Request, camera_id: str, run_id: str, seq: int, authorization: str
 ) -> tuple[str, str] | None:
     """After the token and camera checks (401/403): (sha256, object key) of the segment already indexed under
-    this key, if any. One session for both: each checkout is a round trip, and under load a wait for the GIL."""
+    this key, if any (portal.ingest.devices.authorised_segment: one query)."""
     with services(request).db.session() as db:
-        own_camera(db, device_for_token(db, authorization), camera_id)
-        row = find_segment(db, camera_id, run_id, seq)
-        return (row.sha256, row.object_key) if row else None
+        return authorised_segment(db, authorization, camera_id, run_id, seq)
 
 
 @router.post("/{camera}/gaps")

@@ -100,3 +100,37 @@ def test_gaps_and_holdings_validation(world: World) -> None:
     assert w.client.put("/ingest/v1/cameras/cam1/holdings", json=holdings, headers=w.auth(w.upload_token)).json() == {
         "accepted": True
     }
+
+
+def _spans(world: World) -> list[tuple[datetime, datetime]]:
+    with world.services.db.session() as db:
+        return [(s.start, s.end) for s in db.scalars(select(ArchiveSpan).order_by(ArchiveSpan.start))]
+
+
+def test_spans_extend_merge_and_the_newest_segment_is_noted(any_world: World) -> None:
+    """Ingest widens the one span a segment touches in one statement; a segment bridging two spans (out of order)
+    or touching none goes the general way. The newest segment's times stay the newest whatever the order."""
+    from portal.models import ArchiveCamera
+
+    w = any_world
+    assert w.put_init("cam1", RUN) == 201
+    six = timedelta(seconds=6)
+    durations = w.media.durations
+    starts = [T0]
+    for i in range(5):
+        starts.append(starts[-1] + timedelta(seconds=durations[i % len(durations)]))
+    ends = [s + timedelta(seconds=durations[i % len(durations)]) for i, s in enumerate(starts)]
+    for seq in (0, 1, 3, 4):  # two stretches: [0, 2) and [3, 5)
+        assert w.put_segment("cam1", RUN, seq, starts[seq], index=seq % len(durations)) == 201
+    assert _spans(w) == [(starts[0], ends[1]), (starts[3], ends[4])]
+    assert w.put_segment("cam1", RUN, 2, starts[2], index=2 % len(durations)) == 201  # bridges them
+    assert _spans(w) == [(starts[0], ends[4])]
+    assert w.put_segment("cam1", RUN, 2, starts[2], index=2 % len(durations)) == 200  # a retry changes nothing
+    assert w.put_segment("cam1", RUN, 4, starts[4], index=0) == 409
+    later = ends[4] + six * 10  # after an outage: a span of its own
+    assert w.put_segment("cam1", RUN, 9, later, index=0) == 201
+    assert _spans(w) == [(starts[0], ends[4]), (later, later + timedelta(seconds=durations[0]))]
+    assert w.put_segment("cam1", RUN, 5, ends[4], index=5 % len(durations)) == 201  # older than the newest
+    with w.services.db.session() as db:
+        state = db.get(ArchiveCamera, "cam1")
+        assert (state.last_segment_start, state.last_segment_end) == (later, later + timedelta(seconds=durations[0]))
