@@ -14,6 +14,7 @@ from sqlalchemy import case, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from cloud_sync.catalogue import Segment
 from portal.models import ArchiveCamera, ArchiveRun, ArchiveSegment, ArchiveSpan, Camera
@@ -150,15 +151,24 @@ def _lock_noting_latest(db: Session, info: SegmentInfo, now: datetime) -> None:
     )
 
 
-def _extend_span(db: Session, camera_id: str, start: datetime, end: datetime) -> bool:
-    """The common case of add_span in one statement: exactly one span touches [start, end) and it is widened
-    to cover it. False (nothing changed) when none or several touch: add_span merges those."""
-    touches = (
+def _touching(camera_id: str, start: datetime, end: datetime) -> tuple[ColumnElement[bool], ...]:
+    """The camera's spans that [start, end) touches or overlaps (within SPAN_TOLERANCE)."""
+    return (
         ArchiveSpan.camera_id == camera_id,
         ArchiveSpan.start <= end + SPAN_TOLERANCE,
         ArchiveSpan.end >= start - SPAN_TOLERANCE,
     )
-    only = select(func.min(ArchiveSpan.id)).where(*touches).having(func.count() == 1).scalar_subquery()
+
+
+def _extend_span(db: Session, camera_id: str, start: datetime, end: datetime) -> bool:
+    """The common case of add_span in one statement: exactly one span touches [start, end) and it is widened
+    to cover it. False (nothing changed) when none or several touch: add_span merges those."""
+    only = (
+        select(func.min(ArchiveSpan.id))
+        .where(*_touching(camera_id, start, end))
+        .having(func.count() == 1)
+        .scalar_subquery()
+    )
     widened = db.execute(
         update(ArchiveSpan)
         .where(ArchiveSpan.id == only)
@@ -174,15 +184,7 @@ def _extend_span(db: Session, camera_id: str, start: datetime, end: datetime) ->
 
 def add_span(db: Session, camera_id: str, start: datetime, end: datetime) -> None:
     """Merge [start, end) into the camera's recorded spans (joins neighbours it touches or overlaps)."""
-    touching = list(
-        db.scalars(
-            select(ArchiveSpan).where(
-                ArchiveSpan.camera_id == camera_id,
-                ArchiveSpan.start <= end + SPAN_TOLERANCE,
-                ArchiveSpan.end >= start - SPAN_TOLERANCE,
-            )
-        )
-    )
+    touching = list(db.scalars(select(ArchiveSpan).where(*_touching(camera_id, start, end))))
     if len(touching) == 1 and touching[0].start <= start and touching[0].end >= end:
         return
     new_start = min([start, *(s.start for s in touching)])

@@ -165,8 +165,9 @@ def _cut(
 Read = tuple[str, int, int, int]  # (object key, offset, length, object size when the whole object is read, or 0)
 
 
-def _reads(plan: Layout, first: int, last: int) -> list[Read]:
-    """The reads behind bytes [max(first, header), last] of the file."""
+def _reads(plan: Layout, first: int, last: int, whole_reads: bool = False) -> list[Read]:
+    """The reads behind bytes [max(first, header), last] of the file; with ``whole_reads`` (the store's), whole
+    objects where a read is an object's media to its end."""
     if not 0 <= first <= last < plan.size:
         raise ValueError(f"range {first}-{last} is outside the file of {plan.size} bytes")
     head = len(plan.header)
@@ -181,14 +182,14 @@ def _reads(plan: Layout, first: int, last: int) -> list[Read]:
         a, b = max(first, piece.at), min(last + 1, piece.at + piece.length)
         if a < b:
             offset = piece.offset + a - piece.at
-            whole = offset <= WHOLE_SLACK and offset + b - a == piece.object_size
+            whole = whole_reads and offset <= WHOLE_SLACK and offset + b - a == piece.object_size
             reads.append((piece.key, offset, b - a, piece.object_size if whole else 0))
     return reads
 
 
 def _read(storage: Storage, key: str, offset: int, length: int, whole: int) -> bytes | memoryview:
     """One read: a ranged read, or the whole object (``whole`` bytes long) sliced without a copy."""
-    if not whole or not getattr(storage, "whole_reads", False):
+    if not whole:
         return storage.read_range(key, offset, length)
     data = storage.read(key)
     if len(data) != whole:
@@ -198,7 +199,7 @@ def _read(storage: Storage, key: str, offset: int, length: int, whole: int) -> b
 
 def iter_range(storage: Storage, plan: Layout, first: int, last: int) -> Iterator[bytes | memoryview]:
     """Bytes [first, last] of the file: header from memory, mdat by ranged reads, ``READ_AHEAD`` in flight."""
-    reads = _reads(plan, first, last)
+    reads = _reads(plan, first, last, storage.whole_reads)
     if first < len(plan.header):
         yield plan.header[first : min(last + 1, len(plan.header))]
     pending: deque[Future[bytes | memoryview]] = deque()
@@ -222,7 +223,7 @@ def iter_range(storage: Storage, plan: Layout, first: int, last: int) -> Iterato
 async def aiter_range(storage: Storage, plan: Layout, first: int, last: int) -> AsyncIterator[bytes | memoryview]:
     """``iter_range`` for the event loop: the reads run on the reader pool and are awaited, so a chunk costs
     no hop through the request thread pool (shared with every sync endpoint) on its way to the socket."""
-    reads = _reads(plan, first, last)
+    reads = _reads(plan, first, last, storage.whole_reads)
     if first < len(plan.header):
         yield plan.header[first : min(last + 1, len(plan.header))]
     pending: deque[asyncio.Future[bytes | memoryview]] = deque()
