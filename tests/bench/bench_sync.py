@@ -2,6 +2,9 @@
 
 - upload: the box's uploader (paced, checksummed PUTs) vs raw httpx PUTs of the same bytes to the same portal;
   also the portal's ingest rate (segments/s) and its CPU seconds per 1,000 segments (psutil on its process).
+  Two footages: a camera's real main stream (720p25 at ~2 Mbit/s in 6 s fMP4 segments, ~1.5 MB each: issue 18's
+  figure) and 100 KB random segments (per-request costs weigh most). Both sides' runs have their init stored
+  first, so the portal does the same work (spans, sample tables) for the raw PUTs as for the uploader's.
   Several repetitions in alternating order (raw first, then uploader first, ...), medians reported: whichever
   runs first warms the portal (connections, SQLite pages, imports), so a fixed order would favour the second.
 - telemetry: 50 simulated boxes publish telemetry through Mosquitto (each with its own credentials and ACL);
@@ -11,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import statistics
@@ -18,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -33,6 +38,7 @@ from cloud_sync.messages import Telemetry
 from cloud_sync.uploader import Uploader
 from portal.fleet.broker_config import BrokerUrl
 from portal.fleet.consumer import FleetConsumer
+from tests.bench.bench_archive_download import encode_minute
 from tests.fixtures.ports import wait_until
 from tests.sync.archive_sets import seed_catalogue
 from tests.sync.stack import PORTAL_USER, Stack, make_stack
@@ -42,6 +48,24 @@ SEGMENTS = 150
 SEGMENT_BYTES = 100_000
 TELEMETRY_PER_BOX = 40
 UPLOAD_REPS = int(os.environ.get("DOZOR_BENCH_SYNC_REPS", "4"))
+
+
+@dataclass(frozen=True)
+class Footage:
+    """What one uploader run sends: (init, segment bodies repeated in turn), segment length, a label."""
+
+    label: str
+    init: bytes
+    bodies: list[bytes]
+    seconds: float
+
+
+def _footage(kind: str, tmp_path_factory: pytest.TempPathFactory) -> Footage:
+    if kind == "720p":  # a camera's main stream: 6 s fMP4 segments at ~2 Mbit/s (~1.5 MB each)
+        media = encode_minute(tmp_path_factory.mktemp("bench-sync-720p"))
+        return Footage("720p25 ~2 Mbit/s, 6 s segments", media.init, media.segments, 6.0)
+    # Small random segments (the figure this bench printed before): per-request costs weigh the most here.
+    return Footage(f"{SEGMENT_BYTES} random bytes, 2 s", os.urandom(800), [os.urandom(SEGMENT_BYTES)] * 4, 2.0)
 
 
 @pytest.fixture(scope="module")
@@ -59,18 +83,28 @@ def _portal_cpu(stack: Stack) -> float:
     return times.user + times.system
 
 
-def _raw_puts(stack: Stack, camera_id: str, files: list[Path], token: str, concurrency: int, first: datetime) -> float:
-    """Baseline: plain PUTs of the same bytes (same headers the portal needs), same concurrency."""
+def _raw_puts(stack: Stack, camera_id: str, files: list[Path], token: str, concurrency: int, footage: Footage) -> float:
+    """Baseline: plain PUTs of the same bytes (same headers the portal needs), same concurrency. The run's init
+    goes first, untimed, as the uploader's does: with it the portal indexes spans and sample tables for both."""
+    first = datetime.now(UTC) - timedelta(days=1) + timedelta(seconds=footage.seconds * SEGMENTS * next(_RAW_RUNS))
     run_id = segments.new_run_id(first)
     client = httpx.Client(base_url=stack.portal_url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    init_headers = {
+        segments.HEADER_SHA256: hashlib.sha256(footage.init).hexdigest(),
+        "Content-Type": segments.INIT_CONTENT_TYPE,
+    }
+    init = client.put(segments.init_path(camera_id, run_id), content=footage.init, headers=init_headers)
+    assert init.status_code in (200, 201), init.text
+
+    digests = [hashlib.sha256(path.read_bytes()).hexdigest() for path in files]  # the box's catalogue has them
 
     def put(index_path: tuple[int, Path]) -> int:
         index, path = index_path
         body = path.read_bytes()
         headers = {
-            segments.HEADER_SHA256: hashlib.sha256(body).hexdigest(),
-            segments.HEADER_START: segments.format_time(first + timedelta(seconds=2 * index)),
-            segments.HEADER_DURATION: "2.000",
+            segments.HEADER_SHA256: digests[index],
+            segments.HEADER_START: segments.format_time(first + timedelta(seconds=footage.seconds * index)),
+            segments.HEADER_DURATION: f"{footage.seconds:.3f}",
             segments.HEADER_CLOCK_SYNCED: "1",
             "Content-Type": segments.SEGMENT_CONTENT_TYPE,
         }
@@ -85,9 +119,13 @@ def _raw_puts(stack: Stack, camera_id: str, files: list[Path], token: str, concu
     return elapsed
 
 
-def _uploader_run(stack: Stack, box_dir: Path, token: str) -> tuple[float, float]:
+_RAW_RUNS = itertools.count()  # each raw repetition its own stretch of time, so they never overlap in the index
+
+
+def _uploader_run(stack: Stack, box_dir: Path, token: str, footage: Footage) -> tuple[float, float]:
     """The box's uploader draining a fresh archive (new run id): (seconds, portal CPU seconds)."""
-    catalogue = seed_catalogue(box_dir, "bench-cam-00", SEGMENTS, SEGMENT_BYTES)
+    media = (footage.init, footage.bodies)
+    catalogue = seed_catalogue(box_dir, "bench-cam-00", SEGMENTS, 0, media=media, seconds=footage.seconds)
     cpu0 = _portal_cpu(stack)
     uploader = Uploader(catalogue, IngestClient(stack.portal_url, token), concurrency=2)
     start = time.perf_counter()
@@ -100,10 +138,17 @@ def _uploader_run(stack: Stack, box_dir: Path, token: str) -> tuple[float, float
     return seconds, cpu
 
 
-def test_upload_throughput_vs_raw_put(stack: Stack, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["720p", "small"])
+def test_upload_throughput_vs_raw_put(
+    stack: Stack, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, kind: str
+) -> None:
+    footage = _footage(kind, tmp_path_factory)
     token = stack.creds["bench-00"].upload_token
-    # The raw PUTs send the bytes of one seeded archive; every uploader run gets its own archive of that size.
-    reference = seed_catalogue(tmp_path / "raw-source", "bench-raw-00", SEGMENTS, SEGMENT_BYTES)
+    # The raw PUTs send the bytes of one seeded archive; every uploader run gets its own archive of the same bytes.
+    media = (footage.init, footage.bodies)
+    reference = seed_catalogue(
+        tmp_path / "raw-source", "bench-raw-00", SEGMENTS, 0, media=media, seconds=footage.seconds
+    )
     files = [Path(s.path) for s in reference.pending_uploads(limit=SEGMENTS)]
     reference.close()
     total = sum(p.stat().st_size for p in files)
@@ -114,19 +159,18 @@ def test_upload_throughput_vs_raw_put(stack: Stack, tmp_path: Path) -> None:
     for rep in range(UPLOAD_REPS):
         for which in ("raw", "uploader") if rep % 2 == 0 else ("uploader", "raw"):
             if which == "raw":
-                # Each repetition its own hour, so raw runs never overlap in the portal's index.
-                first = datetime.now(UTC) - timedelta(hours=2 + rep)
-                raw.append(_raw_puts(stack, "bench-raw-00", files, token, concurrency=2, first=first))
+                raw.append(_raw_puts(stack, "bench-raw-00", files, token, concurrency=2, footage=footage))
             else:
-                seconds, cpu_s = _uploader_run(stack, tmp_path / f"box-{rep}", token)
+                seconds, cpu_s = _uploader_run(stack, tmp_path / f"box-{rep}", token, footage)
                 up.append(seconds)
                 cpu.append(cpu_s)
 
     up_s, raw_s = statistics.median(up), statistics.median(raw)
     figures = {
         "bench": "sync.upload",
+        "footage": footage.label,
         "segments": SEGMENTS,
-        "segment_bytes": SEGMENT_BYTES,
+        "segment_bytes_mean": round(total / SEGMENTS),
         "repetitions": UPLOAD_REPS,
         "order": "alternating, raw first on even repetitions",
         "uploader_MBps": round(total / up_s / 1e6, 2),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,24 +49,34 @@ def portal_runs_with_init(db: Database, cameras: list[str]) -> set[tuple[str, st
     return {(c, r) for c, r in rows}
 
 
-def seed_catalogue(data_dir: Path, camera_id: str, count: int, size: int, run_id: str | None = None) -> Catalogue:
-    """A box archive with `count` segments of `size` random bytes (the uploader and ingest do not parse media)."""
+def seed_catalogue(
+    data_dir: Path,
+    camera_id: str,
+    count: int,
+    size: int,
+    run_id: str | None = None,
+    media: tuple[bytes, Sequence[bytes]] | None = None,
+    seconds: float = 2.0,
+) -> Catalogue:
+    """A box archive with `count` segments of `size` random bytes (the uploader and ingest do not parse media),
+    or with ``media`` = (init, segment bodies): real video, its segments repeated in turn, ``seconds`` apart."""
     from cloud_sync.segments import new_run_id
 
     start = datetime.now(UTC) - timedelta(hours=1)
     run_id = run_id or new_run_id(start)
     catalogue = Catalogue(data_dir / "catalogue.sqlite3", data_dir / "archive")
-    init = os.urandom(800)
+    init = media[0] if media else os.urandom(800)
     init_file = layout.init_path(catalogue.archive_root, camera_id, run_id)
     init_file.parent.mkdir(parents=True, exist_ok=True)
     init_file.write_bytes(init)
     anchor = RunAnchor(layout.to_ms(start), 0, 90000)
     catalogue.add_run(camera_id, run_id, start, anchor, len(init), hashlib.sha256(init).hexdigest())
     for seq in range(count):
-        body = os.urandom(size)
-        seg_start = start + timedelta(seconds=2 * seq)
+        body = media[1][seq % len(media[1])] if media else os.urandom(size)
+        seg_start = start + timedelta(seconds=seconds * seq)
         path = layout.segment_path(catalogue.archive_root, camera_id, run_id, seq, layout.to_ms(seg_start))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(body)
-        catalogue.add_segment(camera_id, run_id, seq, seg_start, 2.0, size, hashlib.sha256(body).hexdigest(), True)
+        digest = hashlib.sha256(body).hexdigest()
+        catalogue.add_segment(camera_id, run_id, seq, seg_start, seconds, len(body), digest, True)
     return catalogue
