@@ -25,6 +25,22 @@ SPAN_TOLERANCE = timedelta(milliseconds=500)
 Outcome = Literal["created", "same", "conflict"]
 
 
+class AlreadyIndexed(Exception):
+    """record_segment found (run, seq) indexed: its transaction must be rolled back by whoever opened it (so the
+    newest-segment note it wrote is not kept), then ``compare_indexed`` says "same" or "conflict"."""
+
+    def __init__(self, run_pk: int, seq: int) -> None:
+        super().__init__(f"segment {seq} of run {run_pk} is indexed already")
+        self.run_pk, self.seq = run_pk, seq
+
+
+def compare_indexed(db: Session, taken: AlreadyIndexed, sha256: str) -> Outcome:
+    existing = db.scalar(
+        select(ArchiveSegment.sha256).where(ArchiveSegment.run_pk == taken.run_pk, ArchiveSegment.seq == taken.seq)
+    )
+    return "same" if existing == sha256 else "conflict"
+
+
 def dialect_insert(db: Session, table):
     """INSERT with ON CONFLICT support for both databases the portal runs on."""
     name = db.get_bind().dialect.name
@@ -86,7 +102,8 @@ def record_segment(
 
     Every segment of every camera comes through here, so it costs as few round trips as the invariants allow
     (docs/scale.md): the camera lock and the newest-segment note are one upsert, the run and its init one
-    select, the row one INSERT … ON CONFLICT DO NOTHING, the usual span extension one UPDATE."""
+    select, the row one INSERT … ON CONFLICT DO NOTHING, the usual span extension one UPDATE. A segment indexed
+    already (a retry racing the upload check) raises AlreadyIndexed: the caller rolls back and compares."""
     _lock_noting_latest(db, info, now)
     run = db.execute(
         select(ArchiveRun.id, ArchiveRun.init_key).where(
@@ -115,11 +132,7 @@ def record_segment(
         .returning(ArchiveSegment.id)
     )
     if inserted is None:
-        db.rollback()  # nothing of this upload is kept, not even the newest-segment note
-        existing = db.scalar(
-            select(ArchiveSegment.sha256).where(ArchiveSegment.run_pk == run_pk, ArchiveSegment.seq == info.seq)
-        )
-        return "same" if existing == info.sha256 else "conflict"
+        raise AlreadyIndexed(run_pk, info.seq)  # nothing of this upload may be kept, not even the note above
     if init_key and not _extend_span(db, info.camera_id, info.start, info.end):
         add_span(db, info.camera_id, info.start, info.end)
     if info.end > now - timedelta(minutes=1):

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from cloud_sync.segments import BOX_GAP_REASONS, GapReport, Holdings
 from portal import metrics
 from portal.archive import keys
-from portal.archive.index import Outcome, SegmentInfo, dialect_insert, lock_camera, record_init, record_segment
+from portal.archive.index import (
+    AlreadyIndexed,
+    Outcome,
+    SegmentInfo,
+    compare_indexed,
+    dialect_insert,
+    lock_camera,
+    record_init,
+    record_segment,
+)
 from portal.archive.storage import Storage
 from portal.archive.tables import table_at_ingest
 from portal.db import Database
@@ -41,8 +50,12 @@ def store_segment(db: Database, storage: Storage, info: SegmentInfo, body: Recei
     started = time.perf_counter()
     data = body.read()  # segments are small (MAX_SEGMENT_BYTES): one read serves the store and the table
     storage.put(info.object_key, data, sha256=body.sha256)
-    with db.session() as session:  # one transaction: the run's init lookup, the table and the index writes
-        outcome = record_segment(session, info, now, lambda init_key: table_at_ingest(storage, init_key, data))
+    try:
+        with db.session() as session:  # one transaction: the run's init lookup, the table and the index writes
+            outcome = record_segment(session, info, now, lambda init_key: table_at_ingest(storage, init_key, data))
+    except AlreadyIndexed as taken:  # rolled back by the session: nothing of this upload was kept
+        with db.session() as session:
+            outcome = compare_indexed(session, taken, info.sha256)
     metrics.UPLOAD_SECONDS.observe(time.perf_counter() - started)
     if outcome == "conflict":
         storage.delete([info.object_key])  # its key differs from the indexed one (checksum in the key)

@@ -1,11 +1,17 @@
 """Segment ingest: status codes of the contract, checksums, idempotency, ownership; on both backends."""
 
+import hashlib
+import io
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from portal.archive import keys
+from portal.archive.index import SegmentInfo
 from portal.archive.storage import storage_of
-from portal.models import ArchiveSegment, ArchiveSpan, Camera
+from portal.ingest import service
+from portal.ingest.body import ReceivedBody
+from portal.models import ArchiveCamera, ArchiveSegment, ArchiveSpan, Camera
 from tests.portal_archive.conftest import World, run_id
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -134,3 +140,38 @@ def test_spans_extend_merge_and_the_newest_segment_is_noted(any_world: World) ->
     with w.services.db.session() as db:
         state = db.get(ArchiveCamera, "cam1")
         assert (state.last_segment_start, state.last_segment_end) == (later, later + timedelta(seconds=durations[0]))
+
+
+def test_a_segment_indexed_meanwhile_keeps_nothing_of_the_second_upload(any_world: World) -> None:
+    """Two uploads of one segment racing past the upload check: the second's index transaction finds the row,
+    is rolled back whole (its newest-segment note too) and is answered "same" or "conflict" by checksum."""
+    w = any_world
+    assert w.put_init("cam1", RUN) == 201
+    assert w.put_segment("cam1", RUN, 0, T0) == 201
+    services = w.services
+    storage = storage_of(services)
+
+    def again(index: int, start: datetime) -> str:
+        data = w.media.segments[index]
+        sha = hashlib.sha256(data).hexdigest()
+        info = SegmentInfo(
+            camera_id="cam1",
+            run_id=RUN,
+            seq=0,
+            start=start,
+            duration=6.0,
+            size=len(data),
+            sha256=sha,
+            clock_synced=True,
+            object_key=keys.segment_key("cam1", RUN, 0, start, sha),
+        )
+        body = ReceivedBody(io.BytesIO(data), len(data), sha)
+        return service.store_segment(services.db, storage, info, body, datetime.now(UTC))
+
+    with services.db.session() as db:
+        noted = db.get(ArchiveCamera, "cam1").last_segment_end
+    assert again(0, T0) == "same"
+    assert again(1, T0 + timedelta(minutes=30)) == "conflict"  # other bytes, and a later end than the noted one
+    assert _count(w, ArchiveSegment) == 1
+    with services.db.session() as db:
+        assert db.get(ArchiveCamera, "cam1").last_segment_end == noted
