@@ -8,7 +8,8 @@ is acknowledged only after the transaction that stored it commits; handlers are 
 changes nothing. A live worker's janitor adopts the sessions of workers that died and drains them.
 
 Messages are written in batches (one transaction per ~0.2 s or 500 messages): fifty boxes' telemetry is a
-handful of rows per transaction instead of a transaction per message.
+handful of rows per transaction instead of a transaction per message. Telemetry, most of the traffic, is applied
+first and a batch at a time in a few Core statements (portal/fleet/telemetry.py); the other kinds one by one.
 """
 
 import logging
@@ -24,11 +25,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from cloud_sync import topics
+from cloud_sync.topics import ParsedTopic
 from portal import metrics
 from portal.db import Database
 from portal.fleet import state
 from portal.fleet.broker_config import BrokerUrl
-from portal.fleet.handlers import Applied, Context, EventHook, Handler, default_handlers
+from portal.fleet.handlers import Applied, Batched, Context, EventHook, Handler, default_batched, default_handlers
 from portal.fleet.mqtt_session import BrokerSession, Received
 from portal.fleet.slots import SlotLeases
 from portal.models import utcnow
@@ -75,6 +77,7 @@ class FleetConsumer:
         self.connected = threading.Event()
         self.subscribed = threading.Event()  # the broker acknowledged the subscriptions of this connection
         self.handlers: dict[str, Handler] = default_handlers()
+        self.batched: dict[str, Batched] = default_batched()  # kinds applied a batch at a time (telemetry)
         # Called with (session, device_id, event) for each newly stored event (the notification centre's).
         self.event_hooks: list[EventHook] = []
         self._context = Context(self.event_hooks)
@@ -262,11 +265,11 @@ class FleetConsumer:
     def _apply_batch(self, batch: list[Received]) -> tuple[list[str], list[tuple[str, datetime]]]:
         answered: list[str] = []
         lags: list[tuple[str, datetime]] = []
-        items = _latest_telemetry_only(batch)
         with self.db.session() as session:
-            devices = {p.device_id for p in map(topics.parse, (i.topic for i in items)) if p is not None}
+            rest = self._apply_batched(session, _latest_telemetry_only(batch), lags)
+            devices = {p.device_id for p in map(topics.parse, (i.topic for i in rest)) if p is not None}
             held = state.preload(session, devices)  # referenced until the commit (see state.preload)
-            for item in items:
+            for item in rest:
                 applied = self._dispatch(session, item.topic, item.payload, item.received_at)
                 if applied is None:
                     continue
@@ -277,6 +280,36 @@ class FleetConsumer:
             del held
         self.stats.batches += 1
         return answered, lags
+
+    def _apply_batched(
+        self, session: Session, items: list[Received], lags: list[tuple[str, datetime]]
+    ) -> list[Received]:
+        """Apply the batched kinds' messages (parse each, then one call per kind); returns the other messages."""
+        groups: dict[str, list[tuple[ParsedTopic, object]]] = {}
+        rest: list[Received] = []
+        stamps: dict[str, list[datetime]] = {}
+        for item in items:
+            parsed = topics.parse(item.topic)
+            kind = self.batched.get(parsed.kind) if parsed is not None else None
+            if parsed is None or kind is None:
+                rest.append(item)
+                continue
+            try:
+                payload = kind.parse(item.payload)
+            except ValidationError as exc:
+                self._rejected(parsed, exc)
+                continue
+            groups.setdefault(parsed.kind, []).append((parsed, payload))
+            stamps.setdefault(parsed.kind, []).append(item.received_at)
+        for name, group in groups.items():
+            results = self.batched[name].apply(
+                session, [(p, v, at) for (p, v), at in zip(group, stamps[name], strict=True)]
+            )
+            for (parsed, _), applied in zip(group, results, strict=True):
+                self._counted(parsed, applied)
+                if applied.sent_at is not None:
+                    lags.append((name, applied.sent_at))
+        return rest
 
     def _apply(self, session: Session, topic: str, payload: bytes, received_at: datetime) -> str | None:
         """Apply one message in ``session``; returns the request id when it was a command result."""
@@ -291,13 +324,19 @@ class FleetConsumer:
         try:
             applied = handler(session, parsed, payload, received_at, self._context)
         except ValidationError as exc:
-            self.stats.rejected += 1
-            log.warning("invalid %s from %s: %s", parsed.kind, parsed.device_id, exc.errors()[:3])
+            self._rejected(parsed, exc)
             return None
+        self._counted(parsed, applied)
+        return applied
+
+    def _rejected(self, parsed: ParsedTopic, exc: ValidationError) -> None:
+        self.stats.rejected += 1
+        log.warning("invalid %s from %s: %s", parsed.kind, parsed.device_id, exc.errors()[:3])
+
+    def _counted(self, parsed: ParsedTopic, applied: Applied) -> None:
         if applied.ok:
             self.stats.applied += 1
             metrics.MQTT_APPLIED.labels(parsed.kind).inc()
-        return applied
 
     def _notify(self, request_ids: list[str]) -> None:
         with self._waiters_lock:

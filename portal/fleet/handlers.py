@@ -3,18 +3,21 @@
 A handler parses its payload, applies it inside the batch's transaction and says what happened. Every handler
 must be idempotent: the broker redelivers what was not acknowledged (a worker died between commit and
 PUBACK), and a redelivered message must change nothing. Another domain adds a kind by registering a handler
-on the consumer (``consumer.handlers["motion"] = handle_motion``) next to a topic kind in ``topics.parse``.
+on the consumer (``consumer.handlers["motion"] = handle_motion``) next to a topic kind in ``topics.parse``; a kind
+frequent enough to be worth applying a batch at a time registers a ``Batched`` in ``consumer.batched`` instead
+(telemetry does: portal/fleet/telemetry.py).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from cloud_sync.messages import CommandResult, Event, Status, Telemetry
 from cloud_sync.topics import ParsedTopic
-from portal.fleet import state
+from portal.fleet import state, telemetry
 
 EventHook = Callable[[Session, str, Event], None]
 
@@ -36,14 +39,24 @@ class Context:
 Handler = Callable[[Session, ParsedTopic, bytes, datetime, Context], Applied]
 
 
+@dataclass(frozen=True)
+class Batched:
+    """A kind the writer applies a whole batch at a time (telemetry): ``parse`` each payload (a ValidationError
+    rejects that message alone), then ``apply`` the batch's in one go, answering one Applied per message, in order.
+    Batched kinds are applied before the batch's other messages."""
+
+    parse: Callable[[bytes], Any]
+    apply: Callable[[Session, list[tuple[ParsedTopic, Any, datetime]]], list[Applied]]
+
+
 def handle_status(db: Session, topic: ParsedTopic, payload: bytes, received_at: datetime, _ctx: Context) -> Applied:
     msg = Status.model_validate_json(payload)
     return Applied(state.apply_status(db, topic.device_id, msg, received_at), msg.ts)
 
 
-def handle_telemetry(db: Session, topic: ParsedTopic, payload: bytes, received_at: datetime, _ctx: Context) -> Applied:
-    msg = Telemetry.model_validate_json(payload)
-    return Applied(state.apply_telemetry(db, topic.device_id, msg, received_at), msg.ts)
+def apply_telemetry(db: Session, items: list[tuple[ParsedTopic, Telemetry, datetime]]) -> list[Applied]:
+    taken = telemetry.apply(db, [telemetry.Sample(topic.device_id, msg, at) for topic, msg, at in items])
+    return [Applied(topic.device_id in taken, msg.ts) for topic, msg, _ in items]
 
 
 def handle_event(db: Session, topic: ParsedTopic, payload: bytes, received_at: datetime, ctx: Context) -> Applied:
@@ -61,4 +74,8 @@ def handle_result(db: Session, topic: ParsedTopic, payload: bytes, received_at: 
 
 
 def default_handlers() -> dict[str, Handler]:
-    return {"status": handle_status, "telemetry": handle_telemetry, "event": handle_event, "cmd_result": handle_result}
+    return {"status": handle_status, "event": handle_event, "cmd_result": handle_result}
+
+
+def default_batched() -> dict[str, Batched]:
+    return {"telemetry": Batched(Telemetry.model_validate_json, apply_telemetry)}

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from cloud_sync.messages import CommandResult, Event, Status, Telemetry
 from portal.archive.index import dialect_insert
+from portal.fleet import telemetry
 from portal.models import Camera, Device, DeviceCommand, DeviceEvent, DeviceHealth, utcnow
 
 
@@ -37,38 +38,8 @@ def touch(db: Session, device_id: str, seen: datetime) -> None:
 
 
 def apply_telemetry(db: Session, device_id: str, msg: Telemetry, received_at: datetime) -> bool:
-    if db.get(Device, device_id) is None:
-        return False
-    health = _health(db, device_id)
-    if health is None:
-        health = _new_health(db, device_id)
-    elif health.telemetry_at is not None and health.telemetry_at > msg.ts:
-        return False  # a late sample must not overwrite a newer one
-    health.telemetry_at = msg.ts
-    health.received_at = received_at
-    health.cpu_percent = msg.cpu_percent
-    health.temperature_c = msg.temperature_c
-    health.throttled = msg.throttled
-    health.disk_total = msg.disk_total
-    health.disk_free = msg.disk_free
-    health.backlog_segments = msg.backlog_segments
-    health.backlog_bytes = msg.backlog_bytes
-    health.clock_synced = msg.clock_synced
-    health.cameras = {cid: cam.model_dump(mode="json") for cid, cam in msg.cameras.items()}
-    health.telemetry = msg.model_dump(mode="json", exclude={"cameras"})
-    if msg.last_error:
-        health.last_error, health.last_error_at = msg.last_error[:500], msg.ts
-    _camera_states(db, device_id, msg)
-    touch(db, device_id, received_at)
-    return True
-
-
-def _camera_states(db: Session, device_id: str, msg: Telemetry) -> None:
-    # db.get: no query when the consumer preloaded the batch's cameras (preload below)
-    for camera_id, reported in msg.cameras.items():
-        camera = db.get(Camera, camera_id)
-        if camera is not None and camera.device_id == device_id and camera.state != reported.state:
-            camera.state = reported.state[:32]
+    """One box's sample (the fleet writer applies a batch's at once: portal/fleet/telemetry.py)."""
+    return device_id in telemetry.apply(db, [telemetry.Sample(device_id, msg, received_at)])
 
 
 def preload(db: Session, device_ids: set[str]) -> list[object]:

@@ -98,3 +98,33 @@ def test_first_telemetry_and_a_tamper_of_a_new_box_in_one_batch_make_one_health_
     consumer._apply_batch([_telemetry(box, late, disk_free=1)])  # an older sample does not overwrite
     with db.session() as session:
         assert session.get(DeviceHealth, box).disk_free == 7
+
+
+def test_telemetry_keeps_the_last_error_ignores_strangers_and_rejects_only_the_bad_message(db: Database) -> None:
+    consumer = FleetConsumer(db, parse_mqtt_url("mqtt://u:p@127.0.0.1:1"), client_id="test")
+    mine, other = _boxes(db, "own", 2)
+    now = utcnow()
+
+    def sample(device_id: str, at, error: str = "", cameras: dict[str, str] | None = None) -> Received:
+        cams = {cid: CameraTelemetry(state=s) for cid, s in (cameras or {}).items()}
+        msg = Telemetry(disk_total=10, disk_free=5, cameras=cams, last_error=error)
+        msg.ts = at
+        return Received(None, 0, 0, 1, topics.telemetry(device_id), msg.to_bytes(), at)  # type: ignore[arg-type]
+
+    bad = Received(None, 0, 0, 1, topics.telemetry(other), b'{"disk_free": "lots"}', now)  # type: ignore[arg-type]
+    stranger = sample("not-enrolled", now)
+    consumer._apply_batch([sample(mine, now, "cam: 403"), bad, stranger])
+    assert consumer.stats.rejected == 1
+    # A box may report only its own cameras' states.
+    later = now + timedelta(seconds=5)
+    consumer._apply_batch([sample(mine, later, cameras={f"{mine}-c0": "down", f"{other}-c0": "down"})])
+    with db.session() as session:
+        assert {h.device_id for h in session.scalars(select(DeviceHealth))} == {mine}
+        health = session.get(DeviceHealth, mine)
+        assert (health.last_error, health.last_error_at) == ("cam: 403", now)  # kept: the later sample said none
+        assert session.get(Camera, f"{mine}-c0").state == "down"
+        assert session.get(Camera, f"{other}-c0").state != "down"
+        assert session.get(Device, mine).last_seen == later
+    consumer._apply_batch([sample(mine, later + timedelta(seconds=5), "disk: full")])
+    with db.session() as session:
+        assert session.get(DeviceHealth, mine).last_error == "disk: full"
