@@ -8,12 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import OperationalError
 
 from cloud_sync import topics
 from cloud_sync.messages import CameraTelemetry, Event, Telemetry
 from portal import migrate
 from portal.db import Database
+from portal.fleet import state
 from portal.fleet.broker_config import parse_mqtt_url
 from portal.fleet.consumer import FleetConsumer
 from portal.fleet.mqtt_session import Received
@@ -128,3 +130,30 @@ def test_telemetry_keeps_the_last_error_ignores_strangers_and_rejects_only_the_b
     consumer._apply_batch([sample(mine, later + timedelta(seconds=5), "disk: full")])
     with db.session() as session:
         assert session.get(DeviceHealth, mine).last_error == "disk: full"
+
+
+def test_a_batch_first_locks_its_boxes_in_id_order_so_two_workers_queue_instead_of_deadlocking(
+    db: Database,
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no row locks to order")
+    consumer = FleetConsumer(db, parse_mqtt_url("mqtt://u:p@127.0.0.1:1"), client_id="test")
+    boxes = _boxes(db, "lock", 3)
+    first: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        first.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        consumer._apply_batch([_event(boxes[2], "button", utcnow()), _telemetry(boxes[0], utcnow())])
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert "FOR NO KEY UPDATE" in first[0] and "ORDER BY devices.id" in first[0], first[0]
+    # Another worker's batch holding one of these boxes makes this one wait (here: give up after 100 ms).
+    with db.session() as holder:
+        state.lock_devices(holder, {boxes[1]})
+        with db.session() as waiter:
+            waiter.execute(text("SET LOCAL lock_timeout = '100ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                state.lock_devices(waiter, set(boxes))
