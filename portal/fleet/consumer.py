@@ -265,7 +265,7 @@ class FleetConsumer:
     def _apply_batch(self, batch: list[Received]) -> tuple[list[str], list[tuple[str, datetime]]]:
         answered: list[str] = []
         lags: list[tuple[str, datetime]] = []
-        items = batch  # several samples of one box: telemetry.apply keeps the newest by its timestamp
+        items = _latest_telemetry_only(batch)
         with self.db.session() as session:
             state.lock_devices(session, {p.device_id for p in map(topics.parse, (i.topic for i in items)) if p})
             rest = self._apply_batched(session, items, lags)
@@ -391,3 +391,12 @@ class FleetConsumer:
                 log.info("drained the session of dead worker %s", client_id)
         finally:
             session.stop()
+
+
+def _latest_telemetry_only(batch: list[Received]) -> list[Received]:
+    """Within one batch only each box's newest telemetry matters (it overwrites the row anyway)."""
+    last: dict[str, int] = {}
+    for index, item in enumerate(batch):
+        if item.topic.endswith("/telemetry"):
+            last[item.topic] = index
+    return [item for i, item in enumerate(batch) if not item.topic.endswith("/telemetry") or last[item.topic] == i]

@@ -56,15 +56,7 @@ def handle_status(db: Session, topic: ParsedTopic, payload: bytes, received_at: 
 
 def apply_telemetry(db: Session, items: list[tuple[ParsedTopic, Telemetry, datetime]]) -> list[Applied]:
     taken = telemetry.apply(db, [telemetry.Sample(topic.device_id, msg, at) for topic, msg, at in items])
-    newest: dict[str, int] = {}  # per box, the index of the sample apply kept (the newest, the last of equals)
-    for index, (topic, msg, _) in enumerate(items):
-        kept = newest.get(topic.device_id)
-        if kept is None or items[kept][1].ts <= msg.ts:
-            newest[topic.device_id] = index
-    return [
-        Applied(topic.device_id in taken and newest[topic.device_id] == index, msg.ts)
-        for index, (topic, msg, _) in enumerate(items)
-    ]
+    return [Applied(topic.device_id in taken, msg.ts) for topic, msg, _ in items]
 
 
 def handle_event(db: Session, topic: ParsedTopic, payload: bytes, received_at: datetime, ctx: Context) -> Applied:
