@@ -287,9 +287,8 @@ class FleetConsumer:
         self, session: Session, items: list[Received], lags: list[tuple[str, datetime]]
     ) -> list[Received]:
         """Apply the batched kinds' messages (parse each, then one call per kind); returns the other messages."""
-        groups: dict[str, list[tuple[ParsedTopic, object]]] = {}
+        groups: dict[str, list[tuple[ParsedTopic, object, datetime]]] = {}
         rest: list[Received] = []
-        stamps: dict[str, list[datetime]] = {}
         for item in items:
             parsed = topics.parse(item.topic)
             kind = self.batched.get(parsed.kind) if parsed is not None else None
@@ -297,17 +296,11 @@ class FleetConsumer:
                 rest.append(item)
                 continue
             try:
-                payload = kind.parse(item.payload)
+                groups.setdefault(parsed.kind, []).append((parsed, kind.parse(item.payload), item.received_at))
             except ValidationError as exc:
                 self._rejected(parsed, exc)
-                continue
-            groups.setdefault(parsed.kind, []).append((parsed, payload))
-            stamps.setdefault(parsed.kind, []).append(item.received_at)
         for name, group in groups.items():
-            results = self.batched[name].apply(
-                session, [(p, v, at) for (p, v), at in zip(group, stamps[name], strict=True)]
-            )
-            for (parsed, _), applied in zip(group, results, strict=True):
+            for (parsed, _, _), applied in zip(group, self.batched[name].apply(session, group), strict=True):
                 self._counted(parsed, applied)
                 if applied.sent_at is not None:
                     lags.append((name, applied.sent_at))

@@ -57,8 +57,6 @@ def lock_devices(db: Session, device_ids: set[str]) -> None:
 def preload(db: Session, device_ids: set[str]) -> list[object]:
     """Load the batch's boxes, health rows and cameras in three queries, so applying each message finds them
     in the session (``db.get``) instead of a round trip per row: one batch is a few statements, not 4 per box.
-    Boxes found without a health row are noted too: their first telemetry creates it without a lookup, whose
-    autoflush would otherwise write everything pending one box at a time (a fleet's first minute, ~4x the CPU).
 
     The caller keeps the returned list until the batch ends: the session's identity map holds objects weakly,
     so rows nobody references are gone again before ``db.get`` looks for them (and every get is a query)."""
@@ -68,20 +66,9 @@ def preload(db: Session, device_ids: set[str]) -> list[object]:
     plain = lazyload("*")  # no joined addresses and contracts: the handlers read the rows' own columns
     held: list[object] = []
     held += db.scalars(select(Device).where(Device.id.in_(ids)).options(plain)).all()
-    health = db.scalars(select(DeviceHealth).where(DeviceHealth.device_id.in_(ids))).all()
-    held += health
+    held += db.scalars(select(DeviceHealth).where(DeviceHealth.device_id.in_(ids))).all()
     held += db.scalars(select(Camera).where(Camera.device_id.in_(ids)).options(plain)).all()
-    db.info[_NO_HEALTH_ROW] = set(ids) - {h.device_id for h in health}
     return held
-
-
-_NO_HEALTH_ROW = "fleet.no_health_row"  # Session.info key: boxes preload found without a health row
-
-
-def _health(db: Session, device_id: str) -> DeviceHealth | None:
-    if device_id in db.info.get(_NO_HEALTH_ROW, ()):
-        return None  # preload looked: there is none (and _new_health takes it off the list)
-    return db.get(DeviceHealth, device_id)
 
 
 def _new_health(db: Session, device_id: str) -> DeviceHealth:
@@ -96,7 +83,6 @@ def _new_health(db: Session, device_id: str) -> DeviceHealth:
         telemetry={},
     )
     db.add(health)
-    db.info.get(_NO_HEALTH_ROW, set()).discard(device_id)  # pending now: a later get flushes and finds it
     return health
 
 
@@ -150,5 +136,5 @@ def apply_result(db: Session, device_id: str, result: CommandResult, received_at
 
 
 def _note_error(db: Session, device_id: str, text: str, at: datetime) -> None:
-    health = _health(db, device_id) or _new_health(db, device_id)
+    health = db.get(DeviceHealth, device_id) or _new_health(db, device_id)
     health.last_error, health.last_error_at = text, at or utcnow()
