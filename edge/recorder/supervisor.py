@@ -247,11 +247,14 @@ class CameraSupervisor:
 
     def _read_stderr(self, proc: subprocess.Popen[bytes], lines: collections.deque[str]) -> None:
         assert proc.stderr is not None
-        for raw in proc.stderr:
-            line = raw.decode("utf-8", "replace").rstrip()
-            if line:
-                lines.append(line)
-                log.debug("%s ffmpeg: %s", self.camera.id, scrub(line, self._secrets()))
+        try:
+            for raw in proc.stderr:
+                line = raw.decode("utf-8", "replace").rstrip()
+                if line:
+                    lines.append(line)
+                    log.debug("%s ffmpeg: %s", self.camera.id, scrub(line, self._secrets()))
+        except (ValueError, OSError):
+            return  # _terminate closed the pipe under the read: the run is over, nothing more to read
 
     def _terminate(self) -> None:
         """SIGTERM (ffmpeg then finishes its segment and playlist), SIGKILL if it lingers."""

@@ -129,6 +129,9 @@ class BrokerSession:
         with self._lock:
             self.generation += 1
         self.session_present = bool(flags.session_present)
+        # Quiet is counted from the connection, not from construction: a drain that took long to connect must
+        # not end the session before the broker sent what it kept (portal/fleet/consumer.py _drain).
+        self.last_message = time.monotonic()
         if self.subscriptions:
             client.subscribe([(t, 1) for t in self.subscriptions])
         else:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from cloud_sync import mqtt_protocol, topics
 from cloud_sync.messages import Event
 from portal.fleet.broker_config import parse_mqtt_url
-from portal.fleet.consumer import FleetConsumer
+from portal.fleet.consumer import DRAIN_QUIET, FleetConsumer
+from portal.fleet.mqtt_session import BrokerSession
 from portal.models import ConsumerSlot
 from tests.fixtures.ports import wait_until
 from tests.scale import checks
@@ -130,3 +131,17 @@ def test_slot_leases_on_postgresql(pg_url) -> None:
         _leases_take_distinct_slots_and_free_them_on_release(db)
     finally:
         db.dispose()
+
+
+def test_a_drain_counts_quiet_from_its_connection_not_its_construction(mosquitto) -> None:
+    """A drain ends a dead worker's session once it was quiet DRAIN_QUIET after connecting; counted from the
+    session's construction, a slow connect (a loaded host) would end it before the broker sent what it kept."""
+    url = parse_mqtt_url(f"mqtt://{mosquitto.host}:{mosquitto.port}")
+    session = BrokerSession(url, "drain-quiet-test", lambda _item: None, [], session_expiry=0)
+    time.sleep(DRAIN_QUIET + 0.2)  # as if constructing and connecting had taken that long
+    session.start()
+    try:
+        assert session.connected.wait(20)
+        assert time.monotonic() - session.last_message < DRAIN_QUIET
+    finally:
+        session.end()

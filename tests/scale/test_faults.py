@@ -80,18 +80,18 @@ def test_kill_9_one_of_two_portal_processes(scale_stack, tmp_path) -> None:
             now = _job_passes(second.url)
             return all(now.get(job, 0) > before.get(job, 0) for job in jobs)
 
+        def fresh_telemetry() -> bool:  # every box published again (2 s period) and the survivor applied it
+            with stack.db.session() as s:
+                newer = select(func.count()).select_from(DeviceHealth).where(DeviceHealth.received_at > killed_at)
+                return s.scalar(newer) == 50
+
         wait_until(survivor_passed, 60, interval=0.5, message="the survivor's job passes after the kill")
+        # The load runs on until then: a box that published just before the kill publishes next ~2 s later.
+        wait_until(fresh_telemetry, 30, message="every box's telemetry applied after the kill")
     finally:
         assert sim.finish(drain_timeout=180), "every due segment stored after the kill"
     _every_segment_indexed(stack, sim)
     _every_event_once(stack, sim)
-
-    def fresh_telemetry() -> bool:
-        with stack.db.session() as s:
-            newer = select(func.count()).select_from(DeviceHealth).where(DeviceHealth.received_at > killed_at)
-            return s.scalar(newer) == 50
-
-    wait_until(fresh_telemetry, 30, message="every box's telemetry applied after the kill")
     after = _job_passes(second.url)
     for job in ("retention sweep", "notification delivery pass"):
         assert after.get(job, 0) > before.get(job, 0), f"{job}: the survivor kept finishing passes"
