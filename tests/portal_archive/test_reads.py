@@ -109,3 +109,23 @@ def test_progressive_reads_take_whole_objects_for_whole_pieces_and_ranges_otherw
     store.whole_reads = False  # a directory store: ranges cost it no more
     assert b"".join(iter_range(store, plan, 0, plan.size - 1)) == full
     assert store.whole == [] and len(store.ranged) == 2
+
+
+def test_progressive_read_window_is_bounded_by_bytes_and_count_and_always_moves() -> None:
+    from portal.archive.progressive import READ_AHEAD_BYTES, READ_AHEAD_MAX, _Window
+
+    piece = READ_AHEAD_BYTES // 10
+    window = _Window([(f"k{i}", 0, piece, 0) for i in range(40)])
+    started = window.to_start()
+    assert len(started) == 10  # the byte budget, not the count, bounds 2 MiB pieces
+    assert window.to_start() == []  # nothing more until one is handed on
+    window.consumed(started[0])
+    assert [r[0] for r in window.to_start()] == ["k10"]
+
+    small = _Window([(f"s{i}", 0, 1000, 0) for i in range(40)])
+    assert len(small.to_start()) == READ_AHEAD_MAX  # small pieces: the count bounds them
+
+    huge = _Window([("big", 0, READ_AHEAD_BYTES * 3, 0), ("next", 0, 10, 0)])
+    assert [r[0] for r in huge.to_start()] == ["big"]  # one read larger than the budget still starts, alone
+    huge.consumed(("big", 0, READ_AHEAD_BYTES * 3, 0))
+    assert [r[0] for r in huge.to_start()] == ["next"]
