@@ -36,7 +36,8 @@ __all__ = [
 PREFETCH_DEPTH = 12  # segments read ahead per clip (hides object-store latency)
 # Shared by every clip in the process: downloads together never hold more than this many store reads,
 # so live view (served on the request thread pool) is not starved by several long downloads.
-_READERS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="clip-read")
+_READER_THREADS = 16
+_READERS = ThreadPoolExecutor(max_workers=_READER_THREADS, thread_name_prefix="clip-read")
 
 
 class ReadAhead:

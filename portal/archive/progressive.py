@@ -26,18 +26,16 @@ from sqlalchemy.orm import Session
 
 from cloud_sync.segments import format_time
 from portal.archive import moov
-from portal.archive.clip import _READERS
+from portal.archive.clip import _READER_THREADS, _READERS
 from portal.archive.sample_table import SegmentTable, TrackTable
 from portal.archive.segments import SegmentRef
 from portal.archive.storage import Storage
 from portal.archive.tables import INITS, load_tables
 
 LAYOUT_VERSION = b"progressive-1"  # part of the ETag: a change of layout code invalidates resumes
-# Reads in flight per download: bounded by bytes (memory per download) and by count (the shared reader pool has
-# 16 threads). Deeper windows cost the store less per byte (SeaweedFS: 0.96 CPU-s for an hour at 12 reads in
-# flight, 1.23 at 2) and hide its latency: 8 reads gave the hour in ~1.14 s, 12-16 in ~1.05 s (docs/downloads.md).
+# Bytes in flight per download (its memory); how many reads is the store's ``reads_in_flight``, at most the
+# shared reader pool's 16 threads.
 READ_AHEAD_BYTES = 20 * 1024 * 1024  # ~13 pieces of 720p at 2 Mbit/s (6 s segments), 6 at 1080p 4 Mbit/s
-READ_AHEAD_MAX = 16
 # On a store with ``whole_reads`` (S3), a piece that is an object's media from at most this far into it to its end
 # is read as the whole object and sliced without a copy: a plain GET costs the store less than a range starting
 # mid-object (SeaweedFS: ~30 % more CPU on an hour of such ranges), and the skipped moof is a few hundred bytes.
@@ -202,11 +200,12 @@ def _read(storage: Storage, key: str, offset: int, length: int, whole: int) -> b
 
 
 class _Window:
-    """Which reads to start next: as many as keep at most READ_AHEAD_BYTES and READ_AHEAD_MAX in flight (at least
+    """Which reads to start next: as many as keep at most READ_AHEAD_BYTES and ``most`` reads in flight (at least
     one, however large). A read leaves the window when its bytes are handed on."""
 
-    def __init__(self, reads: list[Read]) -> None:
+    def __init__(self, reads: list[Read], most: int) -> None:
         self._reads = reads
+        self._most = max(1, min(most, _READER_THREADS))
         self._next = 0
         self._count = 0
         self._bytes = 0
@@ -215,7 +214,7 @@ class _Window:
         started = []
         while self._next < len(self._reads):
             read = self._reads[self._next]
-            if self._count and (self._count >= READ_AHEAD_MAX or self._bytes + read[2] > READ_AHEAD_BYTES):
+            if self._count and (self._count >= self._most or self._bytes + read[2] > READ_AHEAD_BYTES):
                 break
             self._next += 1
             self._count += 1
@@ -233,7 +232,7 @@ def iter_range(storage: Storage, plan: Layout, first: int, last: int) -> Iterato
     reads = _reads(plan, first, last, storage.whole_reads)
     if first < len(plan.header):
         yield plan.header[first : min(last + 1, len(plan.header))]
-    window = _Window(reads)
+    window = _Window(reads, storage.reads_in_flight)
     pending: deque[tuple[Read, Future[bytes | memoryview]]] = deque()
 
     def start() -> None:
@@ -258,7 +257,7 @@ async def aiter_range(storage: Storage, plan: Layout, first: int, last: int) -> 
     reads = _reads(plan, first, last, storage.whole_reads)
     if first < len(plan.header):
         yield plan.header[first : min(last + 1, len(plan.header))]
-    window = _Window(reads)
+    window = _Window(reads, storage.reads_in_flight)
     pending: deque[tuple[Read, asyncio.Future[bytes | memoryview]]] = deque()
 
     def start() -> None:

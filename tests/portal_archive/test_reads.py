@@ -64,6 +64,7 @@ class _CountingStore:
     """Objects in memory; counts whole and ranged reads."""
 
     whole_reads = True
+    reads_in_flight = 4
 
     def __init__(self, objects: dict[str, bytes]) -> None:
         self.objects = objects
@@ -112,20 +113,21 @@ def test_progressive_reads_take_whole_objects_for_whole_pieces_and_ranges_otherw
 
 
 def test_progressive_read_window_is_bounded_by_bytes_and_count_and_always_moves() -> None:
-    from portal.archive.progressive import READ_AHEAD_BYTES, READ_AHEAD_MAX, _Window
+    from portal.archive.progressive import READ_AHEAD_BYTES, _Window
 
     piece = READ_AHEAD_BYTES // 10
-    window = _Window([(f"k{i}", 0, piece, 0) for i in range(40)])
+    window = _Window([(f"k{i}", 0, piece, 0) for i in range(40)], most=16)
     started = window.to_start()
     assert len(started) == 10  # the byte budget, not the count, bounds 2 MiB pieces
     assert window.to_start() == []  # nothing more until one is handed on
     window.consumed(started[0])
     assert [r[0] for r in window.to_start()] == ["k10"]
 
-    small = _Window([(f"s{i}", 0, 1000, 0) for i in range(40)])
-    assert len(small.to_start()) == READ_AHEAD_MAX  # small pieces: the count bounds them
+    small = _Window([(f"s{i}", 0, 1000, 0) for i in range(40)], most=4)
+    assert len(small.to_start()) == 4  # small pieces: the store's count bounds them
+    assert len(_Window([(f"s{i}", 0, 1000, 0) for i in range(40)], most=99).to_start()) == 16  # the pool's threads
 
-    huge = _Window([("big", 0, READ_AHEAD_BYTES * 3, 0), ("next", 0, 10, 0)])
+    huge = _Window([("big", 0, READ_AHEAD_BYTES * 3, 0), ("next", 0, 10, 0)], most=16)
     assert [r[0] for r in huge.to_start()] == ["big"]  # one read larger than the budget still starts, alone
     huge.consumed(("big", 0, READ_AHEAD_BYTES * 3, 0))
     assert [r[0] for r in huge.to_start()] == ["next"]
