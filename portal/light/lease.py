@@ -10,6 +10,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+import anyio.to_thread
 from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -80,7 +81,25 @@ def claim_renewal(db: Session, camera_id: str, now: datetime, seconds: float) ->
 def watch(services: Services, camera_id: str) -> list[LightRef]:
     """A viewer's fetch: renew the lease (asking the box when due) and the segments to list, waiting up to
     ``light_first_wait`` for the first ones of a relay that is just starting. Uses its own short units of work
-    (callers commit theirs first): the box's uploads must be able to write while this waits."""
+    (callers commit theirs first): the box's uploads must be able to write while this waits. Holds the calling
+    thread while it waits: the event loop's callers use ``watch_async``."""
+    deadline = time.monotonic() + _renew(services, camera_id)
+    while (refs := _listed(services, camera_id, deadline)) is None:
+        time.sleep(POLL)
+    return refs
+
+
+async def watch_async(services: Services, camera_id: str) -> list[LightRef]:
+    """``watch`` for the event loop: each step's queries run on a worker thread, the waits between them on the
+    loop, so viewers of relays that are starting hold no thread of the shared pool (~40) while they wait."""
+    deadline = time.monotonic() + await anyio.to_thread.run_sync(_renew, services, camera_id)
+    while (refs := await anyio.to_thread.run_sync(_listed, services, camera_id, deadline)) is None:
+        await anyio.sleep(POLL)
+    return refs
+
+
+def _renew(services: Services, camera_id: str) -> float:
+    """Check the camera can relay now, renew the lease, send ``live.light`` when due; the seconds to wait."""
     settings = services.settings
     commands = services.commands
     if commands is None:
@@ -96,12 +115,16 @@ def watch(services: Services, camera_id: str) -> list[LightRef]:
     if send:
         args = {"camera_id": camera_id, "seconds": settings.light_lease_seconds}
         commands.send(device_id, "live.light", args, ttl=timedelta(seconds=15))
-    deadline = time.monotonic() + settings.light_first_wait
-    while True:
-        with services.db.session() as db:
-            refs = newest(db, camera_id, utcnow() - timedelta(seconds=settings.light_keep_seconds), WINDOW)
-        if refs and refs[-1].received_at >= utcnow() - FRESH:
-            return refs
-        if time.monotonic() >= deadline:
-            raise LightUnavailable(503, f"camera {camera_id!r}: the light stream has not started yet; retry")
-        time.sleep(POLL)
+    return settings.light_first_wait
+
+
+def _listed(services: Services, camera_id: str, deadline: float) -> list[LightRef] | None:
+    """The segments to list once the relay is running; None to wait on; LightUnavailable past the deadline."""
+    keep = services.settings.light_keep_seconds
+    with services.db.session() as db:
+        refs = newest(db, camera_id, utcnow() - timedelta(seconds=keep), WINDOW)
+    if refs and refs[-1].received_at >= utcnow() - FRESH:
+        return refs
+    if time.monotonic() >= deadline:
+        raise LightUnavailable(503, f"camera {camera_id!r}: the light stream has not started yet; retry")
+    return None

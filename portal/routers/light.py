@@ -16,7 +16,7 @@ from portal.deps import DB, services
 from portal.ingest import headers as hdr
 from portal.ingest.body import receive
 from portal.ingest.devices import device_for_token, own_camera
-from portal.light.lease import LightUnavailable, lease_live, watch
+from portal.light.lease import LightUnavailable, lease_live, watch_async
 from portal.light.playlist import light_playlist
 from portal.light.store import segment_data, store_segment
 from portal.models import utcnow
@@ -44,18 +44,22 @@ def light_segment_path(camera_id: str, segment_id: int, token: str) -> str:
         503: {"description": "the box is offline or its relay has not started yet; retry shortly"},
     },
 )
-def light_hls(request: Request, camera_id: str, token: str | None = None) -> Response:
+async def light_hls(request: Request, camera_id: str, token: str | None = None) -> Response:
     """The light (sub-stream) live playlist. Each fetch keeps the box relaying; nobody fetching, it stops."""
     portal = services(request)
-    with portal.db.session() as db:  # committed before the wait below: the box's uploads must get in meanwhile
-        access = media_access(request, db, camera_id, token)
-        media_token = access.urls(request).token
+    media_token = await run_in_threadpool(_media_token, request, camera_id, token)
     try:
-        refs = watch(portal, camera_id)
+        refs = await watch_async(portal, camera_id)  # waits on the loop, not on a pool thread
     except LightUnavailable as exc:
         raise HTTPException(exc.status, str(exc)) from None
     text = light_playlist(refs, lambda sid: light_segment_path(camera_id, sid, media_token))
     return Response(text, media_type=HLS, headers={"Cache-Control": "no-store"})
+
+
+def _media_token(request: Request, camera_id: str, token: str | None) -> str:
+    """Access as for live view; committed before the wait: the box's uploads must get in meanwhile."""
+    with services(request).db.session() as db:
+        return media_access(request, db, camera_id, token).urls(request).token
 
 
 @router.get("/{camera_id}/light/{segment_id}.ts", responses={200: {"content": {LIGHT_CONTENT_TYPE: {}}}})

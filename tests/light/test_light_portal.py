@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import io
 import subprocess
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -215,3 +217,31 @@ def test_camera_page_offers_the_light_choice_only_with_a_sub_stream(world: World
     page = world.client.get(f"/cameras/{CAM}", headers=owner)
     assert page.status_code == 200
     assert f'data-light-url="/api/v1/cameras/{CAM}/light.m3u8"' in page.text and 'id="quality-btn"' in page.text
+
+
+def test_viewers_waiting_for_a_relay_hold_no_worker_thread(world: World) -> None:
+    """More viewers wait for relays that are starting than the shared thread pool has threads (40): a sync
+    endpoint still answers while every one of them waits (they wait on the event loop, not on a thread)."""
+    world.services.commands = Commands()
+    world.services.settings.light_first_wait = 4.0  # the relay never starts here: each viewer gets 503 after it
+    _capable(world)
+    owner = _bearer(world, "1001")
+    finished: list[tuple[str, int]] = []
+    lock = threading.Lock()
+
+    def viewer() -> None:
+        status = world.client.get(f"/api/v1/cameras/{CAM}/light.m3u8", headers=owner).status_code
+        with lock:
+            finished.append(("viewer", status))
+
+    viewers = [threading.Thread(target=viewer) for _ in range(45)]
+    for thread in viewers:
+        thread.start()
+    time.sleep(0.5)  # let them reach their wait (ordering below does not depend on it being long enough)
+    health = world.client.get("/healthz")
+    with lock:
+        finished.append(("healthz", health.status_code))
+    for thread in viewers:
+        thread.join(60)
+    assert finished[0] == ("healthz", 200), "a sync endpoint had to wait for the light viewers' threads"
+    assert sorted(set(finished[1:])) == [("viewer", 503)]
