@@ -98,6 +98,7 @@ class CameraTelemetry(BaseModel):
     last_segment_at: datetime | None = None
     error: str = ""
     light: bool = False  # the box can relay a light live stream (a sub-stream is configured): docs/live-light.md
+    motion: str = ""  # its motion detector: starting | watching | retrying | failed | stopped; "" when off
 
 
 class Telemetry(WireModel):

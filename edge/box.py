@@ -415,6 +415,9 @@ class Box:
                 )
             else:
                 cameras[camera.id] = supervisor.status()
+            worker = self.motion_worker(camera.id)
+            if worker is not None:
+                cameras[camera.id].motion = worker.state
         return BoxStatus(device_id=self.config.device_id, cameras=cameras, disk=self.storage_report())
 
     def status(self) -> dict[str, Any]:

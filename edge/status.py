@@ -31,6 +31,7 @@ class CameraStatus(BaseModel):
     current_run: str | None = None  # the run being recorded, only while recording
     last_segment: str | None = None  # end of the last committed segment, RFC 3339 UTC
     open_gap: OpenGap | None = None
+    motion: str = ""  # the motion detector's state (edge/motion/worker.py MotionWorker.state); "" when motion is off
 
 
 class BoxStatus(BaseModel):

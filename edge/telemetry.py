@@ -44,9 +44,10 @@ def _camera_entry(status: CameraStatus, light: bool) -> CameraTelemetry:
             last_segment_at=status.last_segment,
             error=(status.last_error or "")[:300],
             light=light,
+            motion=status.motion[:16],
         )
     except ValueError:
-        return CameraTelemetry(state=status.state or "unknown", light=light)
+        return CameraTelemetry(state=status.state or "unknown", light=light, motion=status.motion[:16])
 
 
 def light_capable(box: Box, camera_id: str) -> bool:

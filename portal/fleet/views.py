@@ -65,15 +65,24 @@ def _row(device: Device, health: DeviceHealth | None, cameras: list[Camera]) -> 
         claimed=bool(device.upload_token_hash),
     )
     reported = (health.cameras or {}) if health else {}
-    row.cameras = [
-        {"id": c.id, "name": c.name, "state": (reported.get(c.id) or {}).get("state", c.state)} for c in cameras
-    ]
+    row.cameras = [_camera(c, reported.get(c.id) or {}) for c in cameras]
     if health is not None:
         row.disk_total, row.disk_free = health.disk_total, health.disk_free
         row.backlog_segments, row.backlog_bytes = health.backlog_segments, health.backlog_bytes
         row.clock_synced, row.temperature_c = health.clock_synced, health.temperature_c
         row.last_error, row.last_error_at = health.last_error, health.last_error_at
     return row
+
+
+def _camera(camera: Camera, reported: dict[str, Any]) -> dict[str, str]:
+    """A camera as its box last reported it (state, and its motion detector's when motion is on)."""
+    motion = reported.get("motion")
+    return {
+        "id": camera.id,
+        "name": camera.name,
+        "state": reported.get("state", camera.state),
+        "motion": motion if isinstance(motion, str) else "",
+    }
 
 
 def device_detail(db: Session, device_id: str, events: int = 50, commands: int = 20) -> dict[str, Any] | None:

@@ -16,6 +16,14 @@ LABELS: dict[str, dict[str, str]] = {
         "backoff": "ожидание повтора",
         "disabled": "отключена",
     },
+    # A camera's motion detector as its box reports it (edge/motion/worker.py MotionWorker.state).
+    "motion": {
+        "starting": "запуск",
+        "watching": "следит",
+        "retrying": "переподключение",
+        "failed": "не работает",
+        "stopped": "остановлен",
+    },
     "device": {"online": "в сети", "offline": "не в сети", "unknown": "нет данных"},
     # OTA (portal/ota): a rollout's state and each box's stage in it.
     "rollout": {"running": "идёт", "paused": "пауза", "done": "завершена"},

@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from portal.auth.passwords import hash_password
 from portal.auth.sessions import open_session
-from portal.models import Camera, Contract, ContractEmail, Device, Operator
+from portal.models import Camera, Contract, ContractEmail, Device, DeviceHealth, Operator
 from portal.models.notify import NotifyMessage, NotifySubscription
 from tests.fixtures.ports import wait_until
 from tests.fixtures.rtsp import RtspCamera
@@ -61,6 +61,12 @@ def world(tmp_path_factory: pytest.TempPathFactory, rtsp_camera) -> Iterator[tup
 def _device(stack: Stack) -> Device:
     with stack.db.session() as db:
         return db.get(Device, BOX)
+
+
+def _reported_motion(stack: Stack) -> str | None:
+    with stack.db.session() as db:
+        health = db.get(DeviceHealth, BOX)
+        return ((health.cameras or {}).get(CAM) or {}).get("motion") if health is not None else None
 
 
 def _token(stack: Stack, operator: bool = False) -> str:
@@ -119,7 +125,9 @@ def test_motion_reaches_the_portal_and_forpost_also_after_an_uplink_outage(
         timeout=45,
     )  # fmt: skip
     assert answer.status_code == 200 and answer.json()["result"] is not None, answer.text
-    time.sleep(6)  # the detector connects to the camera and learns the still scene
+    # The detector connects to the camera and takes its warm-up frames; the box's telemetry says when it watches.
+    wait_until(lambda: _reported_motion(stack) == "watching", 60, message="the box reporting its detector watching")
+    time.sleep(1)  # a still scene for a while: nothing must come of it
     token = _token(stack)
     assert _events(stack, token, since) == []  # a still scene: nothing
 

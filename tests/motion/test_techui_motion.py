@@ -33,6 +33,9 @@ def test_technician_turns_motion_on_with_a_zone_and_the_recorder_keeps_its_run(o
         assert [z.model_dump() for z in motion.zones] == zones
         worker = wait_until(lambda: box.motion_worker("yard"), 10, message="the detector")
         wait_until(lambda: worker.source_label == "synthetic", 20, message="the detector decoding")
+        wait_until(lambda: worker.state == "watching", 20, message="the detector past its warm-up frames")
+        assert box.report().cameras["yard"].motion == "watching"  # what telemetry sends the portal
+        assert "Детектор: следит" in client.get("/cameras/yard/motion").text
         assert box.supervisor("yard") is supervisor  # motion settings never restart the recording
 
         bad = [{"x": 0.8, "y": 0.0, "w": 0.5, "h": 0.25}]
@@ -48,3 +51,4 @@ def test_technician_turns_motion_on_with_a_zone_and_the_recorder_keeps_its_run(o
         answer = client.post("/cameras/yard/motion", data={"csrf": form["csrf"], "zones": "[]"})  # box unticked
         assert answer.status_code == 303
         wait_until(lambda: box.motion_worker("yard") is None, 20, message="the detector stopped")
+        assert worker.state == "stopped" and box.report().cameras["yard"].motion == ""

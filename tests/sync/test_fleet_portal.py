@@ -77,7 +77,7 @@ def test_stale_will_is_ignored_and_fleet_page_shows_the_box(app) -> None:
                 disk_free=8_000_000_000,
                 backlog_segments=12,
                 backlog_bytes=9_000_000,
-                cameras={"cam-1": CameraTelemetry(state="recording")},
+                cameras={"cam-1": CameraTelemetry(state="recording", motion="watching")},
                 last_error="cam-1: 403 not your camera",
             ),
             now,
@@ -93,9 +93,10 @@ def test_stale_will_is_ignored_and_fleet_page_shows_the_box(app) -> None:
         assert page.status_code == 200, page.text
         html = page.text
         assert 'data-device="box-1" data-state="online"' in html
-        for text in ("fw-7", "в сети", "75.0% занято", "12 сегм.", "Подъезд: идёт запись", "403 not your camera"):
+        camera = "Подъезд: идёт запись · движение: следит"
+        for text in ("fw-7", "в сети", "75.0% занято", "12 сегм.", camera, "403 not your camera"):
             assert text in html, text
-        assert "recording" not in html  # the console is Russian: no stored English state word on the page
+        assert "recording" not in html and "watching" not in html  # the console is Russian, not stored words
         listing = client.get("/api/v1/operator/devices", headers={"Authorization": f"Bearer {token}"}).json()
         assert listing[0]["backlog_segments"] == 12 and listing[0]["session"] == 7
         assert client.get("/operator/fleet", follow_redirects=False).status_code in (302, 303, 307)  # to login
