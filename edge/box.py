@@ -23,6 +23,7 @@ from edge.clock import Clock
 from edge.config import CameraConfig, EdgeConfig
 from edge.motion.events import MotionLog
 from edge.motion.worker import MotionWorker
+from edge.motion.workers import MotionWorkers
 from edge.recorder.command import ffmpeg_binary
 from edge.recorder.gaps import GapTracker
 from edge.recorder.supervisor import CameraSupervisor
@@ -66,7 +67,6 @@ class Box:
         )
         self._listeners: list[Listener] = []
         self._supervisors: dict[str, CameraSupervisor] = {}
-        self._motion: dict[str, MotionWorker] = {}  # follows the camera's supervisor (none while paused)
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._janitor: threading.Thread | None = None
@@ -76,6 +76,7 @@ class Box:
         self._power_cycler: PowerCycler | None = None
         self._relay_pulser: RelayPulser | None = None
         self.reconcile_report: ReconcileReport | None = None
+        self.motion = MotionWorkers(self.motion_log, self._emit)  # follow the supervisors (none while paused)
 
     # --- events ----------------------------------------------------------------------------------------
 
@@ -117,7 +118,7 @@ class Box:
         with self._lock:
             supervisors = list(self._supervisors.values())
             self._supervisors.clear()
-        self._stop_motion(list(self._motion))
+        self.motion.stop_all()
         threads = [threading.Thread(target=s.stop) for s in supervisors]
         for thread in threads:
             thread.start()
@@ -149,27 +150,10 @@ class Box:
             supervisor.start(after_box_start=True)
         else:
             supervisor.start()
-        self._start_motion(camera)
-
-    # --- motion detection (edge/motion, docs/motion.md) ------------------------------------------------
-
-    def _start_motion(self, camera: CameraConfig) -> None:
-        if not camera.motion.enabled:
-            return
-        with self._lock:
-            if camera.id in self._motion:
-                return
-            self._motion[camera.id] = MotionWorker(camera, self.motion_log, self._emit).start()
-
-    def _stop_motion(self, camera_ids: list[str]) -> None:
-        with self._lock:
-            workers = [w for cid in camera_ids if (w := self._motion.pop(cid, None)) is not None]
-        for worker in workers:  # outside the lock: a worker ending its open event emits
-            worker.stop()
+        self.motion.start(camera)
 
     def motion_worker(self, camera_id: str) -> MotionWorker | None:
-        with self._lock:
-            return self._motion.get(camera_id)
+        return self.motion.get(camera_id)
 
     def _disk_ok(self) -> bool:
         return not self._disk_short
@@ -218,10 +202,10 @@ class Box:
             # Motion settings alone restart only the detector, never the recorder (no new run, no gap).
             motion_changed = [
                 cid
-                for cid in self._motion
+                for cid in self.motion.running()
                 if cid in stopping or wanted.get(cid) is None or wanted[cid].motion != current[cid].motion
             ]
-        self._stop_motion(motion_changed)
+        self.motion.stop(motion_changed)
         # Stopped outside the lock: a stopping recorder emits events, and listeners (the GPIO LED) read status().
         for supervisor in stopping.values():
             supervisor.stop()
@@ -236,7 +220,7 @@ class Box:
                 if camera.enabled and camera.id not in self._supervisors and camera.id not in self._paused:
                     self._start_camera(camera, inherit=True)
                 elif camera.id in self._supervisors:
-                    self._start_motion(camera)  # unchanged recorder, new motion settings (or none)
+                    self.motion.start(camera)  # unchanged recorder, new motion settings (or none)
         self._persist_cameras(cameras)
         if dropped:
             self._persist_paused()
@@ -269,7 +253,7 @@ class Box:
                 inherited = self._inherited.pop(camera_id, None)
                 self._paused[camera_id] = datetime.now(UTC)  # provisional: nothing restarts it meanwhile
         if not recording:
-            self._stop_motion([camera_id])  # home mode: no recording, no motion events either
+            self.motion.stop([camera_id])  # home mode: no recording, no motion events either
             since = self._pause(camera_id, supervisor, inherited)  # outside the lock, as in reconfigure()
             with self._lock:
                 self._paused[camera_id] = since
