@@ -6,13 +6,13 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
 
 from portal.archive.storage import ObjectNotFound
 from portal.billing.gate import require_service
 from portal.deps import DB, services
 from portal.forpost import media, translations
 from portal.forpost.translations import TranslationClosed
+from portal.live_threads import iterate_live
 from portal.models.forpost import Translation
 from portal.params import BigRowId
 
@@ -121,7 +121,7 @@ async def flv(token: str, request: Request) -> Response:
     if translation_id is None:
         return gone()
     stream = media.flv_stream(portal, translation_id)
-    return StreamingResponse(iterate_in_threadpool(stream), media_type="video/x-flv")
+    return StreamingResponse(iterate_live(stream), media_type="video/x-flv")  # not on the shared pool
 
 
 @router.post("/{token}/{name}")
