@@ -45,11 +45,8 @@ def _window(services: Services) -> timedelta:
 
 
 def hls_playlist(db: Session, services: Services, translation: Translation, fmp4: bool = False) -> str:
-    """The spec's MPEG-TS playlist; with ``fmp4`` the archive's fMP4 one (our own embed player's, hls.js).
-    A live translation asked with LightStream=1 plays the light (sub-stream) relay when the camera has one."""
-    light = _light_playlist(db, services, translation)
-    if light is not None:
-        return light
+    """The main stream's playlist: the spec's MPEG-TS one; with ``fmp4`` the archive's fMP4 one (our own embed
+    player's, hls.js). Whether the light relay plays instead is ``light_camera``'s to say."""
     if not fmp4:
         return _ts_playlist(db, services, translation)
     live = translation.start_at is None
@@ -62,21 +59,21 @@ def hls_playlist(db: Session, services: Services, translation: Translation, fmp4
     return text or _empty_playlist(live)
 
 
-def _light_playlist(db: Session, services: Services, translation: Translation) -> str | None:
-    """The light relay's TS playlist (docs/live-light.md), or None for the main stream: not asked for, an archive
-    translation, a camera without a sub-stream, or a relay that did not start in time. That fallback is kept
-    (``light`` cleared), so a player never switches between the two streams inside one translation."""
+def light_camera(db: Session, translation: Translation) -> str | None:
+    """The camera whose light (sub-stream) relay this translation plays (docs/live-light.md): a live one asked
+    with LightStream=1 of a camera with a sub-stream; None for the main stream. The caller waits for the relay
+    (light_lease.watch_async) and falls back with ``translations.keep_main`` when it does not start, so a player
+    never switches between the two streams inside one translation."""
     if not translation.light or translation.start_at is not None:
         return None
     camera = db.get(Camera, translation.camera_id)
     if camera is None or not light_lease.capable(db, camera):
         return None
-    db.commit()  # the wait below must not hold this unit's writes (activation): the box's uploads write meanwhile
-    try:
-        refs = light_lease.watch(services, camera.id)
-    except light_lease.LightUnavailable:
-        translation.light = False
-        return None
+    return camera.id
+
+
+def light_hls(refs: list[light_store.LightRef]) -> str:
+    """The light relay's TS playlist, its segments relative to the translation's URL."""
     return light_playlist(refs, lambda segment_id: f"light/{segment_id}.ts")
 
 

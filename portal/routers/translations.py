@@ -12,6 +12,7 @@ from portal.billing.gate import require_service
 from portal.deps import DB, services
 from portal.forpost import media, translations
 from portal.forpost.translations import TranslationClosed
+from portal.light.lease import LightUnavailable, watch_async
 from portal.live_threads import iterate_live
 from portal.models.forpost import Translation
 from portal.params import BigRowId
@@ -38,13 +39,38 @@ def _open(request: Request, db: DB, token: str, fmt: str) -> Translation | None:
 
 
 @router.get("/{token}/index.m3u8")
-def hls(token: str, request: Request, db: DB) -> Response:
-    translation = _open(request, db, token, "HLS")
-    if translation is None:
-        return gone()
+async def hls(token: str, request: Request) -> Response:
+    portal = services(request)
     # The spec's MPEG-TS playlist; ?container=fmp4 for our own embed player (hls.js plays fMP4 natively).
     fmp4 = request.query_params.get("container") == "fmp4"
-    body = media.hls_playlist(db, services(request), translation, fmp4=fmp4)
+
+    def main_or_light() -> tuple[int, str | None, str] | None:
+        """(translation, the camera whose light relay it plays or None, else the main playlist); None: gone.
+        Committed before any wait: the activation must not hold the box's uploads back."""
+        with portal.db.session() as db:
+            translation = _open(request, db, token, "HLS")
+            if translation is None:
+                return None
+            camera = media.light_camera(db, translation)
+            body = "" if camera is not None else media.hls_playlist(db, portal, translation, fmp4=fmp4)
+            return translation.id, camera, body
+
+    def main_after_all(translation_id: int) -> str:
+        with portal.db.session() as db:
+            translations.keep_main(db, translation_id)
+            translation = db.get(Translation, translation_id)
+            assert translation is not None  # translations are closed, never deleted, while in use
+            return media.hls_playlist(db, portal, translation, fmp4=fmp4)
+
+    opened = await run_in_threadpool(main_or_light)
+    if opened is None:
+        return gone()
+    translation_id, camera, body = opened
+    if camera is not None:
+        try:
+            body = media.light_hls(await watch_async(portal, camera))  # waits on the loop, not on a pool thread
+        except LightUnavailable:
+            body = await run_in_threadpool(main_after_all, translation_id)
     return Response(body, media_type="application/vnd.apple.mpegurl", headers={"Cache-Control": "no-store"})
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import av
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from cloud_sync.light import LIGHT_CONTENT_TYPE, light_path
 from cloud_sync.segments import HEADER_DURATION, HEADER_SHA256
@@ -207,6 +207,20 @@ def test_forpost_light_stream_one_plays_the_relay_zero_the_main_stream(world: Wo
     other = world.call("GetTranslationURL", SessionID=sid, CameraID=number, Format="HLS")["URL"]
     fallback = world.client.get(other.replace("http://testserver", ""))
     assert fallback.status_code == 200 and not any(u.startswith("light/") for u in _uris(fallback.text))
+
+    _capable(world)  # a relay that does not start in time: the main stream, and it stays main for this translation
+    with world.services.db.session() as db:
+        db.execute(delete(LightSegment))
+    for url in (main, light, other):  # the account's stream limit: close the ones this test is done with
+        world.client.post(url.replace("http://testserver", ""), data={"op": "stop"})
+    late = world.call("GetTranslationURL", SessionID=sid, CameraID=number, Format="HLS")
+    assert "URL" in late, late
+    late = late["URL"]
+    first = world.client.get(late.replace("http://testserver", ""))
+    assert first.status_code == 200 and not any(u.startswith("light/") for u in _uris(first.text))
+    assert _put(world, ts_segment, 1).status_code == 201  # the relay starts after all
+    again = world.client.get(late.replace("http://testserver", ""))
+    assert again.status_code == 200 and not any(u.startswith("light/") for u in _uris(again.text))
 
 
 def test_camera_page_offers_the_light_choice_only_with_a_sub_stream(world: World) -> None:
