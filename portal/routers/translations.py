@@ -55,12 +55,11 @@ async def hls(token: str, request: Request) -> Response:
             body = "" if camera is not None else media.hls_playlist(db, portal, translation, fmp4=fmp4)
             return translation.id, camera, body
 
-    def main_after_all(translation_id: int) -> str:
+    def main_after_all(translation_id: int) -> str | None:
         with portal.db.session() as db:
             translations.keep_main(db, translation_id)
             translation = db.get(Translation, translation_id)
-            assert translation is not None  # translations are closed, never deleted, while in use
-            return media.hls_playlist(db, portal, translation, fmp4=fmp4)
+            return None if translation is None else media.hls_playlist(db, portal, translation, fmp4=fmp4)
 
     opened = await run_in_threadpool(main_or_light)
     if opened is None:
@@ -70,7 +69,10 @@ async def hls(token: str, request: Request) -> Response:
         try:
             body = media.light_hls(await watch_async(portal, camera))  # waits on the loop, not on a pool thread
         except LightUnavailable:
-            body = await run_in_threadpool(main_after_all, translation_id)
+            main = await run_in_threadpool(main_after_all, translation_id)
+            if main is None:
+                return gone()
+            body = main
     return Response(body, media_type="application/vnd.apple.mpegurl", headers={"Cache-Control": "no-store"})
 
 
