@@ -227,51 +227,65 @@ class _Window:
         self._bytes -= read[2]
 
 
+class _Pending:
+    """The reads of one range in flight on the shared reader pool, in file order, kept within a ``_Window``."""
+
+    def __init__(self, storage: Storage, reads: list[Read]) -> None:
+        self._storage = storage
+        self._window = _Window(reads, storage.reads_in_flight)
+        self._futures: deque[tuple[Read, Future[bytes | memoryview]]] = deque()
+        self._start()
+
+    def _start(self) -> None:
+        for read in self._window.to_start():
+            self._futures.append((read, _READERS.submit(_read, self._storage, *read)))
+
+    def next(self) -> tuple[Read, Future[bytes | memoryview]] | None:
+        """The next read's future (None when done); call ``handed_on`` once its bytes leave."""
+        return self._futures.popleft() if self._futures else None
+
+    def handed_on(self, read: Read) -> None:
+        self._window.consumed(read)
+        self._start()
+
+    def cancel(self) -> None:
+        """Reads not started are dropped (the client went away, or the range ended early)."""
+        for _, future in self._futures:
+            future.cancel()
+
+
+def _header_part(plan: Layout, first: int, last: int) -> bytes | None:
+    return plan.header[first : min(last + 1, len(plan.header))] if first < len(plan.header) else None
+
+
 def iter_range(storage: Storage, plan: Layout, first: int, last: int) -> Iterator[bytes | memoryview]:
     """Bytes [first, last] of the file: header from memory, mdat by ranged reads read ahead (``_Window``)."""
     reads = _reads(plan, first, last, storage.whole_reads)
-    if first < len(plan.header):
-        yield plan.header[first : min(last + 1, len(plan.header))]
-    window = _Window(reads, storage.reads_in_flight)
-    pending: deque[tuple[Read, Future[bytes | memoryview]]] = deque()
-
-    def start() -> None:
-        pending.extend((read, _READERS.submit(_read, storage, *read)) for read in window.to_start())
-
+    if (header := _header_part(plan, first, last)) is not None:
+        yield header
+    pending = _Pending(storage, reads)
     try:
-        start()
-        while pending:
-            read, future = pending.popleft()
+        while (item := pending.next()) is not None:
+            read, future = item
             data = future.result()
-            window.consumed(read)
-            start()
+            pending.handed_on(read)
             yield data
     finally:
-        for _, future in pending:
-            future.cancel()
+        pending.cancel()
 
 
 async def aiter_range(storage: Storage, plan: Layout, first: int, last: int) -> AsyncIterator[bytes | memoryview]:
     """``iter_range`` for the event loop: the reads run on the reader pool and are awaited, so a chunk costs
     no hop through the request thread pool (shared with every sync endpoint) on its way to the socket."""
     reads = _reads(plan, first, last, storage.whole_reads)
-    if first < len(plan.header):
-        yield plan.header[first : min(last + 1, len(plan.header))]
-    window = _Window(reads, storage.reads_in_flight)
-    pending: deque[tuple[Read, asyncio.Future[bytes | memoryview]]] = deque()
-
-    def start() -> None:
-        for read in window.to_start():
-            pending.append((read, asyncio.wrap_future(_READERS.submit(_read, storage, *read))))
-
+    if (header := _header_part(plan, first, last)) is not None:
+        yield header
+    pending = _Pending(storage, reads)
     try:
-        start()
-        while pending:
-            read, future = pending.popleft()
-            data = await future
-            window.consumed(read)
-            start()
+        while (item := pending.next()) is not None:
+            read, future = item
+            data = await asyncio.wrap_future(future)  # cancelled with it if the client goes meanwhile
+            pending.handed_on(read)
             yield data
     finally:
-        for _, future in pending:  # the client went away: reads not yet started are dropped
-            future.cancel()
+        pending.cancel()
