@@ -17,10 +17,11 @@ import bisect
 import hashlib
 import struct
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -227,20 +228,27 @@ class _Window:
         self._bytes -= read[2]
 
 
-class _Pending:
-    """The reads of one range in flight on the shared reader pool, in file order, kept within a ``_Window``."""
+Chunk = bytes | memoryview
+F = TypeVar("F", Future[Chunk], asyncio.Future[Chunk])
 
-    def __init__(self, storage: Storage, reads: list[Read]) -> None:
+
+class _Pending(Generic[F]):
+    """The reads of one range in flight on the shared reader pool, in file order, kept within a ``_Window``;
+    ``wrap`` turns each read's future into what the consumer waits on, as it is started (for the event loop an
+    asyncio future, whose result is then already set when awaited: no extra loop turn per chunk)."""
+
+    def __init__(self, storage: Storage, reads: list[Read], wrap: Callable[[Future[Chunk]], F]) -> None:
         self._storage = storage
+        self._wrap: Callable[[Future[Chunk]], F] = wrap
         self._window = _Window(reads, storage.reads_in_flight)
-        self._futures: deque[tuple[Read, Future[bytes | memoryview]]] = deque()
+        self._futures: deque[tuple[Read, F]] = deque()
         self._start()
 
     def _start(self) -> None:
         for read in self._window.to_start():
-            self._futures.append((read, _READERS.submit(_read, self._storage, *read)))
+            self._futures.append((read, self._wrap(_READERS.submit(_read, self._storage, *read))))
 
-    def next(self) -> tuple[Read, Future[bytes | memoryview]] | None:
+    def next(self) -> tuple[Read, F] | None:
         """The next read's future (None when done); call ``handed_on`` once its bytes leave."""
         return self._futures.popleft() if self._futures else None
 
@@ -254,6 +262,10 @@ class _Pending:
             future.cancel()
 
 
+def _same(future: Future[Chunk]) -> Future[Chunk]:
+    return future
+
+
 def _header_part(plan: Layout, first: int, last: int) -> bytes | None:
     return plan.header[first : min(last + 1, len(plan.header))] if first < len(plan.header) else None
 
@@ -263,7 +275,7 @@ def iter_range(storage: Storage, plan: Layout, first: int, last: int) -> Iterato
     reads = _reads(plan, first, last, storage.whole_reads)
     if (header := _header_part(plan, first, last)) is not None:
         yield header
-    pending = _Pending(storage, reads)
+    pending = _Pending(storage, reads, _same)
     try:
         while (item := pending.next()) is not None:
             read, future = item
@@ -280,11 +292,11 @@ async def aiter_range(storage: Storage, plan: Layout, first: int, last: int) -> 
     reads = _reads(plan, first, last, storage.whole_reads)
     if (header := _header_part(plan, first, last)) is not None:
         yield header
-    pending = _Pending(storage, reads)
+    pending = _Pending(storage, reads, asyncio.wrap_future)
     try:
         while (item := pending.next()) is not None:
             read, future = item
-            data = await asyncio.wrap_future(future)  # cancelled with it if the client goes meanwhile
+            data = await future
             pending.handed_on(read)
             yield data
     finally:
