@@ -122,7 +122,6 @@ class MotionWorker:
                 log.warning("%s", exc)
                 return
             self.source_label = source.label
-            self.frames = 0
             try:
                 analysed = detect(source, self.recorder, self.camera, self._stop, on_frame=self._seen)
                 self.error = "" if analysed else "the stream gave no picture"
@@ -131,7 +130,7 @@ class MotionWorker:
             except Exception as exc:  # the camera went away, a bad stream: retry with backoff
                 self.error = f"{type(exc).__name__}: {exc}"
                 log.warning("%s: motion source %s failed: %s", self.camera.id, source.label, self.error)
-            self.frames = 0
+            self.frames = 0  # the next source starts its warm-up afresh
             self._stop.wait(delay)
             delay = min(delay * 2, RETRY_MAX)
 

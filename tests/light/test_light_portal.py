@@ -9,7 +9,6 @@ import hashlib
 import io
 import subprocess
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,11 @@ from cloud_sync.light import LIGHT_CONTENT_TYPE, light_path
 from cloud_sync.segments import HEADER_DURATION, HEADER_SHA256
 from edge.recorder.command import ffmpeg_binary
 from portal.auth.sessions import open_session
+from portal.light import lease as light_lease
 from portal.light import store
 from portal.models import ArchiveSegment, Contract, DeviceHealth, utcnow
 from portal.models.light import LightLease, LightSegment
+from tests.fixtures.ports import wait_until
 from tests.forpost.conftest import DEVICE_TOKEN, World
 
 CAM = "flat-1001"  # box-1's, contract 1001's own camera
@@ -233,7 +234,7 @@ def test_camera_page_offers_the_light_choice_only_with_a_sub_stream(world: World
     assert f'data-light-url="/api/v1/cameras/{CAM}/light.m3u8"' in page.text and 'id="quality-btn"' in page.text
 
 
-def test_viewers_waiting_for_a_relay_hold_no_worker_thread(world: World) -> None:
+def test_viewers_waiting_for_a_relay_hold_no_worker_thread(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     """More viewers wait for relays that are starting than the shared thread pool has threads (40): a sync
     endpoint still answers while every one of them waits (they wait on the event loop, not on a thread)."""
     world.services.commands = Commands()
@@ -242,6 +243,16 @@ def test_viewers_waiting_for_a_relay_hold_no_worker_thread(world: World) -> None
     owner = _bearer(world, "1001")
     finished: list[tuple[str, int]] = []
     lock = threading.Lock()
+    renewed: list[str] = []  # one per viewer that renewed the lease: it waits for the relay next
+    original = light_lease._renew
+
+    def renew(services, camera_id: str) -> float:
+        wait = original(services, camera_id)
+        with lock:
+            renewed.append(camera_id)
+        return wait
+
+    monkeypatch.setattr(light_lease, "_renew", renew)
 
     def viewer() -> None:
         status = world.client.get(f"/api/v1/cameras/{CAM}/light.m3u8", headers=owner).status_code
@@ -251,7 +262,7 @@ def test_viewers_waiting_for_a_relay_hold_no_worker_thread(world: World) -> None
     viewers = [threading.Thread(target=viewer) for _ in range(45)]
     for thread in viewers:
         thread.start()
-    time.sleep(0.5)  # let them reach their wait (ordering below does not depend on it being long enough)
+    wait_until(lambda: len(renewed) == len(viewers), 30, message="every viewer waiting for the relay")
     health = world.client.get("/healthz")
     with lock:
         finished.append(("healthz", health.status_code))

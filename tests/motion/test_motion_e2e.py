@@ -63,10 +63,13 @@ def _device(stack: Stack) -> Device:
         return db.get(Device, BOX)
 
 
-def _reported_motion(stack: Stack) -> str | None:
+def _watching_since(stack: Stack) -> datetime | None:
+    """The time of the box's latest telemetry sample when it reports the camera's detector watching."""
     with stack.db.session() as db:
         health = db.get(DeviceHealth, BOX)
-        return ((health.cameras or {}).get(CAM) or {}).get("motion") if health is not None else None
+        if health is None or ((health.cameras or {}).get(CAM) or {}).get("motion") != "watching":
+            return None
+        return health.telemetry_at
 
 
 def _token(stack: Stack, operator: bool = False) -> str:
@@ -126,8 +129,9 @@ def test_motion_reaches_the_portal_and_forpost_also_after_an_uplink_outage(
     )  # fmt: skip
     assert answer.status_code == 200 and answer.json()["result"] is not None, answer.text
     # The detector connects to the camera and takes its warm-up frames; the box's telemetry says when it watches.
-    wait_until(lambda: _reported_motion(stack) == "watching", 60, message="the box reporting its detector watching")
-    time.sleep(1)  # a still scene for a while: nothing must come of it
+    watching = wait_until(lambda: _watching_since(stack), 60, message="the box reporting its detector watching")
+    # A still scene for a while (a later telemetry sample still watching): nothing must come of it.
+    wait_until(lambda: (_watching_since(stack) or watching) > watching, 30, message="a later sample, still watching")
     token = _token(stack)
     assert _events(stack, token, since) == []  # a still scene: nothing
 

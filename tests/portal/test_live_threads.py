@@ -2,7 +2,6 @@
 has threads (40) do not keep a sync endpoint waiting, and a stream's generator is closed when it ends."""
 
 import threading
-import time
 from collections.abc import Iterator
 
 from fastapi import FastAPI
@@ -10,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 
 from portal.live_threads import iterate_live
+from tests.fixtures.ports import wait_until
 
 VIEWERS = 45
 
@@ -18,10 +18,12 @@ def test_live_viewers_hold_no_thread_of_the_shared_pool() -> None:
     app = FastAPI()
     release = threading.Event()
     closed: list[int] = []
+    waiting: list[int] = []
 
     def follow(number: int) -> Iterator[bytes]:
         try:
             yield b"first chunk"
+            waiting.append(number)
             release.wait(30)  # a live stream waiting for the camera's next segment
             yield b"next chunk"
         finally:
@@ -52,7 +54,7 @@ def test_live_viewers_hold_no_thread_of_the_shared_pool() -> None:
             thread.start()
         for _ in range(VIEWERS):
             assert started.acquire(timeout=30), "a viewer's stream did not start"
-        time.sleep(0.2)  # every viewer now blocks in its generator's wait
+        wait_until(lambda: len(waiting) == VIEWERS, 30, message="every viewer's stream waiting for its next chunk")
         assert client.get("/sync").json() == {"ok": True}
         order.append("sync")
         release.set()
