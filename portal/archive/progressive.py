@@ -27,10 +27,11 @@ from sqlalchemy.orm import Session
 
 from cloud_sync.segments import format_time
 from portal.archive import moov
+from portal.archive.buffers import POOL
 from portal.archive.clip import _READER_THREADS, _READERS
 from portal.archive.sample_table import SegmentTable, TrackTable
 from portal.archive.segments import SegmentRef
-from portal.archive.storage import Storage
+from portal.archive.storage import AsyncReadSession, Storage
 from portal.archive.tables import INITS, load_tables
 
 LAYOUT_VERSION = b"progressive-1"  # part of the ETag: a change of layout code invalidates resumes
@@ -233,20 +234,19 @@ F = TypeVar("F", Future[Chunk], asyncio.Future[Chunk])
 
 
 class _Pending(Generic[F]):
-    """The reads of one range in flight on the shared reader pool, in file order, kept within a ``_Window``;
-    ``wrap`` turns each read's future into what the consumer waits on, as it is started (for the event loop an
-    asyncio future, whose result is then already set when awaited: no extra loop turn per chunk)."""
+    """The reads of one range in flight, in file order, kept within a ``_Window``; ``start`` begins one read and
+    gives what the consumer waits on (a future of the reader pool; for the event loop an asyncio future, made as
+    the read starts, whose result is then already set when awaited: no extra loop turn per chunk)."""
 
-    def __init__(self, storage: Storage, reads: list[Read], wrap: Callable[[Future[Chunk]], F]) -> None:
-        self._storage = storage
-        self._wrap: Callable[[Future[Chunk]], F] = wrap
+    def __init__(self, storage: Storage, reads: list[Read], start: Callable[[Read], F]) -> None:
+        self._begin: Callable[[Read], F] = start
         self._window = _Window(reads, storage.reads_in_flight)
         self._futures: deque[tuple[Read, F]] = deque()
         self._start()
 
     def _start(self) -> None:
         for read in self._window.to_start():
-            self._futures.append((read, self._wrap(_READERS.submit(_read, self._storage, *read))))
+            self._futures.append((read, self._begin(read)))
 
     def next(self) -> tuple[Read, F] | None:
         """The next read's future (None when done); call ``handed_on`` once its bytes leave."""
@@ -262,8 +262,21 @@ class _Pending(Generic[F]):
             future.cancel()
 
 
-def _same(future: Future[Chunk]) -> Future[Chunk]:
-    return future
+async def _aread(reads: AsyncReadSession, key: str, offset: int, length: int, whole: int) -> Chunk:
+    """``_read`` on the event loop."""
+    if not whole:
+        return await reads.read_range(key, offset, length)
+    data = await reads.read(key)
+    if len(data) != whole:
+        raise OSError(f"object {key!r} is {len(data)} bytes, the index says {whole}")
+    return memoryview(data)[offset : offset + length]
+
+
+def _async_start(storage: Storage, session: AsyncReadSession | None) -> Callable[[Read], asyncio.Future[Chunk]]:
+    """How ``aiter_range`` starts a read: on the event loop when the store can (S3), else on the reader pool."""
+    if session is not None:
+        return lambda read: asyncio.ensure_future(_aread(session, *read))
+    return lambda read: asyncio.wrap_future(_READERS.submit(_read, storage, *read))
 
 
 def _header_part(plan: Layout, first: int, last: int) -> bytes | None:
@@ -275,7 +288,7 @@ def iter_range(storage: Storage, plan: Layout, first: int, last: int) -> Iterato
     reads = _reads(plan, first, last, storage.whole_reads)
     if (header := _header_part(plan, first, last)) is not None:
         yield header
-    pending = _Pending(storage, reads, _same)
+    pending = _Pending(storage, reads, lambda read: _READERS.submit(_read, storage, *read))
     try:
         while (item := pending.next()) is not None:
             read, future = item
@@ -287,17 +300,23 @@ def iter_range(storage: Storage, plan: Layout, first: int, last: int) -> Iterato
 
 
 async def aiter_range(storage: Storage, plan: Layout, first: int, last: int) -> AsyncIterator[bytes | memoryview]:
-    """``iter_range`` for the event loop: the reads run on the reader pool and are awaited, so a chunk costs
-    no hop through the request thread pool (shared with every sync endpoint) on its way to the socket."""
+    """``iter_range`` for the event loop: the reads run on the loop itself (S3) or on the reader pool and are
+    awaited, so a chunk costs no hop through the request thread pool (shared with every sync endpoint) on its way
+    to the socket. A chunk's buffer goes back to the pool once the consumer asks for the next one."""
     reads = _reads(plan, first, last, storage.whole_reads)
     if (header := _header_part(plan, first, last)) is not None:
         yield header
-    pending = _Pending(storage, reads, asyncio.wrap_future)
+    session = storage.async_reads.session() if storage.async_reads is not None and reads else None
+    pending = _Pending(storage, reads, _async_start(storage, session))
     try:
         while (item := pending.next()) is not None:
             read, future = item
             data = await future
             pending.handed_on(read)
             yield data
+            POOL.give(data)  # reused only once no view of it is left (portal/archive/buffers.py)
+            del data
     finally:
         pending.cancel()
+        if session is not None:
+            session.close()

@@ -9,6 +9,7 @@ whose SHA-256 the caller already knows (ingest checked it) signs that digest ins
 Everything else, and calls without static keys (instance/env credentials), go through boto3.
 """
 
+import asyncio
 from collections.abc import Iterable, Iterator
 from urllib.parse import quote
 
@@ -20,7 +21,8 @@ from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from portal.archive.storage import CHUNK, ObjectNotFound, as_chunks, check_key
+from portal.archive.s3_async import AsyncS3Reader, ReadSession, Unframed
+from portal.archive.storage import CHUNK, AsyncReads, ObjectNotFound, as_chunks, check_key
 
 PART = 8 * 1024 * 1024  # multipart part size; objects below it go in one PUT
 POOL = 32  # connections per store (boto3's and the read path's): clip read-ahead runs up to 16 reads at once
@@ -61,6 +63,7 @@ class S3Storage:
         )
 
         self._reader = _SignedReader(endpoint, region, access_key, secret_key) if endpoint and access_key else None
+        self.async_reads: AsyncReads | None = _AsyncReads(self, self._reader) if self._reader is not None else None
 
     def _key(self, key: str) -> str:
         return self.prefix + check_key(key)
@@ -185,6 +188,46 @@ class S3Storage:
                 yield item["Key"][len(self.prefix) :]
 
 
+class _AsyncReads:
+    """Reads on the event loop (portal/archive/s3_async.py), one session per download."""
+
+    def __init__(self, storage: S3Storage, signed: "_SignedReader") -> None:
+        self._storage = storage
+        bucket = storage.bucket
+        self._reader = AsyncS3Reader(signed.endpoint, lambda full, ranged: signed.signed_get(bucket, full, ranged))
+
+    def session(self) -> "_AsyncSession":
+        return _AsyncSession(self._storage, self._reader.session())
+
+
+class _AsyncSession:
+    """``read``/``read_range`` of one download; an answer the loop reader cannot frame is read again on a thread."""
+
+    def __init__(self, storage: S3Storage, session: ReadSession) -> None:
+        self._storage = storage
+        self._session = session
+
+    async def read(self, key: str) -> bytes | memoryview:
+        try:
+            return await self._session.get(self._storage._key(key), key)
+        except Unframed:
+            return await asyncio.to_thread(self._storage.read, key)
+
+    async def read_range(self, key: str, offset: int, length: int) -> bytes | memoryview:
+        if length <= 0:
+            return b""
+        try:
+            data = await self._session.get(self._storage._key(key), key, f"bytes={offset}-{offset + length - 1}")
+        except Unframed:
+            return await asyncio.to_thread(self._storage.read_range, key, offset, length)
+        if len(data) != length:
+            raise OSError(f"object {key!r} is shorter than {offset + length} bytes")
+        return data
+
+    def close(self) -> None:
+        self._session.close()
+
+
 class _KnownDigestSigner(S3SigV4Auth):
     """SigV4 that takes the payload's SHA-256 from the request's context when the caller knows it: the store
     still verifies the body against the signed digest, but the portal does not hash the same bytes twice."""
@@ -205,13 +248,19 @@ class _SignedReader:
         retries = urllib3.Retry(total=2, backoff_factor=0.1, status_forcelist=(500, 502, 503, 504))
         self.http = urllib3.PoolManager(maxsize=POOL, retries=retries, timeout=urllib3.Timeout(connect=10, read=60))
 
-    def get(self, bucket: str, full_key: str, key: str, byte_range: str | None = None) -> bytes:
-        """The object, or ``byte_range`` ("bytes=a-b") of it."""
+    def signed_get(self, bucket: str, full_key: str, byte_range: str | None = None) -> tuple[str, dict[str, str]]:
+        """URL and SigV4 headers of a GET of the object, or of ``byte_range`` ("bytes=a-b") of it; valid 15
+        minutes, so retries may resend the same headers."""
         request = AWSRequest(method="GET", url=f"{self.endpoint}/{bucket}/{quote(full_key, safe='/-_.~')}")
         if byte_range:
             request.headers["Range"] = byte_range
-        self.signer.add_auth(request)  # valid 15 minutes: urllib3's retries may resend the same headers
-        answer = self.http.request("GET", request.url, headers=dict(request.headers.items()))
+        self.signer.add_auth(request)
+        return request.url, dict(request.headers.items())
+
+    def get(self, bucket: str, full_key: str, key: str, byte_range: str | None = None) -> bytes:
+        """The object, or ``byte_range`` ("bytes=a-b") of it."""
+        url, headers = self.signed_get(bucket, full_key, byte_range)
+        answer = self.http.request("GET", url, headers=headers)
         if answer.status == 200 or (byte_range and answer.status == 206):
             return answer.data
         if answer.status == 404:
