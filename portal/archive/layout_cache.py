@@ -13,15 +13,14 @@ and the file of a camera's range is the same file for everyone allowed to see it
 """
 
 from collections import OrderedDict
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from threading import Lock
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.archive.progressive import Layout, layout
-from portal.archive.segments import MAX_SEGMENT_SECONDS, SegmentRef, segments_in_range
+from portal.archive.segments import SegmentRef, in_range, segments_and_tables_in_range
 from portal.archive.storage import Storage
 from portal.models import ArchiveRun, ArchiveSegment
 
@@ -87,16 +86,9 @@ def range_rows(db: Session, camera_id: str, start: datetime, end: datetime) -> R
     query = (
         select(ArchiveSegment.id, ArchiveSegment.object_key, ArchiveRun.init_key)
         .join(ArchiveRun, ArchiveRun.id == ArchiveSegment.run_pk)
-        .where(
-            ArchiveRun.init_key != "",
-            ArchiveSegment.camera_id == camera_id,
-            ArchiveSegment.start >= start - timedelta(seconds=MAX_SEGMENT_SECONDS),
-            ArchiveSegment.start < end,
-            ArchiveSegment.end > start,
-        )
-        .order_by(ArchiveSegment.start, ArchiveSegment.seq)
+        .where(ArchiveRun.init_key != "")
     )
-    return tuple((row_id, key, init) for row_id, key, init in db.execute(query))
+    return tuple((row_id, key, init) for row_id, key, init in db.execute(in_range(query, camera_id, start, end)))
 
 
 def _rows_of(segments: list[SegmentRef]) -> Rows:
@@ -110,11 +102,11 @@ def cached_layout(
     start: datetime,
     end: datetime,
     cache: LayoutCache = LAYOUTS,
-    compute: Callable[[Session, Storage, list[SegmentRef], datetime, datetime], Layout] = layout,
 ) -> Layout | None:
     """The file of [start, end) of the camera (None when no video is in the range); raises CodecChanged.
 
-    A hit costs the lean row query; a miss lists the segments in full and lays the file out, keyed by the rows
+    A hit costs the lean row query; a miss lists the segments in full with their sample tables (one query) and
+    lays the file out, keyed by the rows
     of that listing itself (a segment arriving between the two queries then simply misses next time)."""
     rows = range_rows(db, camera_id, start, end)
     if not rows:
@@ -122,9 +114,9 @@ def cached_layout(
     hit = cache.get((storage.url, camera_id, start, end, rows))
     if hit is not None:
         return hit
-    segments = segments_in_range(db, camera_id, start, end)
+    segments, blobs = segments_and_tables_in_range(db, camera_id, start, end)
     if not segments:
         return None
-    item = compute(db, storage, segments, start, end)
+    item = layout(db, storage, segments, start, end, blobs)
     cache.put((storage.url, camera_id, start, end, _rows_of(segments)), item)
     return item

@@ -83,8 +83,16 @@ class Layout:
         return aiter_range(storage, self, first, self.size - 1 if last is None else last)
 
 
-def layout(db: Session, storage: Storage, segments: list[SegmentRef], start: datetime, end: datetime) -> Layout:
-    """The file for [start, end) of ``segments`` (from segments_in_range); raises CodecChanged, ValueError."""
+def layout(
+    db: Session,
+    storage: Storage,
+    segments: list[SegmentRef],
+    start: datetime,
+    end: datetime,
+    blobs: dict[int, bytes | None] | None = None,
+) -> Layout:
+    """The file for [start, end) of ``segments`` (from segments_in_range); ``blobs``: their encoded sample tables
+    when the caller read them with the segments (segments_and_tables_in_range). Raises CodecChanged, ValueError."""
     if not segments:
         raise ValueError("no segments in the range")
     first_init, first_raw = INITS.get(storage, segments[0].init_key)
@@ -94,7 +102,7 @@ def layout(db: Session, storage: Storage, segments: list[SegmentRef], start: dat
             raise CodecChanged(ref.start)
     setups = {s.track_id: s for s in moov.track_setups(first_raw)}
     tracks = {tid: moov.TrackSamples(setup) for tid, setup in setups.items()}
-    tables = load_tables(db, storage, [(s.id, s.object_key, s.init_key) for s in segments])
+    tables = load_tables(db, storage, [(s.id, s.object_key, s.init_key) for s in segments], blobs)
     video = next((tid for tid, s in setups.items() if s.handler == "vide"), None)
     pieces: list[Piece] = []
     digest = hashlib.sha256(LAYOUT_VERSION)

@@ -46,21 +46,35 @@ def _refs(playable_only: bool = True) -> Select:
     return query.where(ArchiveRun.init_key != "") if playable_only else query
 
 
+def in_range(query: Select, camera_id: str, start: datetime, end: datetime) -> Select:
+    """``query`` (of ArchiveSegment columns) narrowed to the camera's segments overlapping [start, end), in time
+    order."""
+    return query.where(
+        ArchiveSegment.camera_id == camera_id,
+        ArchiveSegment.start >= start - timedelta(seconds=MAX_SEGMENT_SECONDS),  # keeps the index range tight
+        ArchiveSegment.start < end,
+        ArchiveSegment.end > start,
+    ).order_by(ArchiveSegment.start, ArchiveSegment.seq)
+
+
 def segments_in_range(
     db: Session, camera_id: str, start: datetime, end: datetime, playable_only: bool = True
 ) -> list[SegmentRef]:
     """Media segments overlapping [start, end) in time order (of runs whose init arrived, by default)."""
-    query = (
-        _refs(playable_only)
-        .where(
-            ArchiveSegment.camera_id == camera_id,
-            ArchiveSegment.start >= start - timedelta(seconds=MAX_SEGMENT_SECONDS),  # keeps the index range tight
-            ArchiveSegment.start < end,
-            ArchiveSegment.end > start,
-        )
-        .order_by(ArchiveSegment.start, ArchiveSegment.seq)
-    )
-    return [SegmentRef(*row) for row in db.execute(query)]
+    return [SegmentRef(*row) for row in db.execute(in_range(_refs(playable_only), camera_id, start, end))]
+
+
+def segments_and_tables_in_range(
+    db: Session, camera_id: str, start: datetime, end: datetime
+) -> tuple[list[SegmentRef], dict[int, bytes | None]]:
+    """``segments_in_range`` (playable) and each segment's encoded sample table, in one query: a download's
+    layout needs both, and a second query binding 600 ids cost the first byte of an hour ~6 ms on PostgreSQL."""
+    refs, blobs = [], {}
+    for *row, blob in db.execute(in_range(_refs().add_columns(ArchiveSegment.sample_table), camera_id, start, end)):
+        ref = SegmentRef(*row)
+        refs.append(ref)
+        blobs[ref.id] = blob
+    return refs, blobs
 
 
 def newest_segments(db: Session, camera_id: str, count: int = LIVE_WINDOW) -> list[SegmentRef]:

@@ -63,17 +63,22 @@ def table_at_ingest(storage: Storage, init_key: str, data: bytes) -> bytes | Non
 
 
 def load_tables(
-    db: Session, storage: Storage, segments: Iterable[tuple[int, str, str]]
+    db: Session,
+    storage: Storage,
+    segments: Iterable[tuple[int, str, str]],
+    blobs: dict[int, bytes | None] | None = None,
 ) -> dict[int, sample_table.SegmentTable]:
-    """Tables of ``segments`` = [(segment id, object key, init key)], back-filling the missing ones."""
+    """Tables of ``segments`` = [(segment id, object key, init key)], back-filling the missing ones; ``blobs``:
+    the encoded tables by segment id when the caller has read them already."""
     wanted = list(segments)
-    blobs: dict[int, bytes | None] = {}
-    ids = [s[0] for s in wanted]
-    for i in range(0, len(ids), 500):
-        rows = db.execute(
-            select(ArchiveSegment.id, ArchiveSegment.sample_table).where(ArchiveSegment.id.in_(ids[i : i + 500]))
-        )
-        blobs.update((row_id, blob) for row_id, blob in rows)
+    if blobs is None:
+        blobs = {}
+        ids = [s[0] for s in wanted]
+        for i in range(0, len(ids), 500):
+            rows = db.execute(
+                select(ArchiveSegment.id, ArchiveSegment.sample_table).where(ArchiveSegment.id.in_(ids[i : i + 500]))
+            )
+            blobs.update((row_id, blob) for row_id, blob in rows)
     out = {seg_id: sample_table.decode(blob) for seg_id, blob in blobs.items() if blob}
     missing = [s for s in wanted if s[0] not in out]
     if missing:
