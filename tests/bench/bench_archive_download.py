@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
@@ -106,11 +107,8 @@ def _raw_read(storage, keys: list[str]) -> tuple[float, float, int, str]:
     """(b): the objects read in order, read ahead, in process: by the store's fastest reader, i.e. on an event
     loop (uvloop, as under uvicorn) when it has one (S3), else ``prefetch`` on the reader threads."""
     if storage.async_reads is not None:
-        loop = uvloop.new_event_loop()
-        try:
-            return loop.run_until_complete(_raw_read_on_loop(storage, keys))
-        finally:
-            loop.close()
+        with ThreadPoolExecutor(max_workers=1) as thread:  # a loop of its own, whatever this thread runs
+            return thread.submit(_on_new_loop, _raw_read_on_loop(storage, keys)).result()
     start = time.perf_counter()
     first, size = None, 0
     for data in prefetch(storage, keys):
@@ -118,6 +116,14 @@ def _raw_read(storage, keys: list[str]) -> tuple[float, float, int, str]:
             first = time.perf_counter() - start
         size += len(data)
     return first or 0.0, time.perf_counter() - start, size, ""
+
+
+def _on_new_loop(work):
+    loop = uvloop.new_event_loop()
+    try:
+        return loop.run_until_complete(work)
+    finally:
+        loop.close()
 
 
 async def _objects_on_loop(storage, keys: list[str]):

@@ -6,6 +6,7 @@ failure modes (a kept-alive connection closed, 5xx, a cut answer, chunked framin
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import uvloop
@@ -18,11 +19,18 @@ from portal.archive.storage import ObjectNotFound, open_storage
 
 
 def _run(loop_kind: str, main: Callable[[], Awaitable]):
-    loop = uvloop.new_event_loop() if loop_kind == "uvloop" else asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(main())
-    finally:
-        loop.close()
+    """``main()`` on a new loop of that kind, in a thread of its own: this thread may already have a running loop
+    (Playwright's sync API, once a browser test ran in this worker)."""
+
+    def run():
+        loop = uvloop.new_event_loop() if loop_kind == "uvloop" else asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(main())
+        finally:
+            loop.close()
+
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(run).result()
 
 
 @pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
