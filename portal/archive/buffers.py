@@ -7,7 +7,7 @@ run 12). So buffers go back to a small pool once their bytes are sent, and are t
 The invariant that keeps reuse safe: a buffer is handed out again only when nothing still views it. Whoever
 holds a memoryview of a bytearray (a consumer that kept a chunk, a transport that queued it unsent) holds an
 *export* of it, and CPython refuses to resize an exported bytearray (BufferError). ``take`` checks that with a
-resize by one byte that moves no memory, and drops a buffer that is still viewed instead of overwriting it.
+resize by one byte that moves no memory, and skips a buffer that is still viewed (it stays idle until it is not).
 """
 
 import threading
@@ -41,11 +41,11 @@ class BufferPool:
         with self._lock:
             for i in range(len(self._idle) - 1, -1, -1):
                 buffer = self._idle[i]
-                if capacity <= len(buffer) <= 2 * capacity:
+                # A viewed buffer stays idle: most are chunks the event loop's transport has not sent yet.
+                if capacity <= len(buffer) <= 2 * capacity and _unviewed(buffer):
                     del self._idle[i]
                     self._idle_bytes -= len(buffer)
-                    if _unviewed(buffer):
-                        return memoryview(buffer)[:size]
+                    return memoryview(buffer)[:size]
         return memoryview(bytearray(capacity))[:size]
 
     def give(self, chunk: object) -> None:

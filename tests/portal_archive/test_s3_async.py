@@ -94,6 +94,8 @@ def test_a_buffer_still_viewed_is_never_handed_out_again() -> None:
     third = pool.take(900)
     assert third.obj is reused  # nothing views it any more: reused, not allocated
     assert kept.obj is owner and bytes(kept) == bytes(10)  # the kept slice was never written over
+    del kept
+    assert pool.take(1000).obj is owner  # kept idle while viewed, taken once the view is gone
     pool.give(memoryview(b"not ours"))
     pool.give(b"nor this")
     assert pool.idle_bytes == 0
