@@ -131,3 +131,28 @@ def test_progressive_read_window_is_bounded_by_bytes_and_count_and_always_moves(
     assert [r[0] for r in huge.to_start()] == ["big"]  # one read larger than the budget still starts, alone
     huge.consumed(("big", 0, READ_AHEAD_BYTES * 3, 0))
     assert [r[0] for r in huge.to_start()] == ["next"]
+
+
+def test_directory_reads_for_downloads_fill_pooled_buffers(tmp_path) -> None:
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from portal.archive.storage import LocalStorage
+
+    storage = LocalStorage(tmp_path)
+    body = bytes(range(256)) * 5000
+    storage.put("cam1/seg.m4s", body)
+    reads = storage.async_reads.session()
+
+    async def main() -> None:
+        view = await reads.read_range("cam1/seg.m4s", 1000, 700_000)
+        assert isinstance(view, memoryview) and bytes(view) == body[1000:701_000]
+        with pytest.raises(ObjectNotFound):
+            await reads.read_range("cam1/none.m4s", 0, 10)
+        with pytest.raises(OSError, match="shorter"):
+            await reads.read_range("cam1/seg.m4s", len(body) - 5, 10)
+        assert await reads.read("cam1/seg.m4s") == body
+
+    with ThreadPoolExecutor(max_workers=1) as thread:  # a loop of its own (Playwright may run one in this thread)
+        thread.submit(asyncio.run, main()).result()
+    reads.close()
