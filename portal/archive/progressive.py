@@ -281,7 +281,8 @@ async def _aread(reads: AsyncReadSession, key: str, offset: int, length: int, wh
 
 
 def _async_start(storage: Storage, session: AsyncReadSession | None) -> Callable[[Read], asyncio.Future[Chunk]]:
-    """How ``aiter_range`` starts a read: on the event loop when the store can (S3), else on the reader pool."""
+    """How ``aiter_range`` starts a read: through the store's reads for the event loop when it has them (S3 GETs
+    on the loop, a directory's preads on its executor), else on the clip reader pool."""
     if session is not None:
         return lambda read: asyncio.ensure_future(_aread(session, *read))
     return lambda read: asyncio.wrap_future(_READERS.submit(_read, storage, *read))
@@ -308,8 +309,8 @@ def iter_range(storage: Storage, plan: Layout, first: int, last: int) -> Iterato
 
 
 async def aiter_range(storage: Storage, plan: Layout, first: int, last: int) -> AsyncIterator[bytes | memoryview]:
-    """``iter_range`` for the event loop: the reads run on the loop itself (S3) or on the reader pool and are
-    awaited, so a chunk costs no hop through the request thread pool (shared with every sync endpoint) on its way
+    """``iter_range`` for the event loop: the reads are the store's ``async_reads`` (or run on the reader pool) and
+    are awaited, so a chunk costs no hop through the request thread pool (shared with every sync endpoint) on its way
     to the socket. A chunk's buffer goes back to the pool once the consumer asks for the next one."""
     reads = _reads(plan, first, last, storage.whole_reads)
     if (header := _header_part(plan, first, last)) is not None:
