@@ -1,8 +1,9 @@
-"""Reusable receive buffers for object reads on the event loop (portal/archive/s3_async.py).
+"""Reusable receive buffers for a download's reads (portal/archive/s3_async.py, storage._FileReads).
 
 A download reads ~1.5 MB objects back to back. A fresh ``bytearray`` per object is zero-filled and, above glibc's
 mmap threshold, page-faulted in (~370 faults an object): measured, that doubled the reads' CPU (docs/downloads.md,
-run 12). So buffers go back to a small pool once their bytes are sent, and are taken again for the next object.
+"Reads on the event loop"). So buffers go back to a small pool once their bytes are sent, and are taken again for
+the next object.
 
 The invariant that keeps reuse safe: a buffer is handed out again only when nothing still views it. Whoever
 holds a memoryview of a bytearray (a consumer that kept a chunk, a transport that queued it unsent) holds an

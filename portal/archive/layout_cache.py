@@ -106,8 +106,8 @@ def cached_layout(
     """The file of [start, end) of the camera (None when no video is in the range); raises CodecChanged.
 
     A hit costs the lean row query; a miss lists the segments in full with their sample tables (one query) and
-    lays the file out, keyed by the rows
-    of that listing itself (a segment arriving between the two queries then simply misses next time)."""
+    lays the file out, keyed by the rows of that listing itself (a segment arriving between the two queries then
+    simply misses next time)."""
     rows = range_rows(db, camera_id, start, end)
     if not rows:
         return None

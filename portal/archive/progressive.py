@@ -203,7 +203,10 @@ def _read(storage: Storage, key: str, offset: int, length: int, whole: int) -> b
     """One read: a ranged read, or the whole object (``whole`` bytes long) sliced without a copy."""
     if not whole:
         return storage.read_range(key, offset, length)
-    data = storage.read(key)
+    return _slice_of_whole(key, storage.read(key), whole, offset, length)
+
+
+def _slice_of_whole(key: str, data: bytes | memoryview, whole: int, offset: int, length: int) -> memoryview:
     if len(data) != whole:
         raise OSError(f"object {key!r} is {len(data)} bytes, the index says {whole}")
     return memoryview(data)[offset : offset + length]
@@ -274,10 +277,7 @@ async def _aread(reads: AsyncReadSession, key: str, offset: int, length: int, wh
     """``_read`` on the event loop."""
     if not whole:
         return await reads.read_range(key, offset, length)
-    data = await reads.read(key)
-    if len(data) != whole:
-        raise OSError(f"object {key!r} is {len(data)} bytes, the index says {whole}")
-    return memoryview(data)[offset : offset + length]
+    return _slice_of_whole(key, await reads.read(key), whole, offset, length)
 
 
 def _async_start(storage: Storage, session: AsyncReadSession | None) -> Callable[[Read], asyncio.Future[Chunk]]:

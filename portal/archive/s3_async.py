@@ -2,17 +2,18 @@
 
 Why not the threaded reader (storage_s3._SignedReader over urllib3), which everything else uses: an hour of 720p is
 600 GETs of ~1.5 MB. On threads each GET costs ~0.5 ms of Python under the GIL (urllib3, http.client's header
-parsing through the email package), and every recv hands the GIL between the reader threads and the event loop
-that sends. Measured on SeaweedFS, reading an hour took 0.75-0.95 CPU-s that way and 0.33-0.49 CPU-s here
-(docs/downloads.md, run 12). Here a connection is an asyncio ``BufferedProtocol``: the body is received straight
-into a buffer sized from Content-Length (one copy, the kernel's), taken from a pool (portal/archive/buffers.py).
+parsing through the email package), and every recv hands the GIL between the reader threads and the event loop that
+sends. Measured on SeaweedFS, reading an hour took 0.75-0.95 CPU-s that way and 0.33-0.49 CPU-s here
+(docs/downloads.md, "Reads on the event loop"). Here a connection is an asyncio ``BufferedProtocol``: the body is
+received straight into a buffer sized from Content-Length (one copy, the kernel's), taken from a pool
+(portal/archive/buffers.py).
 
-Scope, kept small on purpose: GET of a whole object or one byte range, HTTP/1.1 keep-alive within one download
-(a ``ReadSession``), a response framed by
-Content-Length (every S3 server frames GetObject so). An answer framed otherwise (chunked, or read to close)
-raises ``Unframed``, and the caller reads through the threaded path. httptools (uvicorn's parser) parses the
-response head; botocore's signer makes the SigV4 headers, as for the threaded reader. Retries follow the threaded
-reader's policy: 3 attempts on connection errors, timeouts and 5xx, 0.1 s then 0.2 s apart.
+Scope, kept small on purpose: GET of a whole object or one byte range, HTTP/1.1 keep-alive within one download (a
+``ReadSession``), a response framed by Content-Length (every S3 server frames GetObject so). An answer framed
+otherwise (chunked, or read to close) raises ``Unframed``, and the caller reads through the threaded path. httptools
+(uvicorn's parser) parses the response head; botocore's signer makes the SigV4 headers, as for the threaded reader.
+Retries follow the threaded reader's policy: 3 attempts on connection errors, timeouts and 5xx, 0.1 s then 0.2 s
+apart.
 """
 
 import asyncio

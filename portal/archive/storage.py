@@ -89,6 +89,12 @@ def check_key(key: str) -> str:
     return key
 
 
+def check_range_read(key: str, got: int, offset: int, length: int) -> None:
+    """A ranged read must give exactly ``length`` bytes; fewer means the object ends before ``offset + length``."""
+    if got != length:
+        raise OSError(f"object {key!r} is shorter than {offset + length} bytes")
+
+
 def as_chunks(data: bytes | Iterable[bytes]) -> Iterator[bytes]:
     if isinstance(data, bytes | bytearray | memoryview):
         yield bytes(data)
@@ -100,7 +106,7 @@ class LocalStorage:
     """Objects as files under a root directory; written to a temp file, fsynced, renamed."""
 
     whole_reads = False
-    async_reads: AsyncReads | None = None
+    async_reads: AsyncReads | None
     reads_in_flight = 4  # an hour: 0.36-0.38 s at 4, 0.37-0.40 s at 8, 0.46-0.51 s at 16 (docs/downloads.md)
 
     def __init__(self, root: Path) -> None:
@@ -137,8 +143,7 @@ class LocalStorage:
                 data = handle.read(length)
         except FileNotFoundError:
             raise ObjectNotFound(key) from None
-        if len(data) != length:
-            raise OSError(f"object {key!r} is shorter than {offset + length} bytes")
+        check_range_read(key, len(data), offset, length)
         return data
 
     def exists(self, key: str) -> bool:
@@ -183,8 +188,7 @@ class _FileReads:
         path = self._storage._path(key)
         view = POOL.take(length)
         got = await asyncio.get_running_loop().run_in_executor(None, _pread_into, path, key, offset, view)
-        if got != length:
-            raise OSError(f"object {key!r} is shorter than {offset + length} bytes")
+        check_range_read(key, got, offset, length)
         return view
 
     def close(self) -> None:

@@ -22,7 +22,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from portal.archive.s3_async import AsyncS3Reader, ReadSession, Unframed
-from portal.archive.storage import CHUNK, AsyncReads, ObjectNotFound, as_chunks, check_key
+from portal.archive.storage import CHUNK, AsyncReads, ObjectNotFound, as_chunks, check_key, check_range_read
 
 PART = 8 * 1024 * 1024  # multipart part size; objects below it go in one PUT
 POOL = 32  # connections per store (boto3's and the read path's): clip read-ahead runs up to 16 reads at once
@@ -149,8 +149,7 @@ class S3Storage:
                 raise
             with answer["Body"] as body:
                 data = body.read()
-        if len(data) != length:
-            raise OSError(f"object {key!r} is shorter than {offset + length} bytes")
+        check_range_read(key, len(data), offset, length)
         return data
 
     def exists(self, key: str) -> bool:
@@ -220,8 +219,7 @@ class _AsyncSession:
             data = await self._session.get(self._storage._key(key), key, f"bytes={offset}-{offset + length - 1}")
         except Unframed:
             return await asyncio.to_thread(self._storage.read_range, key, offset, length)
-        if len(data) != length:
-            raise OSError(f"object {key!r} is shorter than {offset + length} bytes")
+        check_range_read(key, len(data), offset, length)
         return data
 
     def close(self) -> None:

@@ -26,14 +26,12 @@ import sys
 import tempfile
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-import uvloop
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
@@ -43,6 +41,7 @@ from portal.archive.layout_cache import LAYOUTS
 from portal.archive.storage import storage_of
 from portal.models import ArchiveRun, ArchiveSegment
 from tests.bench.bench_archive_clip import _add_baseline_route, _serve
+from tests.fixtures.loops import run_in_own_loop
 from tests.fixtures.ports import wait_until
 from tests.portal_archive.conftest import _settings, make_world, run_id
 from tests.portal_archive.media import Media
@@ -109,8 +108,7 @@ def _raw_read(storage, keys: list[str]) -> tuple[float, float, int, str]:
     loop's executor), as the download reads them."""
     if storage.async_reads is None:
         return _raw_read_threads(storage, keys)
-    with ThreadPoolExecutor(max_workers=1) as thread:  # a loop of its own, whatever this thread runs
-        return thread.submit(_on_new_loop, _raw_read_on_loop(storage, keys)).result()
+    return run_in_own_loop(_raw_read_on_loop(storage, keys), "uvloop")
 
 
 def _raw_read_threads(storage, keys: list[str]) -> tuple[float, float, int, str]:
@@ -123,14 +121,6 @@ def _raw_read_threads(storage, keys: list[str]) -> tuple[float, float, int, str]
             first = time.perf_counter() - start
         size += len(data)
     return first or 0.0, time.perf_counter() - start, size, ""
-
-
-def _on_new_loop(work):
-    loop = uvloop.new_event_loop()
-    try:
-        return loop.run_until_complete(work)
-    finally:
-        loop.close()
 
 
 async def _objects_on_loop(storage, keys: list[str]):

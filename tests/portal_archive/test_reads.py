@@ -134,10 +134,8 @@ def test_progressive_read_window_is_bounded_by_bytes_and_count_and_always_moves(
 
 
 def test_directory_reads_for_downloads_fill_pooled_buffers(tmp_path) -> None:
-    import asyncio
-    from concurrent.futures import ThreadPoolExecutor
-
     from portal.archive.storage import LocalStorage
+    from tests.fixtures.loops import run_in_own_loop
 
     storage = LocalStorage(tmp_path)
     body = bytes(range(256)) * 5000
@@ -153,6 +151,5 @@ def test_directory_reads_for_downloads_fill_pooled_buffers(tmp_path) -> None:
             await reads.read_range("cam1/seg.m4s", len(body) - 5, 10)
         assert await reads.read("cam1/seg.m4s") == body
 
-    with ThreadPoolExecutor(max_workers=1) as thread:  # a loop of its own (Playwright may run one in this thread)
-        thread.submit(asyncio.run, main()).result()
+    run_in_own_loop(main())
     reads.close()

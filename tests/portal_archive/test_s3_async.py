@@ -6,31 +6,15 @@ failure modes (a kept-alive connection closed, 5xx, a cut answer, chunked framin
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import uvloop
 
 from portal.archive import s3_async
 from portal.archive.buffers import GRAIN, BufferPool
 from portal.archive.progressive import Layout, Piece, aiter_range
 from portal.archive.s3_async import AsyncS3Reader, ReadSession, Unframed
 from portal.archive.storage import ObjectNotFound, open_storage
-
-
-def _run(loop_kind: str, main: Callable[[], Awaitable]):
-    """``main()`` on a new loop of that kind, in a thread of its own: this thread may already have a running loop
-    (Playwright's sync API, once a browser test ran in this worker)."""
-
-    def run():
-        loop = uvloop.new_event_loop() if loop_kind == "uvloop" else asyncio.new_event_loop()
-        try:
-            return loop.run_until_complete(main())
-        finally:
-            loop.close()
-
-    with ThreadPoolExecutor(max_workers=1) as thread:
-        return thread.submit(run).result()
+from tests.fixtures.loops import run_in_own_loop
 
 
 @pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
@@ -53,7 +37,7 @@ def test_loop_reads_agree_with_the_threaded_path(s3, loop_kind: str) -> None:
         assert bytes(await reads.read("cam1/seg1.m4s")) == objects["cam1/seg1.m4s"]  # the connections still work
         reads.close()
 
-    _run(loop_kind, main)
+    run_in_own_loop(main(), loop_kind)
 
 
 def test_a_download_that_keeps_every_chunk_gets_the_right_bytes(s3) -> None:
@@ -73,7 +57,7 @@ def test_a_download_that_keeps_every_chunk_gets_the_right_bytes(s3) -> None:
     async def main() -> list:
         return [chunk async for chunk in aiter_range(storage, plan, 0, plan.size - 1)]
 
-    kept = _run("uvloop", main)
+    kept = run_in_own_loop(main(), "uvloop")
     assert b"".join(kept) == expected
     assert any(isinstance(chunk, memoryview) for chunk in kept)  # the event loop path was the one taken
 
@@ -150,7 +134,7 @@ def _against(answers: list[bytes | None], reads: Callable[[ReadSession], Awaitab
                 handler.cancel()
             await asyncio.gather(*script.handlers, return_exceptions=True)
 
-    return _run("asyncio", main), script
+    return run_in_own_loop(main()), script
 
 
 def test_a_closed_keep_alive_connection_is_replaced_without_an_error() -> None:
