@@ -5,9 +5,6 @@ import uvicorn
 from dozor.netcheck import check_port_free
 from portal.config import PortalSettings
 
-# uvicorn's httptools protocol plus the ASGI zero-copy send: downloads from the directory store use sendfile.
-HTTP_PROTOCOL = "portal.zerocopy:ZeroCopyProtocol"
-
 
 def serve(host: str, port: int, workers: int = 1) -> None:
     settings = PortalSettings()
@@ -23,7 +20,6 @@ def serve(host: str, port: int, workers: int = 1) -> None:
         host=host,
         port=port,
         workers=workers,
-        http=HTTP_PROTOCOL,
         proxy_headers=False,  # X-Forwarded-For is honoured only from configured proxies (portal.auth)
         log_level="info",
         access_log=settings.access_log,

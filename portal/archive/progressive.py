@@ -21,7 +21,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Generic, TypeVar
 
 from sqlalchemy.orm import Session
@@ -291,29 +290,6 @@ def _async_start(storage: Storage, session: AsyncReadSession | None) -> Callable
 
 def _header_part(plan: Layout, first: int, last: int) -> bytes | None:
     return plan.header[first : min(last + 1, len(plan.header))] if first < len(plan.header) else None
-
-
-@dataclass(frozen=True)
-class FilePart:
-    """Bytes of a stored object kept as a plain file: sent from the file, not read (portal/zerocopy.py)."""
-
-    path: Path
-    offset: int
-    length: int
-
-
-def file_parts(storage: Storage, plan: Layout, first: int, last: int) -> list[bytes | FilePart] | None:
-    """Bytes [first, last] of the file as the header part and file runs, when ``storage`` keeps objects as plain
-    files; else None (the bytes are read: ``aiter_range``)."""
-    parts: list[bytes | FilePart] = []
-    if (header := _header_part(plan, first, last)) is not None:
-        parts.append(header)
-    for key, offset, length, _ in _reads(plan, first, last):
-        path = storage.local_path(key)
-        if path is None:
-            return None
-        parts.append(FilePart(path, offset, length))
-    return parts
 
 
 def iter_range(storage: Storage, plan: Layout, first: int, last: int) -> Iterator[bytes | memoryview]:

@@ -75,10 +75,6 @@ class Storage(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
-    def local_path(self, key: str) -> Path | None:
-        """The object's file when the store keeps objects as plain files (a download then sends its bytes with
-        sendfile, portal/zerocopy.py), else None."""
-
     def delete(self, keys: Iterable[str]) -> int:
         """Delete objects; missing ones are fine (deletes are idempotent). Returns how many were asked."""
 
@@ -152,9 +148,6 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
-
-    def local_path(self, key: str) -> Path:
-        return self._path(key)
 
     def delete(self, keys: Iterable[str]) -> int:
         count = 0

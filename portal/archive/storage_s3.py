@@ -152,9 +152,6 @@ class S3Storage:
         check_range_read(key, len(data), offset, length)
         return data
 
-    def local_path(self, key: str) -> None:
-        return None  # objects live behind HTTP: a download reads them (portal/archive/s3_async.py)
-
     def exists(self, key: str) -> bool:
         try:
             self.client.head_object(Bucket=self.bucket, Key=self._key(key))

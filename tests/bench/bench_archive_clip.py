@@ -25,7 +25,6 @@ from starlette.background import BackgroundTask
 
 from portal.archive.storage import storage_of
 from portal.models import ArchiveRun, ArchiveSegment
-from portal.serve import HTTP_PROTOCOL
 from tests.fixtures.ports import free_port, wait_until
 from tests.portal_archive.conftest import _settings, make_world, run_id
 from tests.portal_archive.media import encode
@@ -36,7 +35,7 @@ REPETITIONS = 5
 
 def _serve(app) -> tuple[uvicorn.Server, str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=HTTP_PROTOCOL))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     wait_until(lambda: server.started, timeout=30, message="uvicorn to start")
     return server, f"http://127.0.0.1:{port}"

@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 from portal.app import create_app
 from portal.config import PortalSettings
-from portal.serve import HTTP_PROTOCOL
 from tests.cabinet.world import World, provision
 from tests.fixtures.browser import save_screenshot, screenshot_path
 from tests.fixtures.keys import TEST_SECRET_KEY
@@ -37,9 +36,7 @@ def start_portal(data_dir: Path, **overrides: object) -> tuple[Portal, uvicorn.S
     app = create_app(settings)
     world = provision(app.state.services.db)
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", http=HTTP_PROTOCOL, lifespan="on")
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait_until(lambda: server.started, timeout=30, message="portal started")
