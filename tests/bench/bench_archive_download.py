@@ -6,7 +6,8 @@ bitrate; GOP 2 s), cut by ffmpeg into 6 s fMP4 segments, then uploaded 60 times 
 in the same run and against the same store:
   (a) the common NVR way: fetch the segments, ffmpeg concat demuxer -c copy into one file, serve that file;
   (b) a raw read of the same objects from the same store, read ahead as the download reads (the limit);
-  and, for reference, (c) those same raw objects streamed through the same uvicorn (the limit over HTTP).
+  and, for reference, (c) those same raw objects streamed through the same uvicorn (the limit over HTTP), and
+  (d) those same raw objects sent over a plain TCP socket by a blocking thread (the floor of any HTTP server).
 Ours = GET /api/v1/cameras/cam1/download (format mp4) through uvicorn over 127.0.0.1, reading every byte. Every
 HTTP side is read by the same lean client in its own process (tests/bench/fetch.py: an in-process httpx client
 needs more time for 905 MB than twice the raw read, so it measured itself); the file is hashed in two untimed
@@ -20,10 +21,12 @@ Run: make bench PYTEST_ARGS=-k=progressive  (or pytest -s -o python_files='bench
 import asyncio
 import glob
 import json
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import deque
 from datetime import UTC, datetime, timedelta
@@ -153,6 +156,37 @@ async def _raw_read_on_loop(storage, keys: list[str]) -> tuple[float, float, int
     return first or 0.0, time.perf_counter() - start, size, ""
 
 
+def _raw_socket(storage, keys: list[str], size: int) -> tuple[float, float, int, str]:
+    """(reference) (b)'s reads sent by one blocking thread over a plain TCP socket (an HTTP/1.1 head, then the bytes)
+    to the same lean client: no HTTP server, no MP4 work, i.e. the floor of any server that reads like (b)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    async def send_all(conn: socket.socket) -> None:
+        async for data in _objects_on_loop(storage, keys):
+            conn.sendall(data)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % size)
+            if storage.async_reads is None:
+                for data in prefetch(storage, keys):
+                    conn.sendall(data)
+            else:
+                run_in_own_loop(send_all(conn), "uvloop")
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        return _timed_get(f"http://127.0.0.1:{listener.getsockname()[1]}/", {}, {})
+    finally:
+        thread.join(timeout=120)
+        listener.close()
+
+
 def _add_raw_route(app, storage, keys: list[str], size: int) -> None:
     def raw() -> StreamingResponse:
         headers = {"Content-Length": str(size)}
@@ -187,13 +221,14 @@ def _measure(name: str, world, media: Media) -> dict:
         "raw": lambda: _raw_read(storage, keys),
         "raw_threads": lambda: _raw_read_threads(storage, keys),
         "raw_http": lambda: _timed_get(f"{base}/bench/raw", {}, {}),
+        "raw_socket": lambda: _raw_socket(storage, keys, segment_bytes),
     }
     runs: dict[str, list[tuple[float, float, int, str]]] = {k: [] for k in sides}
     cold: list[float] = []
     try:
         LAYOUTS.clear()
         checked = _timed_get(url, params, auth, digest=True)  # warm-up; also the reference bytes (hashed, untimed)
-        for side in ("concat", "raw", "raw_threads", "raw_http"):  # warm-up (connections, page cache, ffmpeg)
+        for side in list(sides)[1:]:  # warm-up (connections, page cache, ffmpeg)
             sides[side]()
         order = list(sides)
         for i in range(ROUNDS):
@@ -228,7 +263,9 @@ def _measure(name: str, world, media: Media) -> dict:
         "raw_total_ms": round(med("raw", 1) * 1000, 1),
         "raw_threads_total_ms": round(med("raw_threads", 1) * 1000, 1),
         "raw_over_http_total_ms": round(med("raw_http", 1) * 1000, 1),
+        "raw_over_socket_total_ms": round(med("raw_socket", 1) * 1000, 1),
         "total_vs_raw_over_http": round(ours_total / med("raw_http", 1), 3),
+        "raw_over_socket_vs_raw": round(med("raw_socket", 1) / med("raw", 1), 3),
         "total_vs_concat": round(ours_total / med("concat", 1), 4),
         "total_vs_raw": round(ours_total / med("raw", 1), 3),
         # The issue's first byte is any download's: a first request for the range (layout not cached) as well as
@@ -270,6 +307,8 @@ def test_bench_one_hour_progressive_download(tmp_path: Path, minute: Media, pg_u
                     "fastest reader: its event-loop reads into pooled buffers, the store's reads in flight",
                     "raw_threads": "(reference) the same objects by 12 reader threads, a fresh bytes per object",
                     "raw_over_http": "(reference) the same raw objects streamed by the same uvicorn, no MP4 work",
+                    "raw_over_socket": "(reference) the same raw objects sent by one blocking thread over a plain TCP "
+                    "socket to the same client: no HTTP server, the floor of any server reading like (b)",
                 },
                 "targets": TARGETS,
                 "results": results,
