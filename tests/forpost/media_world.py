@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 from cloud_sync.segments import format_time, new_run_id
 from portal.app import create_app
-from tests.fixtures.ports import free_port, wait_until
+from tests.fixtures.ports import free_port
+from tests.fixtures.served import served
 from tests.forpost.conftest import DEVICE_TOKEN, World, make_settings, seed
 
 SEGMENTS = 4  # 2 s each, keyframe every second
@@ -77,19 +76,11 @@ def video_portal(root: Path, videos: dict[str, Path], **overrides: object) -> It
     settings = make_settings(root / "portal", public_url=f"http://127.0.0.1:{port}", **overrides)
     app = create_app(settings)
     seed(settings, app.state.services)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, timeout=30, message="uvicorn to start")
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=2 * SEGMENTS + 2)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
-            for camera, folder in videos.items():
-                ingest(http, camera, folder, start)
-            yield World(HttpClient(http, app), settings), start  # type: ignore[arg-type]
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+    with served(app, port) as url, httpx.Client(base_url=url, timeout=30) as http:
+        for camera, folder in videos.items():
+            ingest(http, camera, folder, start)
+        yield World(HttpClient(http, app), settings), start  # type: ignore[arg-type]
 
 
 class HttpClient:

@@ -2,21 +2,19 @@
 the redirect after a login form) must find the session. Run against a real uvicorn server, where the response
 really is on the wire before any after-response work."""
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import event
 
 from portal.app import create_app
 from portal.cabinet.contracts import create_address, create_contract
 from portal.config import PortalSettings
 from tests.fixtures.keys import TEST_SECRET_KEY
-from tests.fixtures.ports import free_port, wait_until
+from tests.fixtures.served import served
 
 PASSWORD = "Podyezd-30-pass"
 ROUNDS = 5
@@ -33,14 +31,8 @@ def portal_url(tmp_path: Path) -> Iterator[str]:
     # A slow disk (or a busy one: the box's uploads write to the same database) makes every commit take a while;
     # whatever runs after the response has left is then visibly late.
     event.listen(app.state.services.db.engine, "commit", lambda _conn: time.sleep(0.2))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, timeout=30, message="uvicorn started")
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with served(app) as url:
+        yield url
 
 
 def test_a_fresh_token_works_at_once(portal_url: str) -> None:

@@ -7,12 +7,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
+import httpx
+import pytest
 from sqlalchemy import func, select, update
 
 from cloud_sync.segments import init_path
 from portal.archive.layout_cache import LAYOUTS
 from portal.archive.mp4 import iter_boxes
 from portal.models import ArchiveSegment
+from tests.fixtures.served import served
 from tests.portal_archive.conftest import World, run_id
 from tests.portal_archive.media import Media
 
@@ -194,3 +197,29 @@ def test_b_frames_get_a_ctts_and_every_frame_decodes(world: World, tmp_path: Pat
     pts = [f.pts for f in frames]
     assert pts == sorted(pts) and len(set(pts)) == len(pts)  # presentation order restored by the ctts
     assert abs(_ffprobe_duration(data) - 12) <= GOP
+
+
+def test_downloads_through_uvicorn_are_the_same_file_and_a_lost_segment_cuts_them(any_world: World) -> None:
+    w = any_world  # under uvicorn's own loop (uvloop): S3's GETs and the directory's preads as in production
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    w.upload_run("cam1", run_id(t0), t0, 30)
+    start, duration = t0 + timedelta(seconds=10.5), 120.0
+    reference = _get(w, start, duration).content  # the test client's loop
+    params = {"start": start.isoformat(), "duration": duration}
+    path = "/api/v1/cameras/cam1/download"
+    with served(w.client.app) as url, httpx.Client(base_url=url, headers=w.auth(w.alice), timeout=60) as http:
+        full = http.get(path, params=params)
+        assert full.status_code == 200 and full.content == reference
+        size, cut = len(reference), int(len(reference) * 0.4)
+        middle = http.get(path, params=params, headers={"Range": f"bytes={size // 3}-{size // 3 + 99_999}"})
+        assert middle.status_code == 206 and middle.content == reference[size // 3 : size // 3 + 100_000]
+        resumed = http.get(path, params=params, headers={"Range": f"bytes={cut}-", "If-Range": full.headers["etag"]})
+        assert resumed.status_code == 206 and reference[:cut] + resumed.content == reference
+
+        # A segment gone under a cached layout (a disk fault; retention changes the rows, so the layout): the
+        # download is cut short, never answered with other bytes in its place.
+        with w.services.db.session() as db:
+            key = db.scalar(select(ArchiveSegment.object_key).order_by(ArchiveSegment.start).offset(10).limit(1))
+        w.services.storage.delete([key])
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.get(path, params=params)

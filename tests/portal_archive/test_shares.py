@@ -1,16 +1,14 @@
 """Share links: one clip without login until expiry or revocation, nothing else, every access logged."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect
 from sqlalchemy import update
 
 from portal.models.shares import ClipShare
-from tests.fixtures.ports import free_port, wait_until
+from tests.fixtures.served import served
 from tests.portal_archive.conftest import World, run_id
 
 
@@ -97,14 +95,9 @@ def test_share_link_plays_in_a_fresh_browser_without_login_and_is_refused_after_
     w = world
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
     w.upload_run("cam1", run_id(t0), t0, 10)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(w.client.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        wait_until(lambda: server.started, timeout=30, message="uvicorn to start")
+    with served(w.client.app) as base:
         share = _share(w, t0 + timedelta(seconds=6), 30).json()
-        url = f"http://127.0.0.1:{port}{_path(share['url'])}"
+        url = f"{base}{_path(share['url'])}"
         page.goto(url)  # the page fixture is a fresh context: no session cookie
         expect(page.locator("#what")).to_contain_text("Подъезд 1")
         page.wait_for_function("document.querySelector('#clip').readyState >= 1", timeout=20_000)
@@ -115,6 +108,3 @@ def test_share_link_plays_in_a_fresh_browser_without_login_and_is_refused_after_
         assert answer is not None and answer.status == 410
         expect(page.locator("#refused")).to_contain_text("отозвал")
         assert page.locator("video").count() == 0
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
