@@ -1,5 +1,6 @@
 """The portal's ASGI application: settings -> services -> each domain's routers, jobs and console pages."""
 
+import gc
 import importlib
 from contextlib import asynccontextmanager
 
@@ -47,6 +48,21 @@ def build_services(settings: PortalSettings) -> Services:
     return services
 
 
+_heap_frozen = False
+
+
+def freeze_startup_heap() -> None:
+    """Move what the process holds once started (modules, routes, the ORM's metadata: ~200,000 objects) out of the
+    garbage collector's sight. It lives as long as the process; scanning it made every full collection stall the
+    event loop ~45 ms (every request in flight, live streams), and now those scan only what came after. Once per
+    process: a process holds one app (a test process that makes many freezes the first one's heap only)."""
+    global _heap_frozen
+    if not _heap_frozen:
+        _heap_frozen = True
+        gc.collect()  # garbage is collected, not frozen
+        gc.freeze()
+
+
 def create_app(settings: PortalSettings | None = None) -> FastAPI:
     settings = settings or PortalSettings()
     settings.check_secret_key()  # also for workers started by uvicorn directly, not through `dozor portal serve`
@@ -61,6 +77,7 @@ def create_app(settings: PortalSettings | None = None) -> FastAPI:
                 job = start(services)
                 if job is not None:
                     running.append(job)
+        freeze_startup_heap()
         yield
         for job in reversed(running):
             job.stop()
