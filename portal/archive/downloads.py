@@ -14,7 +14,7 @@ from cloud_sync.segments import format_time
 from portal.archive import intervals as iv
 from portal.archive.layout_cache import cached_layout
 from portal.archive.ondemand import missing_but_held, request_upload
-from portal.archive.progressive import Layout
+from portal.archive.progressive import MAX_FILE_SECONDS, Layout
 from portal.archive.segments import SegmentRef, segments_in_range
 from portal.archive.storage import Storage
 from portal.archive.timeline import retention_start
@@ -92,6 +92,12 @@ def plan_file(
 ) -> FilePlan:
     """``plan_clip`` for the progressive MP4: the same checks and refusals, and the file's layout (cached);
     raises portal.archive.progressive.CodecChanged too."""
+    if duration > MAX_FILE_SECONDS:
+        raise ClipRefused(
+            422,
+            f"duration: one MP4 file holds at most {MAX_FILE_SECONDS} seconds (24 hours); download a longer range "
+            "day by day, or as format=fmp4 (one fragmented stream of any length)",
+        )
     clip = check_clip(db, sender, camera, start, duration, now, tz, depth_days)
     file = cached_layout(db, storage, camera.id, clip.start, clip.end)
     if file is None:

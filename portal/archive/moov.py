@@ -162,6 +162,8 @@ def header(tracks: list[TrackSamples], mdat_payload: int) -> bytes:
         else struct.pack(">I4s", mdat_payload + 8, b"mdat")
     )
     for co64 in (False, True):
+        if not co64 and mdat_payload > 0xFFFFFFFF:
+            continue  # some chunk starts past 4 GiB whatever the header's size: 32-bit offsets cannot say it
         moov_len = _moov(tracks, 0, co64).size  # the size does not depend on the offsets' values
         base = len(FTYP) + moov_len + len(mdat_header)
         if co64 or base + mdat_payload <= 0xFFFFFFFF:

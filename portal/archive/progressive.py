@@ -38,6 +38,11 @@ LAYOUT_VERSION = b"progressive-1"  # part of the ETag: a change of layout code i
 # Bytes in flight per download (its memory); how many reads is the store's ``reads_in_flight``, at most the
 # shared reader pool's 16 threads.
 READ_AHEAD_BYTES = 20 * 1024 * 1024  # ~13 pieces of 720p at 2 Mbit/s (6 s segments), 6 at 1080p 4 Mbit/s
+# One file holds at most a day. Its moov grows with its length: an hour's is 1.08 MB and ~20 ms to lay out (600
+# segments of 720p25), a day's 26 MB and ~0.8 s, a month's would be ~780 MB and ~25 s of one thread holding ~2.6 GB,
+# again for every Range request the layout cache cannot hold, and few players open such a moov at all. Longer ranges
+# are a file a day, or format=fmp4 (streamed, any length). Measured: docs/downloads.md.
+MAX_FILE_SECONDS = 24 * 3600
 # On a store with ``whole_reads`` (S3), a piece that is an object's media from at most this far into it to its end
 # is read as the whole object and sliced without a copy: a plain GET costs the store less than a range starting
 # mid-object (SeaweedFS: ~30 % more CPU on an hour of such ranges), and the skipped moof is a few hundred bytes.

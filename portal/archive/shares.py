@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from portal.access import can_view_media
+from portal.archive.progressive import MAX_FILE_SECONDS
 from portal.auth.passwords import new_token, token_hash
 from portal.auth.sessions import Principal
 from portal.billing.gate import ServiceSuspended
@@ -49,12 +50,22 @@ def check_ttl(ttl: timedelta) -> None:
         raise ValueError(f"expires_in_hours: must be between {MIN_TTL / timedelta(hours=1):g} and {MAX_TTL.days * 24}")
 
 
+def check_duration(seconds: float) -> None:
+    """A link serves one progressive MP4 (portal.archive.progressive.MAX_FILE_SECONDS)."""
+    if seconds > MAX_FILE_SECONDS:
+        raise ValueError(
+            f"duration: a shared clip is one MP4 file, at most {MAX_FILE_SECONDS} seconds (24 hours); share a longer "
+            "range as several links"
+        )
+
+
 def create_share(
     db: Session, camera: Camera, contract_id: int, start: datetime, end: datetime, ttl: timedelta, note: str,
     now: datetime,
 ) -> tuple[ClipShare, str]:  # fmt: skip
     """A new link to [start, end) of ``camera``; returns the row and the token (never stored)."""
     check_ttl(ttl)
+    check_duration((end - start).total_seconds())
     if len(note) > MAX_NOTE:
         raise ValueError(f"note: at most {MAX_NOTE} characters")
     token = new_token()

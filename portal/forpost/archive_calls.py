@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from portal.archive.progressive import MAX_FILE_SECONDS
 from portal.archive.timeline import timeline
 from portal.billing.gate import visible_depth_days, visible_since
 from portal.forpost import downloads, errors
@@ -26,7 +27,8 @@ def get_download_url(ctx: CallContext) -> dict[str, object]:
     ts = ctx.params.integer("TS", lo=1, hi=int(now.timestamp()))
     ctx.params.integer("TZ", 0, lo=-14 * 3600, hi=14 * 3600)  # checked; the clip's times are UTC anyway
     depth = visible_depth_days(ctx.db, ctx.contract_id, camera)
-    minutes = ctx.params.integer("Duration", lo=1, hi=max(depth, 1) * 24 * 60)
+    # Within the subscriber's depth and one progressive MP4 (a day): beyond it ErrorCode 3 names Duration.
+    minutes = ctx.params.integer("Duration", lo=1, hi=min(max(depth, 1) * 24 * 60, MAX_FILE_SECONDS // 60))
     start = datetime.fromtimestamp(ts, UTC)
     if start < visible_since(ctx.db, ctx.contract_id, camera):
         raise errors.unknown(f"Архив старше {depth} дн. недоступен по вашему тарифу")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from portal.access import can_view
+from portal.archive.progressive import MAX_FILE_SECONDS
 from portal.billing.gate import visible_depth_days
 from portal.cabinet.camera_list import cameras_by_address
 from portal.cabinet.camera_page import live_available, page_urls
@@ -88,6 +89,7 @@ def camera_page(request: Request, camera_id: str, who: PageSubscriber, db: DB) -
         favourite=camera.id in favourite_ids(db, who.contract_id),
         home_mode=_home_mode(db, camera, who.contract_id),
         durations=DOWNLOAD_DURATIONS,
+        max_file_seconds=MAX_FILE_SECONDS,
         gap_reasons=GAP_REASONS,
         retention_days=visible_depth_days(db, who.contract_id, camera),
     )

@@ -113,6 +113,8 @@ def test_archive_calls_without_video(shapes: World) -> None:
     assert shapes.call("GetDownloadURL", SessionID=sid, CameraID=number, TS=1700000000)["ErrorCode"] == 4
     bad = shapes.call("GetDownloadURL", SessionID=sid, CameraID=number, TS=1700000000, Duration=1, Container="avi")
     assert bad == {"ErrorCode": 3, "Error": "Контейнер avi не поддерживается; доступен: mp4"}
+    longer_than_a_file = shapes.call("GetDownloadURL", SessionID=sid, CameraID=number, TS=1700000000, Duration=1441)
+    assert longer_than_a_file == {"ErrorCode": 3, "Error": "Неверное значение параметра Duration"}  # one MP4: a day
     foreign = shapes.call("GetCameraLastRecordTime", SessionID=sid, CameraID=99999)
     assert foreign["ErrorCode"] == 5
 

@@ -7,6 +7,7 @@ export function bindDownload(root, clock, getCursor) {
   const link = document.getElementById("download-link");
   const customMinutes = document.getElementById("custom-minutes");
   const customLabel = document.getElementById("custom-label");
+  const hint = document.getElementById("download-hint");
 
   function chosenSeconds() {
     const custom = durationSel.value === "custom";
@@ -19,8 +20,11 @@ export function bindDownload(root, clock, getCursor) {
   function updateLink() {
     const cursor = getCursor();
     const duration = chosenSeconds();
+    // One MP4 file (size known, resumable) holds at most a day; a longer range comes as one fragmented stream.
+    const stream = duration > Number(root.dataset.maxFileSeconds);
+    hint.hidden = !stream;
     link.href = root.dataset.downloadUrl + "?start=" + encodeURIComponent(new Date(cursor).toISOString()) +
-      "&duration=" + duration;
+      "&duration=" + duration + (stream ? "&format=fmp4" : "");
     const stamp = new Date(cursor).toISOString().replace(/[-:]/g, "").slice(0, 15);
     link.setAttribute("download", root.dataset.camera + "-" + stamp + "Z-" + duration + "s.mp4");
   }
