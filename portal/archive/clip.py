@@ -11,10 +11,11 @@ parameter sets.
 """
 
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, tee
 
 from portal.archive import mp4
 from portal.archive.segments import MAX_SEGMENT_SECONDS, SegmentRef, segments_in_range
@@ -47,7 +48,7 @@ class ReadAhead:
     ``close()`` (or exhausting it) cancels what was not started.
     """
 
-    def __init__(self, storage: Storage, keys: list[str], depth: int = PREFETCH_DEPTH) -> None:
+    def __init__(self, storage: Storage, keys: Iterable[str], depth: int = PREFETCH_DEPTH) -> None:
         self._read = storage.read
         self._upcoming = iter(keys)
         self._pending: deque[Future[bytes]] = deque()
@@ -151,17 +152,21 @@ def _keep(frag: mp4.TrackFragment, timescale: int, lo: float, hi: float) -> list
     return kept
 
 
-def open_clip(storage: Storage, segments: list[SegmentRef], start: datetime, end: datetime) -> Iterator[bytes]:
-    """The MP4 bytes of [start, end) from ``segments`` (from segments_in_range), produced as they are read."""
-    if not segments:
+def open_clip(storage: Storage, segments: Iterable[SegmentRef], start: datetime, end: datetime) -> Iterator[bytes]:
+    """The MP4 bytes of [start, end) from ``segments`` (in time order: segments_in_range, paged_in_range), produced
+    as they are read; ``segments`` is iterated once, as far ahead as the reads."""
+    upcoming = iter(segments)
+    first = next(upcoming, None)
+    if first is None:
         raise ValueError("no segments in the range")
-    first_init = storage.read(segments[0].init_key)
+    refs, keyed = tee(chain([first], upcoming))  # the reads run ahead of the refs by at most their depth
+    first_init = storage.read(first.init_key)
     yield first_init  # the first byte leaves before any media read is even started (nothing competes with it)
-    media = ReadAhead(storage, [s.object_key for s in segments])
+    media = ReadAhead(storage, (s.object_key for s in keyed))
     try:
         stitcher = _Stitcher(storage, first_init)
-        stitcher.inits[segments[0].init_key] = stitcher.clip_init
-        for ref, data in zip(segments, media, strict=True):
+        stitcher.inits[first.init_key] = stitcher.clip_init
+        for ref, data in zip(refs, media, strict=True):
             init, insert = stitcher.init_of(ref.init_key)
             if insert is not None:
                 yield insert

@@ -1,9 +1,12 @@
 """Clip downloads: check a requested range against retention and what exists, then name the file.
 
-``plan_clip`` lists the range's segments (the fragmented clip, remuxers); ``plan_file`` gives the progressive
-MP4's layout instead, from the layout cache when the range's index rows are unchanged (portal.archive.layout_cache).
+``plan_clip`` gives the range's segments as they are read (the fragmented clip, remuxers); ``plan_file`` gives the
+progressive MP4's layout instead, from the layout cache when the range's index rows are unchanged
+(portal.archive.layout_cache).
 """
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,12 +18,13 @@ from portal.archive import intervals as iv
 from portal.archive.layout_cache import cached_layout
 from portal.archive.ondemand import missing_but_held, request_upload
 from portal.archive.progressive import MAX_FILE_SECONDS, Layout
-from portal.archive.segments import SegmentRef, segments_in_range
+from portal.archive.segments import SegmentRef, first_segment_in, paged_in_range
 from portal.archive.storage import Storage
 from portal.archive.timeline import retention_start
 from portal.models import Camera
 from portal.services import CommandSending
 
+Sessions = Callable[[], AbstractContextManager[Session]]  # a unit of work per call: portal.db.Database.session
 DURATION_CHOICES = (60, 300, 600, 1800, 3600)  # the form's 1, 5, 10, 30, 60 minutes
 
 
@@ -52,7 +56,7 @@ class ClipRange:
 
 @dataclass(frozen=True)
 class ClipPlan(ClipRange):
-    segments: list[SegmentRef]
+    segments: Iterator[SegmentRef]  # read once, as the clip is streamed (segments.paged_in_range)
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class FilePlan(ClipRange):
 
 def plan_clip(
     db: Session,
+    sessions: Sessions,
     sender: CommandSending | None,
     camera: Camera,
     start: datetime,
@@ -71,11 +76,13 @@ def plan_clip(
     depth_days: int | None = None,
 ) -> ClipPlan:
     """What a download of ``duration`` seconds from ``start`` will contain, or why it cannot be served.
-    ``depth_days``: the viewer's archive depth (their tariff, portal.billing.gate); default the camera's."""
+    ``depth_days``: the viewer's archive depth (their tariff, portal.billing.gate); default the camera's. The
+    segments are listed as the stream reads them, in sessions of their own (``sessions``, e.g. Database.session),
+    so a range of any length costs one query before its first byte."""
     clip = check_clip(db, sender, camera, start, duration, now, tz, depth_days)
-    segments = segments_in_range(db, camera.id, clip.start, clip.end)
-    if not segments:
+    if first_segment_in(db, camera.id, clip.start, clip.end) is None:
         raise _no_video(clip)
+    segments = paged_in_range(sessions, camera.id, clip.start, clip.end)
     return ClipPlan(clip.camera, clip.start, clip.end, clip.filename, segments)
 
 

@@ -4,6 +4,8 @@ Shared by clips, HLS playlists, snapshots and other domains (Forpost translation
 the same rule: only segments of runs whose init segment arrived are playable.
 """
 
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -14,6 +16,7 @@ from portal.models import ArchiveRun, ArchiveSegment
 
 MAX_SEGMENT_SECONDS = 60  # longest media segment accepted at ingest: widens range queries on start
 LIVE_WINDOW = 4  # segments in the live playlist
+PAGE = timedelta(hours=1)  # of a stream's range per query (paged_in_range): 600 refs of 6 s segments
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,27 @@ def segments_in_range(
 ) -> list[SegmentRef]:
     """Media segments overlapping [start, end) in time order (of runs whose init arrived, by default)."""
     return [SegmentRef(*row) for row in db.execute(in_range(_refs(playable_only), camera_id, start, end))]
+
+
+def paged_in_range(
+    sessions: Callable[[], AbstractContextManager[Session]],
+    camera_id: str,
+    start: datetime,
+    end: datetime,
+    page: timedelta | None = None,
+) -> Iterator[SegmentRef]:
+    """``segments_in_range`` (playable) taken an hour of the range at a time as the consumer asks, each page one
+    query in a session of its own: a stream of any length (a month is 432,000 segments, ~290 MB of refs) holds one
+    page, and its first byte waits for the first page only. Each segment comes once: from the page its start is in
+    (the first page also gives the one running at ``start``)."""
+    step = page or PAGE
+    lo = start
+    while lo < end:
+        hi = min(lo + step, end)
+        with sessions() as db:
+            refs = segments_in_range(db, camera_id, lo, hi)
+        yield from (ref for ref in refs if lo == start or ref.start >= lo)
+        lo = hi
 
 
 def segments_and_tables_in_range(

@@ -140,7 +140,7 @@ def _plan(
             depth = visible_depth_days(db, access.viewer, camera)
             if progressive:
                 return plan_file(db, storage_of(svc), svc.commands, camera, start, duration, utcnow(), tz, depth)
-            return plan_clip(db, svc.commands, camera, start, duration, utcnow(), tz, depth)
+            return plan_clip(db, svc.db.session, svc.commands, camera, start, duration, utcnow(), tz, depth)
         except Fetching as fetching:
             return fetching
         except ClipRefused as exc:

@@ -94,7 +94,7 @@ def create_share(
     tz = contract.tz if contract and contract.tz else svc.settings.display_tz
     try:
         shares.check_duration(body.duration)  # before plan_clip, which may ask the box to upload the range
-        plan = plan_clip(db, svc.commands, camera, start, body.duration, now, tz)
+        plan = plan_clip(db, svc.db.session, svc.commands, camera, start, body.duration, now, tz)
         share, token = shares.create_share(
             db, camera, who.contract_id, plan.start, plan.end, timedelta(hours=body.expires_in_hours), body.note, now
         )

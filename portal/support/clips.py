@@ -40,7 +40,7 @@ def clip_upload(
     contract = db.get(Contract, who.contract_id) if who.contract_id else None
     tz = contract.tz if contract and contract.tz else services.settings.display_tz
     try:
-        plan = plan_clip(db, services.commands, camera, _instant(start), duration, utcnow(), tz)
+        plan = plan_clip(db, services.db.session, services.commands, camera, _instant(start), duration, utcnow(), tz)
     except ClipRefused as exc:
         raise SupportError("clip_start", exc.detail) from None
     except Fetching:

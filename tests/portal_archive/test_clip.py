@@ -1,12 +1,15 @@
 """Clip downloads: a valid MP4 of the asked length, stitched across runs and outages, on PostgreSQL + SeaweedFS."""
 
 import io
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import av
 import pytest
 
+from portal.archive import segments
+from portal.archive.segments import paged_in_range, segments_in_range
 from tests.portal_archive.conftest import World, run_id
 
 
@@ -94,3 +97,35 @@ def test_clip_errors(world: World) -> None:
         "/api/v1/cameras/cam1/download", headers=w.auth(w.alice), params={"start": "noon", "duration": 60}
     )
     assert bad.status_code == 422 and "start" in bad.json()["detail"]
+
+
+def test_a_stream_lists_its_segments_a_page_at_a_time_as_it_reads(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    w = world
+    t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+    end_a = w.upload_run("cam1", run_id(t0, "aaaaaa"), t0, 20)
+    w.upload_run("cam1", run_id(end_a + timedelta(seconds=40), "bbbbbb"), end_a + timedelta(seconds=40), 10)
+    start, end = t0 + timedelta(seconds=9.5), end_a + timedelta(seconds=90)  # starts inside a segment
+    opened = []
+
+    @contextmanager
+    def sessions():
+        opened.append(1)
+        with w.services.db.session() as db:
+            yield db
+
+    with w.services.db.session() as db:
+        whole = [s.id for s in segments_in_range(db, "cam1", start, end)]
+    pages = paged_in_range(sessions, "cam1", start, end, page=timedelta(seconds=20))
+    assert [next(pages).id for _ in range(3)] == whole[:3] and len(opened) == 1  # nothing listed before it is read
+    assert whole[:3] + [s.id for s in pages] == whole  # each segment once, in order, across pages and the outage
+    assert len(opened) == 11  # 200.5 s of range in 20 s pages
+
+    params = {"start": start.isoformat(), "duration": (end - start).total_seconds(), "format": "fmp4"}
+    one_page = w.client.get("/api/v1/cameras/cam1/download", headers=w.auth(w.alice), params=params)
+    monkeypatch.setattr(segments, "PAGE", timedelta(seconds=20))
+    paged = w.client.get("/api/v1/cameras/cam1/download", headers=w.auth(w.alice), params=params)
+    assert one_page.status_code == paged.status_code == 200 and paged.content == one_page.content
+    duration, frames = _probe(paged.content)
+    assert frames == round(duration * 5) and 160 <= duration <= 162  # 9-120 s (the keyframe at 9 s) + 50 s after
