@@ -27,8 +27,8 @@ def get_download_url(ctx: CallContext) -> dict[str, object]:
     ts = ctx.params.integer("TS", lo=1, hi=int(now.timestamp()))
     ctx.params.integer("TZ", 0, lo=-14 * 3600, hi=14 * 3600)  # checked; the clip's times are UTC anyway
     depth = visible_depth_days(ctx.db, ctx.contract_id, camera)
-    # Within the subscriber's depth and one progressive MP4 (a day): beyond it ErrorCode 3 names Duration.
-    minutes = ctx.params.integer("Duration", lo=1, hi=min(max(depth, 1) * 24 * 60, MAX_FILE_SECONDS // 60))
+    # One progressive MP4 holds at most a day (the depth, at least a day, bounds TS below): past it ErrorCode 3.
+    minutes = ctx.params.integer("Duration", lo=1, hi=MAX_FILE_SECONDS // 60)
     start = datetime.fromtimestamp(ts, UTC)
     if start < visible_since(ctx.db, ctx.contract_id, camera):
         raise errors.unknown(f"Архив старше {depth} дн. недоступен по вашему тарифу")
