@@ -75,9 +75,9 @@ def paged_in_range(
     page: timedelta | None = None,
 ) -> Iterator[SegmentRef]:
     """``segments_in_range`` (playable) taken an hour of the range at a time as the consumer asks, each page one
-    query in a session of its own: a stream of any length (a month is 432,000 segments, ~290 MB of refs) holds one
-    page, and its first byte waits for the first page only. Each segment comes once: from the page its start is in
-    (the first page also gives the one running at ``start``)."""
+    query in a session of its own: a stream of any length (a month is 432,000 segments, ~290 MB of refs by the
+    72-hour figure in docs/archive.md) holds one page, and its first byte waits for the first page only. Each
+    segment comes once: from the page its start is in (the first page also gives the one running at ``start``)."""
     step = page or PAGE
     lo = start
     while lo < end:
