@@ -77,15 +77,22 @@ def paged_in_range(
     """``segments_in_range`` (playable) taken an hour of the range at a time as the consumer asks, each page one
     query in a session of its own: a stream of any length (a month is 432,000 segments, ~290 MB of refs by the
     72-hour figure in docs/archive.md) holds one page, and its first byte waits for the first page only. Each
-    segment comes once: from the page its start is in (the first page also gives the one running at ``start``)."""
+    segment comes once: from the page its start is in (the first page also gives the one running at ``start``).
+    An empty page jumps to the next recorded segment, so a month with a week of video costs a week of pages."""
     step = page or PAGE
     lo = start
     while lo < end:
         hi = min(lo + step, end)
         with sessions() as db:
             refs = segments_in_range(db, camera_id, lo, hi)
+            after = first_segment_in(db, camera_id, hi, end) if not refs and hi < end else None
         yield from (ref for ref in refs if lo == start or ref.start >= lo)
-        lo = hi
+        if refs:
+            lo = hi
+        elif after is not None:
+            lo = after.start  # nothing overlaps [lo, hi): the next segment starts at or after hi
+        else:
+            return
 
 
 def segments_and_tables_in_range(
