@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.run_wide import run_wide_dir
 from tests.ota.helpers import (
     CRASH_AT_START,
     NEVER_RECORDS,
@@ -34,7 +35,8 @@ class Kit:
 @pytest.fixture(scope="session")
 def kit(tmp_path_factory: pytest.TempPathFactory) -> Kit:
     tmp = tmp_path_factory.mktemp("ota-kit")
-    wheel = build_wheel(tmp / "wheel")
+    # Once per run: two workers building in the source tree at once (its build/ and egg-info) broke one of them.
+    wheel = next(run_wide_dir(tmp_path_factory, "ota-wheel", build_wheel).glob("dozor-*.whl"))
     key, pub = keys(tmp / "keys")
     _, stranger_pub = keys(tmp / "stranger")
     stranger_key = tmp / "stranger" / "ota-signing.key"
