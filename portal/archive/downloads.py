@@ -5,8 +5,7 @@ progressive MP4's layout instead, from the layout cache when the range's index r
 (portal.archive.layout_cache).
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -18,13 +17,12 @@ from portal.archive import intervals as iv
 from portal.archive.layout_cache import cached_layout
 from portal.archive.ondemand import missing_but_held, request_upload
 from portal.archive.progressive import MAX_FILE_SECONDS, Layout
-from portal.archive.segments import SegmentRef, first_segment_in, paged_in_range
+from portal.archive.segments import SegmentRef, Sessions, first_segment_in, paged_in_range
 from portal.archive.storage import Storage
 from portal.archive.timeline import retention_start
 from portal.models import Camera
 from portal.services import CommandSending
 
-Sessions = Callable[[], AbstractContextManager[Session]]  # a unit of work per call: portal.db.Database.session
 DURATION_CHOICES = (60, 300, 600, 1800, 3600)  # the form's 1, 5, 10, 30, 60 minutes
 
 

@@ -17,6 +17,7 @@ from portal.models import ArchiveRun, ArchiveSegment
 MAX_SEGMENT_SECONDS = 60  # longest media segment accepted at ingest: widens range queries on start
 LIVE_WINDOW = 4  # segments in the live playlist
 PAGE = timedelta(hours=1)  # of a stream's range per query (paged_in_range): 600 refs of 6 s segments
+Sessions = Callable[[], AbstractContextManager[Session]]  # a unit of work per call: portal.db.Database.session
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def segments_in_range(
 
 
 def paged_in_range(
-    sessions: Callable[[], AbstractContextManager[Session]],
+    sessions: Sessions,
     camera_id: str,
     start: datetime,
     end: datetime,
