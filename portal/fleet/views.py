@@ -1,5 +1,6 @@
 """Read models for the operator: one row per box for the fleet page, and a box's detail."""
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,10 +46,24 @@ class FleetRow:
 
 
 def fleet_rows(db: Session) -> list[FleetRow]:
-    devices = db.scalars(select(Device).order_by(Device.id)).all()
-    health = {h.device_id: h for h in db.scalars(select(DeviceHealth))}
+    """Every box (the JSON API's listing)."""
+    return _rows(db, list(db.scalars(select(Device).order_by(Device.id))), every=True)
+
+
+def rows_of(db: Session, devices: Sequence[Device]) -> list[FleetRow]:
+    """The rows of these boxes only (a page of the fleet, or one box): their health and cameras read by id."""
+    return _rows(db, devices, every=False)
+
+
+def _rows(db: Session, devices: Sequence[Device], every: bool) -> list[FleetRow]:
+    health_query, camera_query = select(DeviceHealth), select(Camera).order_by(Camera.id)
+    if not every:
+        ids = [d.id for d in devices]
+        health_query = health_query.where(DeviceHealth.device_id.in_(ids))
+        camera_query = camera_query.where(Camera.device_id.in_(ids))
+    health = {h.device_id: h for h in db.scalars(health_query)}
     cameras: dict[str, list[Camera]] = {}
-    for camera in db.scalars(select(Camera).order_by(Camera.id)):
+    for camera in db.scalars(camera_query):
         cameras.setdefault(camera.device_id, []).append(camera)
     return [_row(d, health.get(d.id), cameras.get(d.id, [])) for d in devices]
 
@@ -85,11 +100,21 @@ def _camera(camera: Camera, reported: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def device_detail(db: Session, device_id: str, events: int = 50, commands: int = 20) -> dict[str, Any] | None:
+@dataclass(frozen=True)
+class DeviceView:
+    """A box's page: its fleet row, its last telemetry, its newest events and commands (newest first)."""
+
+    row: FleetRow
+    telemetry: dict[str, Any]
+    events: list[DeviceEvent]
+    commands: list[DeviceCommand]
+
+
+def device_view(db: Session, device_id: str, events: int = 50, commands: int = 20) -> DeviceView | None:
     device = db.get(Device, device_id)
     if device is None:
         return None
-    rows = [r for r in fleet_rows(db) if r.device_id == device_id]
+    (row,) = rows_of(db, [device])
     health = db.get(DeviceHealth, device_id)
     recent_events = db.scalars(
         select(DeviceEvent).where(DeviceEvent.device_id == device_id).order_by(DeviceEvent.ts.desc()).limit(events)
@@ -100,14 +125,23 @@ def device_detail(db: Session, device_id: str, events: int = 50, commands: int =
         .order_by(DeviceCommand.created_at.desc())
         .limit(commands)
     )
+    telemetry = (health.telemetry or {}) if health else {}
+    return DeviceView(row, telemetry, list(recent_events), list(recent_commands))
+
+
+def device_detail(db: Session, device_id: str) -> dict[str, Any] | None:
+    """``device_view`` as the JSON API gives it."""
+    view = device_view(db, device_id)
+    if view is None:
+        return None
     return {
-        **rows[0].as_dict(),
-        "telemetry": health.telemetry if health else {},
+        **view.row.as_dict(),
+        "telemetry": view.telemetry,
         "events": [
             {"id": e.event_id, "type": e.type, "camera_id": e.camera_id, "ts": e.ts.isoformat(), "data": e.data}
-            for e in recent_events
+            for e in view.events
         ],
-        "commands": [_command_dict(c) for c in recent_commands],
+        "commands": [_command_dict(c) for c in view.commands],
     }
 
 

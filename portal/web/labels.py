@@ -25,6 +25,24 @@ LABELS: dict[str, dict[str, str]] = {
         "stopped": "остановлен",
     },
     "device": {"online": "в сети", "offline": "не в сети", "unknown": "нет данных"},
+    # A box's events (cloud_sync.messages.EventType) and its commands' outcome (portal/fleet/commands.py, state.py).
+    "event": {
+        "camera_up": "камера на связи",
+        "camera_down": "камера пропала",
+        "gap": "пропуск записи",
+        "tamper": "вскрытие корпуса",
+        "disk_full": "диск заполнен",
+        "button": "кнопка",
+        "power_cycle": "перезапуск питания камеры",
+        "ota": "обновление",
+    },
+    "command_status": {
+        "sent": "отправлена",
+        "done": "выполнена",
+        "failed": "ошибка",
+        "expired": "истёк срок",
+        "interrupted": "прервана",
+    },
     # OTA (portal/ota): a rollout's state and each box's stage in it.
     "rollout": {"running": "идёт", "paused": "пауза", "done": "завершена"},
     "ota": {

@@ -112,6 +112,8 @@ SUCCESS: dict[tuple[str, str], int | dict[str, int]] = {
     ("POST", "/operator/ip-bindings/import"): 200,
     ("GET", "/operator/sms"): 303,  # moved to /operator/notify/outbox
     ("GET", "/operator/fleet"): 200,
+    ("GET", "/operator/fleet/{device_id}"): 200,
+    ("POST", "/operator/fleet/{device_id}/commands"): 422,  # no command named
     ("GET", "/api/v1/operator/ip-bindings"): 200,
     ("POST", "/api/v1/operator/ip-bindings"): 422,
     ("POST", "/api/v1/operator/ip-bindings/import"): 422,

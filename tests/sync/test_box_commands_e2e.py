@@ -7,7 +7,9 @@ leaving a `home_mode` gap that the portal's timeline shows."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -306,3 +308,48 @@ def test_a_deeper_tariff_reaches_the_box_as_its_retention(world: tuple[Stack, Bo
         assert session.get(Camera, HOME_CAM).retention_days == 30
     state = json.loads((box.data_dir / "state.json").read_text())
     assert {"key": "retention", "days": 30} in state["box"].values(), state["box"]  # persisted across restarts
+
+
+def test_operator_console_snapshot_shows_the_cameras_frame(world: tuple[Stack, BoxProcess, Path]) -> None:
+    """The box's page in the operator console: log in through the form, send «Снимок с камеры» for a camera,
+    and once the box has answered the page shows the frame it grabbed from the RTSP camera, as a JPEG."""
+    stack, _, _ = world
+    login, password = f"op-{uuid.uuid4().hex[:6]}", "console-secret-1"
+    with stack.db.session() as session:
+        session.add(Operator(login=login, password_hash=hash_password(password), name="Оператор"))
+    with httpx.Client(base_url=stack.portal_url, timeout=30) as browser:
+        form = browser.get("/operator/login")
+        signed_in = browser.post(
+            "/operator/login",
+            data={"csrf": _csrf(form.text), "login": login, "password": password, "next": "/operator/fleet"},
+        )
+        assert signed_in.status_code == 303, signed_in.text
+        page = browser.get(f"/operator/fleet/{BOX}")
+        assert page.status_code == 200 and f'<tr data-camera="{OTHER_CAM}">' in page.text
+        sent = browser.post(
+            f"/operator/fleet/{BOX}/commands",
+            data={"csrf": _csrf(page.text), "name": "snapshot", "camera_id": OTHER_CAM},
+        )
+        assert sent.status_code == 303, sent.text
+        request_id = sent.headers["location"].split("sent=")[1].split("#")[0]
+
+        def answered() -> bool:
+            with stack.db.session() as session:
+                command = session.get(DeviceCommand, request_id)
+                return command is not None and command.completed_at is not None
+
+        wait_until(answered, 60, message="the box's answer to the console's snapshot")
+        html = browser.get(f"/operator/fleet/{BOX}").text
+    start = html.index(f'data-request="{request_id}"')
+    row = html[start : html.index("</tr>", start)]
+    assert row.startswith(f'data-request="{request_id}" data-status="done"'), row[:200]
+    found = re.search(r'<img class="snapshot"[^>]*src="data:image/jpeg;base64,([^"]+)"', row)
+    assert found, row[:500]
+    jpeg = base64.b64decode(found.group(1))
+    assert jpeg[:3] == b"\xff\xd8\xff" and len(jpeg) > 1000  # a real frame, not an empty answer
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "the page has no CSRF field"
+    return found.group(1)
