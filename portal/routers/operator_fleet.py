@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from portal.deps import DB, services
 from portal.fleet import listing, views
 from portal.fleet.commands import CommandRefused
+from portal.routers.fleet import NO_BROKER
 from portal.models import Camera, Device
 from portal.ota.rollout import latest_by_device
 from portal.web.csrf import verify_csrf
@@ -88,7 +89,7 @@ def _device(request: Request, db: Session, device_id: str, status: int = 200, **
     )
 
 
-@router.post("/fleet/{device_id}/commands", dependencies=[Depends(verify_csrf)])
+@router.post("/fleet/{device_id}/commands", dependencies=[Depends(verify_csrf)], responses=NO_BROKER)
 def send_command(
     request: Request,
     device_id: str,
