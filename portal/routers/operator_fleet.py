@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from portal.deps import DB, services
 from portal.fleet import listing, views
 from portal.fleet.commands import CommandRefused
-from portal.routers.fleet import NO_BROKER
 from portal.models import Camera, Device
 from portal.ota.rollout import latest_by_device
+from portal.routers.fleet import NO_BROKER
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageOperator
 from portal.web.templating import render
