@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 STATE_LABELS = {
@@ -32,8 +33,23 @@ def unix_time(value: Any) -> str:
     return time.strftime("%d.%m.%Y %H:%M:%S", time.localtime(value))
 
 
+def instant(value: Any) -> str:
+    """An RFC 3339 string or an aware datetime (what the box's status holds, in UTC) in the box's local time, as
+    ``unix_time`` shows it; text that is not a time is shown as it is."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value or "—"
+    if not isinstance(value, datetime):
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return unix_time(value.timestamp())
+
+
 def camera_state(value: Any) -> str:
     return STATE_LABELS.get(str(value), str(value))
 
 
-FILTERS = {"size": size, "unix_time": unix_time, "camera_state": camera_state}
+FILTERS = {"size": size, "unix_time": unix_time, "instant": instant, "camera_state": camera_state}

@@ -16,6 +16,7 @@ from edge.selftest import SelftestRunner
 from edge.techui import camera_forms, sysinfo
 from edge.techui.config import TechnicianConfig
 from edge.techui.enrolment import EnrolmentError, EnrolmentState, claim
+from edge.techui.formatting import instant
 from edge.techui.passwords import TechnicianPasswords
 from edge.techui.sessions import SessionStore
 from edge.techui.throttle import LoginThrottle
@@ -89,7 +90,7 @@ class TechUi:
         stats = getattr(uploader, "stats", None)
         if stats is not None:
             state["Выгружено сегментов"] = stats.segments_uploaded
-            state["Последняя выгрузка"] = stats.last_success_at.isoformat() if stats.last_success_at else "—"
+            state["Последняя выгрузка"] = instant(stats.last_success_at)
             if stats.last_error:
                 state["Ошибка выгрузки"] = stats.last_error
         return state
