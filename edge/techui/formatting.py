@@ -48,8 +48,46 @@ def instant(value: Any) -> str:
     return unix_time(value.timestamp())
 
 
+# hw-tests' checks (hw-tests/test_hw_*.py) as the technician reads them; a check missing here shows its test name.
+CHECK_TITLES = {
+    "test_camera_reachable_and_decodable": "Камера отвечает, её видео декодируется",
+    "test_clock_synchronised": "Часы синхронизированы (NTP)",
+    "test_free_space_above_reserve": "Свободное место на диске больше резерва",
+    "test_write_speed": "Скорость записи на диск",
+    "test_led_pin_drives": "Индикатор (LED) управляется",
+    "test_service_button_idle_and_press": "Сервисная кнопка: отпущена и нажимается",
+    "test_tamper_switch_reads_closed_lid": "Датчик вскрытия: крышка закрыта",
+    "test_camera_power_relays_switch_off_and_on": "Реле питания камер: выключают и включают",
+    "test_door_relays_pulse": "Реле двери срабатывает",
+    "test_pi_camera_captures_a_frame": "Камера Raspberry Pi снимает кадр",
+    "test_throttle_flags_decode": "Флаги питания/перегрева читаются",
+    "test_cpu_temperature": "Температура процессора",
+    "test_not_throttled_now": "Нет просадки питания и троттлинга",
+}
+OUTCOME_LABELS = {"passed": "пройдена", "failed": "ошибка", "error": "сбой проверки", "skipped": "пропущена"}
+
+
+def check_title(name: Any) -> str:
+    """``test_hw_cameras::test_camera_reachable_and_decodable[cam-1]`` -> «Камера отвечает, …: cam-1»."""
+    function = str(name).rsplit("::", 1)[-1]
+    base, _, param = function.partition("[")
+    title = CHECK_TITLES.get(base, base)
+    return f"{title}: {param.rstrip(']')}" if param else title
+
+
+def outcome(value: Any) -> str:
+    return OUTCOME_LABELS.get(str(value), str(value))
+
+
 def camera_state(value: Any) -> str:
     return STATE_LABELS.get(str(value), str(value))
 
 
-FILTERS = {"size": size, "unix_time": unix_time, "instant": instant, "camera_state": camera_state}
+FILTERS = {
+    "size": size,
+    "unix_time": unix_time,
+    "instant": instant,
+    "camera_state": camera_state,
+    "check_title": check_title,
+    "outcome": outcome,
+}

@@ -1,12 +1,14 @@
 """The technician UI's time filter: the status's UTC instants shown in the box's local time, like unix_time."""
 
 import os
+import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
-from edge.techui.formatting import instant, unix_time
+from edge.techui.formatting import CHECK_TITLES, check_title, instant, unix_time
 
 
 @pytest.fixture
@@ -33,3 +35,15 @@ def test_instant_leaves_what_is_not_a_time() -> None:
     assert instant("") == "—"
     assert instant("вчера") == "вчера"
     assert instant(12) == "—"
+
+
+def test_every_hardware_check_has_a_russian_title() -> None:
+    """A check added to hw-tests without a title here would show the technician its pytest name."""
+    suite = Path(__file__).resolve().parents[2] / "hw-tests"
+    names = {m for f in suite.glob("test_hw_*.py") for m in re.findall(r"^def (test_\w+)\(", f.read_text(), re.M)}
+    assert len(names) >= 13
+    assert names <= set(CHECK_TITLES), sorted(names - set(CHECK_TITLES))
+    assert check_title("test_hw_cameras::test_camera_reachable_and_decodable[cam-1]") == (
+        "Камера отвечает, её видео декодируется: cam-1"
+    )
+    assert check_title("test_hw_new::test_something_new") == "test_something_new"

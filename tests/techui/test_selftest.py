@@ -56,3 +56,6 @@ def test_selftest_from_the_ui(onsite, monkeypatch) -> None:
         assert state["report"]["ok"] is True and state["report"]["counts"]["passed"] >= 5
         page = client.get("/selftest")
         assert "Всё в порядке" in page.text and "test_hw_gpio::test_led_pin_drives" in page.text
+        row = page.text[page.text.index('data-check="test_hw_gpio::test_led_pin_drives"') :]
+        assert row.index("Индикатор (LED) управляется") < row.index("</tr>")  # the technician's words, not pytest's
+        assert row.index("пройдена") < row.index("</tr>")
