@@ -1,9 +1,10 @@
-"""The operator's fleet page: boxes filtered by state and a search, a page at a time, with the counts by state.
+"""The operator's fleet page (a page at a time, with the counts by state) and the JSON listing (limit/offset):
+boxes filtered by state and a search.
 
 At 10,000 boxes the page cannot be every row: the filter runs in SQL, and only one page's health and cameras are
 read (``views.rows_of``). The search takes words; each must match the box's id, name or address (city, street,
-house), and a word like «п.2» or «п2» matches the entrance. On PostgreSQL matching ignores case; on SQLite (the
-embedded default) it ignores the case of Latin letters only, as SQLite's LIKE does.
+house), and a word like «п.2» or «п2» matches the entrance. Case: a word matches as typed, in lower or upper case
+and capitalised («ленина» finds «Ленина» under any collation, SQLite's and a C-locale PostgreSQL's included).
 """
 
 import re
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal.fleet.views import FleetRow, rows_of
+from portal.fleet.views import FleetRow, fleet_rows, rows_of
 from portal.models import Address, Device
 
 PAGE_SIZE = 100
@@ -56,6 +57,20 @@ def fleet_page(db: Session, state: str = "", query: str = "", page: int = 1, siz
     return FleetPage(rows_of(db, list(devices)), matching, counts, page, pages)
 
 
+def matching_rows(
+    db: Session, state: str = "", query: str = "", limit: int | None = None, offset: int = 0
+) -> list[FleetRow]:
+    """The JSON API's listing: the boxes that pass the filter in id order, ``offset`` skipped, at most ``limit``
+    (every one when None, as the API answered before it took a filter)."""
+    check_filter(state, query, 1)
+    if state == "" and query == "" and limit is None and offset == 0:
+        return fleet_rows(db)
+    selected = _filtered(select(Device), state, query).order_by(Device.id).offset(offset)
+    if limit is not None:
+        selected = selected.limit(limit)
+    return rows_of(db, list(db.scalars(selected).unique()))
+
+
 def _filtered(query: Select, state: str, text: str) -> Select:
     if state:
         query = query.where(Device.state == state)
@@ -67,7 +82,14 @@ def _filtered(query: Select, state: str, text: str) -> Select:
         if entrance:
             query = query.where(Address.entrance == int(entrance.group(1)))
             continue
-        like = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         columns = (Device.id, Device.name, Address.city, Address.street, Address.house)
-        query = query.where(or_(*(column.ilike(like, escape="\\") for column in columns)))
+        query = query.where(or_(*(column.ilike(like, escape="\\") for column in columns for like in _likes(word))))
     return query
+
+
+def _likes(word: str) -> list[str]:
+    """LIKE patterns for a word as typed, lower case, upper case and capitalised: ILIKE folds only Latin letters
+    on SQLite and on a PostgreSQL cluster with the C locale, and «ленина» should still find «Ленина»."""
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    variants = dict.fromkeys((escaped, escaped.lower(), escaped.upper(), escaped.capitalize()))
+    return [f"%{v}%" for v in variants]

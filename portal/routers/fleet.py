@@ -1,15 +1,16 @@
 """Fleet HTTP API: the box's claim call (technician UI) and the operator's devices, commands and results."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from cloud_sync.segments import ID_PATTERN
 from portal.deps import DB, Operator, services
-from portal.fleet import views
+from portal.fleet import listing, views
 from portal.fleet.broker_config import parse_mqtt_url
 from portal.fleet.commands import CommandRefused, CommandSender
+from portal.fleet.listing import MAX_QUERY
 from portal.fleet.provisioning import ProvisioningError, claim_device
 
 router = APIRouter(tags=["fleet"])
@@ -71,8 +72,20 @@ def _sender(request: Request) -> CommandSender:
 
 
 @router.get("/api/v1/operator/devices")
-def list_devices(_who: Operator, db: DB) -> list[dict[str, Any]]:
-    return [row.as_dict() for row in views.fleet_rows(db)]
+def list_devices(
+    _who: Operator,
+    db: DB,
+    state: Annotated[str, Query(description="online | offline | unknown; empty: every state")] = "",
+    q: Annotated[str, Query(max_length=MAX_QUERY, description="words matched in id, name, address; «п.2»")] = "",
+    limit: Annotated[int | None, Query(ge=1, le=10_000, description="at most this many (id order)")] = None,
+    offset: Annotated[int, Query(ge=0, description="skip this many first")] = 0,
+) -> list[dict[str, Any]]:
+    """The boxes in id order, filtered as the console's fleet page filters them (every box without parameters)."""
+    try:
+        rows = listing.matching_rows(db, state, q.strip(), limit, offset)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return [row.as_dict() for row in rows]
 
 
 @router.get("/api/v1/operator/devices/{device_id}")

@@ -93,6 +93,7 @@ def test_fleet_page_filters_searches_and_pages(app, console: TestClient, monkeyp
     ]
     assert _rows(console.get("/operator/fleet", params={"q": "Ленина п.1"}).text) == []
     assert _rows(console.get("/operator/fleet", params={"q": "BOX-007"}).text) == ["box-007"]  # Latin: any case
+    assert _rows(console.get("/operator/fleet", params={"q": "ленина"}).text)[0] == "box-005"  # as capitalised
     assert _rows(console.get("/operator/fleet", params={"q": "30 online", "state": "online"}).text) == []
     assert _rows(console.get("/operator/fleet", params={"q": "100%_"}).text) == []  # LIKE's wildcards are literal
     nothing = console.get("/operator/fleet", params={"q": "Садовая"})
@@ -210,3 +211,36 @@ def test_fleet_pages_are_for_operators_only(app) -> None:
     with TestClient(app) as anonymous:
         for path in ("/operator/fleet", "/operator/fleet/box-1"):
             assert anonymous.get(path, follow_redirects=False).status_code == 303
+
+
+def test_device_api_takes_the_same_filter(app, console: TestClient) -> None:
+    _seed_fleet(app)
+
+    def ids(**params: object) -> list[str]:
+        answer = console.get("/api/v1/operator/devices", params=params)
+        assert answer.status_code == 200, answer.text
+        return [row["device_id"] for row in answer.json()]
+
+    assert len(ids()) == 11  # no parameters: every box, as before
+    assert ids(state="offline") == [f"box-{i:03d}" for i in range(5, 10)]
+    assert ids(q="Ленина п.2", limit=2, offset=1) == ["box-006", "box-007"]
+    assert ids(state="unknown") == ["spare-1"]
+    bad = console.get("/api/v1/operator/devices", params={"state": "lost"})
+    assert bad.status_code == 422 and "state: one of online, offline, unknown" in bad.json()["detail"]
+    assert console.get("/api/v1/operator/devices", params={"limit": 0}).status_code == 422
+
+
+@pytest.mark.slow
+def test_fleet_listing_on_postgresql_with_the_c_locale_finds_cyrillic_in_either_case(
+    tmp_path: Path, pg_url: str
+) -> None:
+    app = create_app(PortalSettings(data_dir=tmp_path, database_url=pg_url, mqtt_url="", secret_key=TEST_SECRET_KEY))
+    _seed_fleet(app)
+    with app.state.services.db.session() as session:
+        found = listing.fleet_page(session, query="ленина П2")
+        assert [r.device_id for r in found.rows] == [f"box-{i:03d}" for i in range(5, 10)]
+        assert found.counts == {"online": 5, "offline": 5, "unknown": 1}
+        page = listing.fleet_page(session, state="online", query="шахтёров", size=2, page=3)
+        assert ([r.device_id for r in page.rows], page.pages) == (["box-004"], 3)
+        assert listing.fleet_page(session, query="100%_").rows == []
+        assert [r.device_id for r in listing.matching_rows(session, "offline", "", 2, 3)] == ["box-008", "box-009"]
