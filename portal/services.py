@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
 
 class CommandSending(Protocol):
-    """What other domains need of the fleet's command sender (portal.fleet.commands.CommandSender)."""
+    """What other domains need of the fleet's command sender (portal.fleet.commands.CommandSender).
+
+    ``sent_by`` says who asks, kept with the command (the operator's audit trail): ``operator_sender(login)``,
+    ``contract_sender(number)`` for a subscriber's app, or the name of one of the portal's ``SENDING_JOBS``."""
 
     def send(
         self,
@@ -32,7 +35,24 @@ class CommandSending(Protocol):
         args: dict[str, Any] | None = ...,
         timeout: float | None = ...,
         ttl: timedelta = ...,
+        sent_by: str = ...,
     ) -> dict[str, Any] | None: ...
+
+
+SENDING_JOBS = {
+    "ota": "выкатка обновления",
+    "billing": "смена тарифа (срок хранения)",
+    "archive": "запрос архива с бокса",
+    "light": "лёгкий прямой эфир",
+}
+
+
+def operator_sender(login: str) -> str:
+    return f"operator:{login}"
+
+
+def contract_sender(number: str) -> str:
+    return f"contract:{number}"
 
 
 @dataclass

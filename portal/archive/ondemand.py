@@ -46,7 +46,7 @@ def request_upload(
         row = ArchiveFetch(camera_id=camera.id, start=start, end=end, requested_at=now, status="sent")
         args = {"camera_id": camera.id, "start": format_time(start), "end": format_time(end), "priority": HIGH_PRIORITY}
         try:
-            sender.send(camera.device_id, UPLOAD_RANGE, args, timeout=None)
+            sender.send(camera.device_id, UPLOAD_RANGE, args, timeout=None, sent_by="archive")
         except Exception as exc:
             row.status, row.detail = "failed", str(exc)[:300]
         db.add(row)

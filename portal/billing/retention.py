@@ -89,6 +89,7 @@ def tell_boxes(db: Session, commands, changed: dict[str, int]) -> None:
     ):
         ids = list(db.scalars(select(Camera.id).where(Camera.device_id == device_id)))
         try:
-            commands.send(device_id, "config.set", {"retention_days": days, "cameras": [{"id": i} for i in ids]})
+            args = {"retention_days": days, "cameras": [{"id": i} for i in ids]}
+            commands.send(device_id, "config.set", args, sent_by="billing")
         except Exception as refused:  # an offline or old box: the next change (or refresh) tries again
             log.warning("retention %s days not sent to %s: %s", days, device_id, refused)

@@ -36,3 +36,9 @@ def authenticate_operator(db: Session, settings, login: str, password: str, ip: 
         find=lambda: db.scalar(select(Operator).where(Operator.login == login)) if login else None,
         hash_of=lambda op: op.password_hash,
     )
+
+
+def operator_login(db: Session, operator_id: int | None) -> str:
+    """The login of a signed-in operator (what audit trails name), ``op<id>`` if the account is gone."""
+    operator = db.get(Operator, operator_id) if operator_id is not None else None
+    return operator.login if operator is not None else f"op{operator_id}"

@@ -43,16 +43,21 @@ class CommandSender:
         args: dict[str, Any] | None = None,
         timeout: float | None = None,
         ttl: timedelta | None = None,
+        sent_by: str = "",
     ) -> dict[str, Any] | None:
         """Send and, with a timeout, wait for the box's result (None when not waited for or timed out while the
         command may still run; an ``expired`` result once its deadline passed unanswered)."""
-        request_id = self.submit(device_id, name, args or {}, ttl)
+        request_id = self.submit(device_id, name, args or {}, ttl, sent_by)
         if timeout is None:
             return None
         return self.wait(request_id, timeout)
 
-    def submit(self, device_id: str, name: str, args: dict[str, Any], ttl: timedelta | None = None) -> str:
-        """`ttl` shortens (never lengthens) the command's lifetime; by default it is the command's own."""
+    def submit(
+        self, device_id: str, name: str, args: dict[str, Any], ttl: timedelta | None = None, sent_by: str = ""
+    ) -> str:
+        """`ttl` shortens (never lengthens) the command's lifetime; by default it is the command's own. `sent_by`:
+        who asks (``portal.services.operator_sender`` / ``contract_sender``, or one of ``SENDING_JOBS``), kept
+        with the command."""
         try:
             validate_args(name, args)
         except ValueError as exc:
@@ -74,6 +79,7 @@ class CommandSender:
                     status="sent",
                     error="",
                     replays=0,
+                    sent_by=sent_by[:100],
                     expires_at=command.expires_at,
                     created_at=command.ts,
                 )

@@ -161,6 +161,7 @@ def _command_dict(row: DeviceCommand) -> dict[str, Any]:
         "result": row.result,
         "error": row.error,
         "replays": row.replays,
+        "sent_by": row.sent_by,
         "created_at": row.created_at.isoformat(),
         "completed_at": row.completed_at.isoformat() if row.completed_at else None,
     }

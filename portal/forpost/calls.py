@@ -135,7 +135,7 @@ def toggle_fav_camera(ctx: CallContext) -> Answer:
 def call_controlled_device(ctx: CallContext) -> Answer:
     camera = camera_param(ctx)
     device_id = ctx.params.integer("ControlledDeviceID", lo=1)
-    return devices.call_device(ctx.db, ctx.services, camera, device_id)
+    return devices.call_device(ctx.db, ctx.services, camera, device_id, ctx.contract_id)
 
 
 def enable_home_mode(ctx: CallContext) -> Answer:

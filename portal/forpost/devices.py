@@ -8,16 +8,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from portal.forpost import errors
-from portal.models import Camera, utcnow
+from portal.models import Camera, Contract, utcnow
 from portal.models.forpost import ControlledDevice, HomeMode
-from portal.services import Services
+from portal.services import Services, contract_sender
 
 log = logging.getLogger(__name__)
 COMMAND_TIMEOUT = 10.0
 
 
 def _send(
-    services: Services, device_id: str, name: str, args: dict[str, Any], timeout: float = COMMAND_TIMEOUT
+    services: Services,
+    device_id: str,
+    name: str,
+    args: dict[str, Any],
+    sent_by: str,
+    timeout: float = COMMAND_TIMEOUT,
 ) -> dict[str, Any] | None:
     """The box's answer, or None when there is no link to boxes or the box did not answer in time.
     A command the link refuses to send (unknown device or command, bad arguments) is an answer with ok=False."""
@@ -25,20 +30,26 @@ def _send(
     if commands is None:
         return None
     try:
-        return commands.send(device_id, name, args, timeout=timeout)
+        return commands.send(device_id, name, args, timeout=timeout, sent_by=sent_by)
     except Exception as refused:
         log.warning("command %s to %s not sent: %s", name, device_id, refused)
         return {"ok": False, "error": f"Команда не отправлена: {refused}"}
 
 
-def call_device(db: Session, services: Services, camera: Camera, device_id: int) -> dict[str, object]:
+def _subscriber(db: Session, contract_id: int) -> str:
+    """``sent_by`` of a command a subscriber's app asked for: their contract number."""
+    contract = db.get(Contract, contract_id)
+    return contract_sender(contract.number if contract is not None else str(contract_id))
+
+
+def call_device(db: Session, services: Services, camera: Camera, device_id: int, contract_id: int) -> dict[str, object]:
     device = db.get(ControlledDevice, device_id)
     if device is None or device.camera_id != camera.id:
         raise errors.forbidden("Нет прав на устройство")
     args = {"camera_id": camera.id, **json.loads(device.args_json or "{}")}
     # The box answers relay.pulse once the relay is back at rest: its seconds come on top of the usual wait.
     timeout = COMMAND_TIMEOUT + _seconds(args)
-    answer = _send(services, camera.device_id, device.command, args, timeout)
+    answer = _send(services, camera.device_id, device.command, args, _subscriber(db, contract_id), timeout)
     if answer is None:
         raise errors.unknown("Устройство не ответило")
     if answer.get("status") == "expired":
@@ -73,7 +84,8 @@ def set_home_mode(db: Session, services: Services, camera: Camera, contract_id: 
         db.add(row)
     row.enabled, row.contract_id, row.changed_at = enabled, contract_id, utcnow()
     # A per-camera patch: the box merges it into that camera's config (recording off while at home).
-    answer = _send(services, camera.device_id, "config.set", {"cameras": [{"id": camera.id, "recording": not enabled}]})
+    patch = {"cameras": [{"id": camera.id, "recording": not enabled}]}
+    answer = _send(services, camera.device_id, "config.set", patch, _subscriber(db, contract_id))
     row.box_result = "offline" if answer is None else ("ok" if answer.get("ok") else "refused")
 
 

@@ -114,7 +114,7 @@ def _renew(services: Services, camera_id: str) -> float:
         send = claim_renewal(db, camera_id, utcnow(), settings.light_lease_seconds)
     if send:
         args = {"camera_id": camera_id, "seconds": settings.light_lease_seconds}
-        commands.send(device_id, "live.light", args, ttl=timedelta(seconds=15))
+        commands.send(device_id, "live.light", args, ttl=timedelta(seconds=15), sent_by="light")
     return settings.light_first_wait
 
 

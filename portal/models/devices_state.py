@@ -60,6 +60,8 @@ class DeviceCommand(Base):
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str] = mapped_column(String(500), default="")
     replays: Mapped[int] = mapped_column(Integer, default=0)  # results the box answered from its store
+    # Who asked (portal.services.CommandSending): "operator:<login>", "contract:<number>", or a portal job's name.
+    sent_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -121,9 +121,9 @@ def advance(db: Session, commands: CommandSending | None, public_url: str) -> di
         for target in rows:
             if target.state == "pending" and target.wave <= rollout.wave:
                 submit = getattr(commands, "submit", None)
-                request_id = submit(target.device_id, "ota.install", args) if submit else ""
+                request_id = submit(target.device_id, "ota.install", args, sent_by="ota") if submit else ""
                 if not submit:
-                    commands.send(target.device_id, "ota.install", args)
+                    commands.send(target.device_id, "ota.install", args, sent_by="ota")
                 target.state, target.request_id, target.updated_at = "offered", request_id or "", utcnow()
                 offered += 1
     return {"offered": offered, "paused": paused}

@@ -6,12 +6,14 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from cloud_sync.segments import ID_PATTERN
+from portal.cabinet.operators import operator_login
 from portal.deps import DB, Operator, services
 from portal.fleet import listing, views
 from portal.fleet.broker_config import parse_mqtt_url
 from portal.fleet.commands import CommandRefused, CommandSender
 from portal.fleet.listing import MAX_QUERY
 from portal.fleet.provisioning import ProvisioningError, claim_device
+from portal.services import operator_sender
 
 router = APIRouter(tags=["fleet"])
 
@@ -97,10 +99,11 @@ def device_detail(device_id: str, _who: Operator, db: DB) -> dict[str, Any]:
 
 
 @router.post("/api/v1/operator/devices/{device_id}/commands", responses=NO_BROKER)
-def send_command(device_id: str, body: CommandBody, request: Request, _who: Operator) -> dict[str, Any]:
+def send_command(device_id: str, body: CommandBody, request: Request, who: Operator, db: DB) -> dict[str, Any]:
     sender = _sender(request)
+    sent_by = operator_sender(operator_login(db, who.operator_id))
     try:
-        request_id = sender.submit(device_id, body.name, body.args)
+        request_id = sender.submit(device_id, body.name, body.args, sent_by=sent_by)
     except CommandRefused as exc:
         raise HTTPException(400, str(exc)) from exc
     result = sender.wait(request_id, body.wait) if body.wait else None

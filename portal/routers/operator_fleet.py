@@ -11,12 +11,14 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from portal.cabinet.operators import operator_login
 from portal.deps import DB, services
 from portal.fleet import listing, views
 from portal.fleet.commands import CommandRefused
 from portal.models import Camera, Device
 from portal.ota.rollout import latest_by_device
 from portal.routers.fleet import NO_BROKER
+from portal.services import SENDING_JOBS, operator_sender
 from portal.web.csrf import verify_csrf
 from portal.web.guards import PageOperator
 from portal.web.templating import render
@@ -82,7 +84,7 @@ def _device(request: Request, db: Session, device_id: str, status: int = 200, **
         events=view.events,
         command_log=view.commands,
         commands=CONSOLE_COMMANDS,
-        camera_commands=CAMERA_COMMANDS,
+        jobs=SENDING_JOBS,
         update=latest_by_device(db).get(device_id),
         active="fleet",
         **extra,
@@ -93,7 +95,7 @@ def _device(request: Request, db: Session, device_id: str, status: int = 200, **
 def send_command(
     request: Request,
     device_id: str,
-    _who: PageOperator,
+    who: PageOperator,
     db: DB,
     name: Annotated[str, Form()] = "",
     camera_id: Annotated[str, Form()] = "",
@@ -110,7 +112,8 @@ def send_command(
             request, db, device_id, 503, error="портал работает без MQTT-брокера (mqtt_url): команды не уходят"
         )
     try:
-        request_id = link.commands.submit(device_id, name, args)
+        sent_by = operator_sender(operator_login(db, who.operator_id))
+        request_id = link.commands.submit(device_id, name, args, sent_by=sent_by)
     except CommandRefused as exc:
         return _device(request, db, device_id, 422, error=str(exc), form=form)
     return RedirectResponse(f"/operator/fleet/{device_id}?sent={request_id}#commands", status_code=303)

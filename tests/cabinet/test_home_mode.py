@@ -18,9 +18,13 @@ class RecordingCommands:
     def __init__(self, answer: dict[str, Any] | None) -> None:
         self.answer = answer
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
+        self.senders: set[str] = set()
 
-    def send(self, device_id: str, name: str, args: dict[str, Any], timeout: float | None = None) -> Any:
+    def send(
+        self, device_id: str, name: str, args: dict[str, Any], timeout: float | None = None, sent_by: str = ""
+    ) -> Any:
         self.sent.append((device_id, name, args))
+        self.senders.add(sent_by)
         return self.answer
 
 

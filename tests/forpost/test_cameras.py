@@ -22,9 +22,13 @@ class RecordingCommands:
     def __init__(self, answer: dict[str, Any] | None) -> None:
         self.answer = answer
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
+        self.senders: set[str] = set()
 
-    def send(self, device_id: str, name: str, args: dict[str, Any], timeout: float | None = None) -> Any:
+    def send(
+        self, device_id: str, name: str, args: dict[str, Any], timeout: float | None = None, sent_by: str = ""
+    ) -> Any:
         self.sent.append((device_id, name, args))
+        self.senders.add(sent_by)
         return self.answer
 
 
@@ -97,6 +101,7 @@ def test_home_mode_pauses_recording_of_a_private_camera(world: World) -> None:
     garage, entrance = world.number_of(sid, "Гараж"), world.number_of(sid, "Подъезд")
     assert world.call("EnableHomeMode", SessionID=sid, CameraID=garage, Enable=1) == {"Result": 1}
     assert commands.sent == [("box-1", "config.set", {"cameras": [{"id": "garage-1001", "recording": False}]})]
+    assert commands.senders == {"contract:1001"}
     cam = next(c for c in world.call("GetCameras", SessionID=sid) if c["CameraID"] == garage)
     assert cam["HomeMode"] == 1 and cam["IsRecord"] == 0
     with world.services.db.session() as db:
@@ -113,6 +118,7 @@ def test_call_controlled_device_reports_the_box_result(world: World) -> None:
     world.services.commands = commands = RecordingCommands({"ok": True})
     assert world.call("CallControlledDevice", SessionID=sid, CameraID=entrance, ControlledDeviceID=1) == {"Result": 1}
     assert commands.sent == [("box-1", "relay.pulse", {"camera_id": "entrance-1", "relay": "door", "seconds": 3})]
+    assert commands.senders == {"contract:1001"}  # the box's command log names who opened the door
     commands.answer = {"ok": False, "error": "relay stuck"}
     assert world.call("CallControlledDevice", SessionID=sid, CameraID=entrance, ControlledDeviceID=1) == {
         "Result": 0,

@@ -39,7 +39,8 @@ class Commands:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
 
-    def send(self, device_id: str, name: str, args: dict[str, Any] | None = None, timeout=None, ttl=None):
+    def send(self, device_id: str, name: str, args: dict[str, Any] | None = None, timeout=None, ttl=None, sent_by=""):
+        assert sent_by == "light", sent_by
         self.sent.append((device_id, name, dict(args or {})))
         return None
 

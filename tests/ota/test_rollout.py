@@ -20,9 +20,11 @@ SHA = "ab" * 32
 class Sender:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, dict[str, Any]]] = []
+        self.senders: set[str] = set()
 
-    def submit(self, device_id: str, name: str, args: dict[str, Any]) -> str:
+    def submit(self, device_id: str, name: str, args: dict[str, Any], sent_by: str = "") -> str:
         self.sent.append((device_id, name, args))
+        self.senders.add(sent_by)
         return f"req-{len(self.sent)}"
 
     def send(self, *_a: Any, **_k: Any) -> None:
@@ -62,6 +64,7 @@ def test_waves_progress_and_pause_at_threshold(db: Database) -> None:
         first = [d for d, _, _ in sender.sent]
         assert len(first) == 5 and all(name == "ota.install" for _, name, _ in sender.sent)
         assert sender.sent[0][2]["url"] == f"http://portal/ota/v1/bundles/{SHA}"
+        assert sender.senders == {"ota"}  # the rollout is named as the sender in every box's command log
         for device in first:
             rollout.apply_event(s, *ota(device, "downloading", percent=40))
         assert rollout.summary(s, made)["counts"] == {"downloading": 5, "pending": 5}

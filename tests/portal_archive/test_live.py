@@ -62,7 +62,10 @@ class RecordingSender:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, dict]] = []
 
-    def send(self, device_id: str, name: str, args: dict, timeout: float | None = None) -> dict | None:
+    def send(
+        self, device_id: str, name: str, args: dict, timeout: float | None = None, sent_by: str = ""
+    ) -> dict | None:
+        assert sent_by == "archive", sent_by
         self.sent.append((device_id, name, args))
         return None
 

@@ -122,6 +122,8 @@ def _operator(stack: Stack, name: str, args: dict[str, Any], wait: float = 30) -
     assert answer.status_code == 200, answer.text
     result = answer.json()["result"]
     assert result is not None, f"{name}: no answer from the box within {wait} s"
+    with stack.db.session() as session:
+        assert session.get(DeviceCommand, answer.json()["request_id"]).sent_by == f"operator:{operator.login}"
     return result
 
 
@@ -155,6 +157,7 @@ def test_forpost_door_relay_pulse_reports_the_box_result(world: tuple[Stack, Box
     }
     command = _last_command(stack, "relay.pulse")
     assert command.args == {"camera_id": HOME_CAM, "relay": "door", "seconds": 0.3}
+    assert command.sent_by == f"contract:{CONTRACT}"  # who opened the door, in the box's command log
     result = command.result["result"]
     assert command.result["ok"] is True
     assert result["relay"] == "door" and result["pin"] == DOOR_PIN and result["kind"] == "pulse"
@@ -304,6 +307,7 @@ def test_a_deeper_tariff_reaches_the_box_as_its_retention(world: tuple[Stack, Bo
     wait_until(lambda: told() is not None and told().result is not None, 60, message="config.set retention 30")
     command = told()
     assert command.result["result"]["retention_days"] == 30, command.result  # the box's answer: applied
+    assert command.sent_by == "billing"
     with stack.db.session() as session:
         assert session.get(Camera, HOME_CAM).retention_days == 30
     state = json.loads((box.data_dir / "state.json").read_text())
@@ -339,10 +343,13 @@ def test_operator_console_snapshot_shows_the_cameras_frame(world: tuple[Stack, B
                 return command is not None and command.completed_at is not None
 
         wait_until(answered, 60, message="the box's answer to the console's snapshot")
+        with stack.db.session() as session:
+            assert session.get(DeviceCommand, request_id).sent_by == f"operator:{login}"
         html = browser.get(f"/operator/fleet/{BOX}").text
     start = html.index(f'data-request="{request_id}"')
     row = html[start : html.index("</tr>", start)]
     assert row.startswith(f'data-request="{request_id}" data-status="done"'), row[:200]
+    assert f'<td class="sent-by">оператор {login}</td>' in row
     found = re.search(r'<img class="snapshot"[^>]*src="data:image/jpeg;base64,([^"]+)"', row)
     assert found, row[:500]
     jpeg = base64.b64decode(found.group(1))

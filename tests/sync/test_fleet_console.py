@@ -148,10 +148,21 @@ def _seed_box_history(app) -> str:
         )
         state.apply_telemetry(session, "box-1", telemetry, now)
         state.store_event(session, "box-1", Event(type="tamper", data={"open": True}), now)
-        for request_id, name, args in (("a" * 16, "snapshot", {"camera_id": "cam-1"}), ("b" * 16, "reboot", {})):
+        for request_id, name, args, sent_by in (
+            ("a" * 16, "snapshot", {"camera_id": "cam-1"}, "operator:ivanova"),
+            ("b" * 16, "reboot", {}, ""),
+            ("c" * 16, "relay.pulse", {"relay": "door", "seconds": 3}, "contract:7700123"),
+            ("d" * 16, "ota.install", {"version": "2"}, "ota"),
+        ):
             session.add(
                 DeviceCommand(
-                    request_id=request_id, device_id="box-1", name=name, args=args, status="sent", created_at=now
+                    request_id=request_id,
+                    device_id="box-1",
+                    name=name,
+                    args=args,
+                    status="sent",
+                    sent_by=sent_by,
+                    created_at=now,
                 )
             )
         session.flush()
@@ -177,6 +188,8 @@ def test_box_page_shows_health_cameras_events_and_commands(app, console: TestCli
     assert 'data-status="failed"' in html and '<span class="error">not allowed here</span>' in html
     assert "reboot: not allowed here" in html  # the box's newest error, in its facts
     assert "cam-2" not in html  # another box's camera is not offered
+    who = re.findall(r'<td class="sent-by">([^<]*)</td>', html)
+    assert sorted(who) == sorted(["оператор ivanova", "—", "абонент, договор 7700123", "выкатка обновления"])
     assert console.get("/operator/fleet/box-9").status_code == 404
 
 
