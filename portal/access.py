@@ -25,12 +25,19 @@ def visible_cameras_query(db: Session, who: Principal) -> Select[Camera]:
     if contract is None:
         return query.where(Camera.id.is_(None))
     require_service(db, contract.id)  # suspended for debt -> ServiceSuspended (portal/billing/gate.py)
+    return contract_cameras_query(contract)
+
+
+def contract_cameras_query(contract: Contract) -> Select[Camera]:
+    """The contract's cameras by ownership alone, without the billing gate: what the subscriber sees while the
+    service runs (the operator's contract page lists them whatever the balance)."""
     # Shared = bound to the entrance and to no contract: a private camera keeps its address for display only.
     shared = (
         and_(Camera.owner_contract_id.is_(None), Camera.address_id == contract.address_id)
         if contract.address_id is not None
         else false()
     )
+    query = select(Camera).order_by(Camera.address_id, Camera.name, Camera.id)
     return query.where(or_(Camera.owner_contract_id == contract.id, shared))
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from portal.access import contract_cameras_query
 from portal.auth.client_ip import client_ip
 from portal.auth.cookies import clear_session_cookie, set_session_cookie
 from portal.auth.login_attempt import LoginLocked
@@ -135,6 +136,7 @@ def _contract_page(request: Request, db: DB, contract: Contract, status: int = 2
         phones=phones_of(db, contract.id),
         emails=emails_of(db, contract.id),
         bindings=list(bindings),
+        cameras=list(db.scalars(contract_cameras_query(contract)).unique()),
         addresses=_addresses(db),
         status_names=STATUS_NAMES,
         **context,
