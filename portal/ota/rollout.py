@@ -181,13 +181,17 @@ def apply_event(db: Session, device_id: str, event: Event) -> None:
     target.updated_at = utcnow()
 
 
-def latest_by_device(db: Session) -> dict[str, dict[str, Any]]:
-    """Each box's state in the newest rollout that targets it (the fleet page's update column)."""
-    rows = db.execute(
+def latest_by_device(db: Session, device_ids: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    """Each box's state in the newest rollout that targets it (the fleet page's update column); only the boxes
+    ``device_ids`` names when given (a page of the fleet: every rollout's targets would be read otherwise)."""
+    query = (
         select(OtaTarget.device_id, OtaRollout.version, OtaTarget.state, OtaTarget.percent, OtaTarget.reason)
         .join(OtaRollout, OtaRollout.id == OtaTarget.rollout_id)
         .order_by(OtaRollout.id)
-    ).all()
+    )
+    if device_ids is not None:
+        query = query.where(OtaTarget.device_id.in_(list(device_ids)))
+    rows = db.execute(query).all()
     return {r[0]: {"version": r[1], "state": r[2], "percent": r[3], "reason": r[4]} for r in rows}
 
 

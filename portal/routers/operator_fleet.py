@@ -60,7 +60,7 @@ def _fleet(
         state=state,
         q=q,
         states=listing.STATES,
-        updates=latest_by_device(db),  # the newest OTA rollout's state per box (docs/ota.md)
+        updates=latest_by_device(db, [r.device_id for r in listed.rows]),  # newest OTA stage per box (docs/ota.md)
         active="fleet",
         **extra,
     )
@@ -85,7 +85,7 @@ def _device(request: Request, db: Session, device_id: str, status: int = 200, **
         command_log=view.commands,
         commands=CONSOLE_COMMANDS,
         jobs=SENDING_JOBS,
-        update=latest_by_device(db).get(device_id),
+        update=latest_by_device(db, [device_id]).get(device_id),
         active="fleet",
         **extra,
     )

@@ -68,6 +68,9 @@ def test_waves_progress_and_pause_at_threshold(db: Database) -> None:
         for device in first:
             rollout.apply_event(s, *ota(device, "downloading", percent=40))
         assert rollout.summary(s, made)["counts"] == {"downloading": 5, "pending": 5}
+        assert len(rollout.latest_by_device(s)) == 10  # every target
+        page = rollout.latest_by_device(s, [first[0], "no-such-box"])  # a page of the fleet: its boxes only
+        assert page == {first[0]: {"version": "2.0", "state": "downloading", "percent": 40, "reason": ""}}
         for device in first:
             rollout.apply_event(s, *ota(device, "healthy", "passed the health gate in 9 s"))
         rollout.apply_event(s, *ota(first[0], "downloading", percent=10))  # late: never reopens a finished box
