@@ -2,7 +2,7 @@
 boxes filtered by state and a search.
 
 At 10,000 boxes the page cannot be every row: the filter runs in SQL, and only one page's health and cameras are
-read (``views.rows_of``). The search takes words; each must match the box's id, name or address (city, street,
+read (``views.selected_rows``). The search takes words; each must match the box's id, name or address (city, street,
 house), and a word like «п.2» or «п2» matches the entrance. Case: a word matches as typed, in lower or upper case
 and capitalised («ленина» finds «Ленина» under any collation, SQLite's and a C-locale PostgreSQL's included).
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from portal.fleet.views import FleetRow, fleet_rows, rows_of
+from portal.fleet.views import FleetRow, selected_rows
 from portal.models import Address, Device
 
 PAGE_SIZE = 100
@@ -29,6 +29,11 @@ class FleetPage:
     counts: dict[str, int]  # every box by state, whatever the filter
     page: int
     pages: int
+
+    @property
+    def total(self) -> int:
+        """Every box, whatever the filter."""
+        return sum(self.counts.values())
 
 
 def check_filter(state: str, query: str, page: int) -> None:
@@ -49,26 +54,20 @@ def fleet_page(db: Session, state: str = "", query: str = "", page: int = 1, siz
     matching = db.scalar(select(func.count()).select_from(matching_query.subquery())) or 0
     pages = max(1, -(-matching // size))
     page = min(page, pages)
-    devices = db.scalars(
-        _filtered(select(Device), state, query).order_by(Device.id).offset((page - 1) * size).limit(size)
-    ).unique()
+    devices = _filtered(select(Device), state, query).order_by(Device.id).offset((page - 1) * size).limit(size)
     by_state = db.execute(select(Device.state, func.count()).group_by(Device.state))
     counts = {s: 0 for s in STATES} | {s: n for s, n in by_state}
-    return FleetPage(rows_of(db, list(devices)), matching, counts, page, pages)
+    return FleetPage(selected_rows(db, devices), matching, counts, page, pages)
 
 
 def matching_rows(
     db: Session, state: str = "", query: str = "", limit: int | None = None, offset: int = 0
 ) -> list[FleetRow]:
     """The JSON API's listing: the boxes that pass the filter in id order, ``offset`` skipped, at most ``limit``
-    (every one when None, as the API answered before it took a filter)."""
+    (every one when None)."""
     check_filter(state, query, 1)
-    if state == "" and query == "" and limit is None and offset == 0:
-        return fleet_rows(db)
     selected = _filtered(select(Device), state, query).order_by(Device.id).offset(offset)
-    if limit is not None:
-        selected = selected.limit(limit)
-    return rows_of(db, list(db.scalars(selected).unique()))
+    return selected_rows(db, selected if limit is None else selected.limit(limit))
 
 
 def _filtered(query: Select, state: str, text: str) -> Select:

@@ -1,11 +1,11 @@
 """Read models for the operator: one row per box for the fleet page, and a box's detail."""
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from portal.models import Camera, Device, DeviceCommand, DeviceEvent, DeviceHealth
@@ -45,27 +45,23 @@ class FleetRow:
         return data
 
 
-def fleet_rows(db: Session) -> list[FleetRow]:
-    """Every box (the JSON API's listing)."""
-    return _rows(db, list(db.scalars(select(Device).order_by(Device.id))), every=True)
+BOUND_IDS = 1000
 
 
-def rows_of(db: Session, devices: Sequence[Device]) -> list[FleetRow]:
-    """The rows of these boxes only (a page of the fleet, or one box): their health and cameras read by id."""
-    return _rows(db, devices, every=False)
-
-
-def _rows(db: Session, devices: Sequence[Device], every: bool) -> list[FleetRow]:
-    health_query, camera_query = select(DeviceHealth), select(Camera).order_by(Camera.id)
-    if not every:
-        ids = [d.id for d in devices]
-        health_query = health_query.where(DeviceHealth.device_id.in_(ids))
-        camera_query = camera_query.where(Camera.device_id.in_(ids))
-    health = {h.device_id: h for h in db.scalars(health_query)}
+def selected_rows(db: Session, devices: Select[Device]) -> list[FleetRow]:
+    """The rows of the boxes ``devices`` selects, in its order (filtered and paged by portal/fleet/listing.py):
+    one query each for the boxes, their health and their cameras, the last two restricted to the boxes found. A
+    page's ids are bound as a list (the filter, a LIKE scan with a search, is not run again); past ``BOUND_IDS``
+    boxes the selection itself is the subquery, since SQLite and PostgreSQL cap the parameters of one query."""
+    found = list(db.scalars(devices).unique())
+    ids: Collection[str] | Select[tuple[str]] = [d.id for d in found]
+    if len(found) > BOUND_IDS:
+        ids = select(devices.with_only_columns(Device.id).subquery().c.id)
+    health = {h.device_id: h for h in db.scalars(select(DeviceHealth).where(DeviceHealth.device_id.in_(ids)))}
     cameras: dict[str, list[Camera]] = {}
-    for camera in db.scalars(camera_query):
+    for camera in db.scalars(select(Camera).where(Camera.device_id.in_(ids)).order_by(Camera.id)):
         cameras.setdefault(camera.device_id, []).append(camera)
-    return [_row(d, health.get(d.id), cameras.get(d.id, [])) for d in devices]
+    return [_row(d, health.get(d.id), cameras.get(d.id, [])) for d in found]
 
 
 def _row(device: Device, health: DeviceHealth | None, cameras: list[Camera]) -> FleetRow:
@@ -114,8 +110,9 @@ def device_view(db: Session, device_id: str, events: int = 50, commands: int = 2
     device = db.get(Device, device_id)
     if device is None:
         return None
-    (row,) = rows_of(db, [device])
     health = db.get(DeviceHealth, device_id)
+    cameras = db.scalars(select(Camera).where(Camera.device_id == device_id).order_by(Camera.id))
+    row = _row(device, health, list(cameras))
     recent_events = db.scalars(
         select(DeviceEvent).where(DeviceEvent.device_id == device_id).order_by(DeviceEvent.ts.desc()).limit(events)
     )

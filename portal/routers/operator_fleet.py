@@ -40,9 +40,8 @@ CAMERA_COMMANDS = frozenset({"snapshot", "camera.power_cycle"})
 def fleet_page(request: Request, _who: PageOperator, db: DB, state: str = "", q: str = "", page: int = 1) -> Response:
     try:
         listed = listing.fleet_page(db, state, q.strip(), page)
-    except ValueError as exc:
-        listed, error = listing.fleet_page(db), str(exc)
-        return _fleet(request, db, listed, "", "", 422, error=error)
+    except ValueError as exc:  # the whole list, unfiltered, under the error naming the field
+        return _fleet(request, db, listing.fleet_page(db), "", "", 422, error=str(exc))
     return _fleet(request, db, listed, state, q.strip())
 
 
@@ -54,9 +53,6 @@ def _fleet(
         "operator/fleet.html",
         status_code=status,
         listed=listed,
-        rows=listed.rows,
-        online=listed.counts["online"],
-        total=sum(listed.counts.values()),
         state=state,
         q=q,
         states=listing.STATES,

@@ -8,12 +8,7 @@ import httpx
 
 from portal.models import Contract
 from tests.cabinet.world import OPERATOR_PASSWORD
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, html
-    return match.group(1)
+from tests.fixtures.forms import csrf_of
 
 
 def _contract_id(portal, number: str) -> int:
@@ -29,7 +24,7 @@ def test_contract_page_lists_the_subscribers_cameras_with_their_boxes(portal) ->
             data={
                 "login": w.operator,
                 "password": OPERATOR_PASSWORD,
-                "csrf": _csrf(client.get("/operator/login").text),
+                "csrf": csrf_of(client.get("/operator/login").text),
             },
         )
         assert login.status_code == 303, login.text

@@ -28,6 +28,7 @@ from portal.models import Camera, Contract, Device, DeviceCommand, Operator, Tar
 from portal.models.archive import ArchiveGap, ArchiveSegment
 from portal.models.devices_state import DeviceEvent
 from portal.models.forpost import ControlledDevice, HomeMode
+from tests.fixtures.forms import csrf_of
 from tests.fixtures.ports import free_port, wait_until
 from tests.sync.stack import BoxProcess, Stack, make_stack
 
@@ -325,14 +326,14 @@ def test_operator_console_snapshot_shows_the_cameras_frame(world: tuple[Stack, B
         form = browser.get("/operator/login")
         signed_in = browser.post(
             "/operator/login",
-            data={"csrf": _csrf(form.text), "login": login, "password": password, "next": "/operator/fleet"},
+            data={"csrf": csrf_of(form.text), "login": login, "password": password, "next": "/operator/fleet"},
         )
         assert signed_in.status_code == 303, signed_in.text
         page = browser.get(f"/operator/fleet/{BOX}")
         assert page.status_code == 200 and f'<tr data-camera="{OTHER_CAM}">' in page.text
         sent = browser.post(
             f"/operator/fleet/{BOX}/commands",
-            data={"csrf": _csrf(page.text), "name": "snapshot", "camera_id": OTHER_CAM},
+            data={"csrf": csrf_of(page.text), "name": "snapshot", "camera_id": OTHER_CAM},
         )
         assert sent.status_code == 303, sent.text
         request_id = sent.headers["location"].split("sent=")[1].split("#")[0]
@@ -354,9 +355,3 @@ def test_operator_console_snapshot_shows_the_cameras_frame(world: tuple[Stack, B
     assert found, row[:500]
     jpeg = base64.b64decode(found.group(1))
     assert jpeg[:3] == b"\xff\xd8\xff" and len(jpeg) > 1000  # a real frame, not an empty answer
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)

@@ -17,9 +17,10 @@ from cloud_sync.messages import CameraTelemetry, CommandResult, Event, Status, T
 from portal.app import create_app
 from portal.auth.passwords import hash_password
 from portal.config import PortalSettings
-from portal.fleet import listing, state
+from portal.fleet import listing, state, views
 from portal.fleet.provisioning import add_camera, create_device
 from portal.models import Address, DeviceCommand, Operator, utcnow
+from tests.fixtures.forms import csrf_of
 from tests.fixtures.keys import TEST_SECRET_KEY
 
 JPEG = b"\xff\xd8\xff\xe0" + b"dozor-test-frame" + b"\xff\xd9"
@@ -39,17 +40,11 @@ def console(app) -> Iterator[TestClient]:
         form = client.get("/operator/login")
         answer = client.post(
             "/operator/login",
-            data={"csrf": _csrf(form.text), "login": "op", "password": "op-secret-1", "next": "/operator/fleet"},
+            data={"csrf": csrf_of(form.text), "login": "op", "password": "op-secret-1", "next": "/operator/fleet"},
             follow_redirects=False,
         )
         assert answer.status_code == 303, answer.text
         yield client
-
-
-def _csrf(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "the page has no CSRF field"
-    return found.group(1)
 
 
 def _rows(html: str) -> list[str]:
@@ -116,7 +111,9 @@ def test_fleet_page_filters_searches_and_pages(app, console: TestClient, monkeyp
     assert _rows(paged.text) == ["box-009"] and "&page=1" in paged.text and "state=offline" in paged.text
 
 
-def test_fleet_listing_reads_one_page_of_health_and_cameras(app) -> None:
+@pytest.mark.parametrize("bound", [1000, 1], ids=["ids-bound", "ids-as-subquery"])
+def test_fleet_listing_reads_one_page_of_health_and_cameras(app, monkeypatch, bound: int) -> None:
+    monkeypatch.setattr(views, "BOUND_IDS", bound)  # both ways of restricting health and cameras to the page
     _seed_fleet(app)
     for i in range(10):
         add_camera(app.state.services.db, f"box-{i:03d}", f"cam-{i:03d}", "Подъезд")
@@ -124,6 +121,7 @@ def test_fleet_listing_reads_one_page_of_health_and_cameras(app) -> None:
         page = listing.fleet_page(session, state="offline", size=2, page=2)
         assert [r.device_id for r in page.rows] == ["box-007", "box-008"]
         assert [c["id"] for r in page.rows for c in r.cameras] == ["cam-007", "cam-008"]
+        assert [r.state for r in page.rows] == ["offline", "offline"]
         assert (page.matching, page.pages, page.counts) == (5, 3, {"online": 5, "offline": 5, "unknown": 1})
         with pytest.raises(ValueError, match="page: from 1"):
             listing.fleet_page(session, page=0)
@@ -195,7 +193,7 @@ def test_box_page_shows_health_cameras_events_and_commands(app, console: TestCli
 
 def test_command_form_refuses_bad_input_and_says_when_no_broker(app, console: TestClient) -> None:
     box = _seed_box_history(app)
-    token = _csrf(console.get(f"/operator/fleet/{box}").text)
+    token = csrf_of(console.get(f"/operator/fleet/{box}").text)
 
     def count() -> int:
         with app.state.services.db.session() as session:
@@ -245,8 +243,9 @@ def test_device_api_takes_the_same_filter(app, console: TestClient) -> None:
 
 @pytest.mark.slow
 def test_fleet_listing_on_postgresql_with_the_c_locale_finds_cyrillic_in_either_case(
-    tmp_path: Path, pg_url: str
+    tmp_path: Path, pg_url: str, monkeypatch
 ) -> None:
+    monkeypatch.setattr(views, "BOUND_IDS", 1)  # the ids as a subquery with LIMIT/OFFSET, on PostgreSQL too
     app = create_app(PortalSettings(data_dir=tmp_path, database_url=pg_url, mqtt_url="", secret_key=TEST_SECRET_KEY))
     _seed_fleet(app)
     with app.state.services.db.session() as session:
